@@ -1,0 +1,96 @@
+"""Typed run configuration: TOML (or CLI flags) in, resolved JSON into the run folder.
+
+Model options are validated by the chosen family's own Config class (see models/registry.py), so this
+file stays independent of any family.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from genlab.errors import UserError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Section):
+    source: str = "digits"  # a built-in name, an image folder, or a .npy/.npz file
+    split_seed: int = 0  # fixes train/val/test; keep it when comparing runs
+    channels: Literal[1, 3] | None = None
+    size: tuple[int, int] | None = None  # (H, W) to resize user images to
+
+
+class ModelSection(BaseModel):
+    """`name` picks the family; every other key is one of that family's options."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = "vae"
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class TrainingConfig(_Section):
+    steps: int | None = Field(None, gt=0)
+    epochs: int | None = Field(None, gt=0)
+    minutes: float | None = Field(None, gt=0)
+    batch_size: int = Field(64, gt=0)  # global batch, whatever the number of processes
+    accumulate: int = Field(1, gt=0)  # micro-batches per process per step (gradient accumulation)
+    optimizer: Literal["adam", "adamw"] = "adamw"
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    warmup_steps: int = Field(100, ge=0)
+    schedule: Literal["cosine", "constant"] = "cosine"
+    grad_clip: float | None = Field(1.0, gt=0)
+    ema: float | None = Field(None, gt=0, lt=1)  # decay of an exponential moving average of weights
+    eval_every: int = Field(500, gt=0)
+    log_every: int = Field(25, gt=0)
+    device: Literal["cpu", "cuda"] = "cpu"
+    precision: Literal["fp32", "bf16"] = "fp32"
+
+
+DEFAULT_STEPS = 2000
+
+
+class RunConfig(_Section):
+    seed: int = 0
+    data: DataConfig = DataConfig()
+    model: ModelSection = ModelSection()
+    training: TrainingConfig = TrainingConfig()
+
+
+def _first_error(err: ValidationError, origin: str) -> UserError:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return UserError(f"Config value '{where}' in {origin}: {first['msg']}.")
+
+
+def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> RunConfig:
+    """Read a TOML file (optional) and apply CLI overrides {section: {key: value}} on top."""
+    raw: dict[str, Any] = {}
+    origin = "the command line"
+    if path is not None:
+        origin = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise UserError(f"Config file {path} does not exist: check the path.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise UserError(f"Config file {path} is not valid TOML ({err}): fix the syntax.") from None
+    for section, values in (overrides or {}).items():
+        if section == "":
+            raw.update({k: v for k, v in values.items() if v is not None})
+            continue
+        target = raw.setdefault(section, {})
+        target.update({k: v for k, v in values.items() if v is not None})
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        raise _first_error(err, origin) from None

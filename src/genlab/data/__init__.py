@@ -1,0 +1,93 @@
+"""Datasets: one entry point, `load_dataset`, for built-ins, image folders and .npy/.npz files.
+
+Every source yields a `Dataset` of uint8 levels (N, C, H, W) with fixed train / val / test splits chosen
+by `split_seed`. No torch here: listing or validating data must not pay for importing it.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from pathlib import Path
+
+from genlab.errors import UserError
+
+from .builtin import BUILTINS, Builtin
+from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
+from .spec import Dataset, DatasetSpec, Split
+
+__all__ = ["BUILTINS", "Builtin", "Dataset", "DatasetSpec", "Split", "list_builtins", "load_dataset"]
+
+
+def list_builtins() -> list[DatasetSpec]:
+    """Specs of the built-in datasets, without loading any data."""
+    return [entry.spec for entry in BUILTINS.values()]
+
+
+def _looks_like_path(name: str) -> bool:
+    """A source meant as a path (a separator or a data-file suffix), so 'not found' beats 'unknown name'."""
+    return os.sep in name or "/" in name or Path(name).suffix.lower() in ARRAY_SUFFIXES
+
+
+def _is_int(value: object) -> bool:
+    """True for Python and NumPy integers, not for bools (a CLI or notebook may pass either kind)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_options(split_seed: int, channels: int | None, size: tuple[int, int] | None) -> None:
+    """Reject bad option values up front, before any data is read."""
+    if not _is_int(split_seed) or split_seed < 0:
+        raise UserError(f"Invalid split seed {split_seed!r}: use a non-negative integer.")
+    if channels is not None and (not _is_int(channels) or channels not in (1, 3)):
+        raise UserError(f"Invalid channels {channels!r}: use 1 (grayscale) or 3 (RGB).")
+    if size is not None and (
+        not isinstance(size, (tuple, list)) or len(size) != 2 or not all(_is_int(d) and d > 0 for d in size)
+    ):
+        raise UserError(f"Invalid size {size!r}: use two positive integers (height, width), e.g. --size 32x32.")
+
+
+def _check_fixed_shape(spec: DatasetSpec, channels: int | None, size: tuple[int, int] | None, source: str) -> None:
+    """Built-ins and arrays keep their stored shape: --channels/--size may only restate it."""
+    c, h, w = spec.shape
+    if channels is not None and channels != c:
+        raise UserError(f"{source} has {c} channel(s), not {channels}: --channels only converts image folders.")
+    if size is not None and tuple(size) != (h, w):
+        raise UserError(f"{source} images are {h}x{w}, not {size[0]}x{size[1]}: --size only resizes image folders.")
+
+
+def load_dataset(
+    source: str | os.PathLike[str],
+    *,
+    split_seed: int = 0,
+    channels: int | None = None,
+    size: tuple[int, int] | None = None,
+) -> Dataset:
+    """Load a built-in by name, or an image folder / .npy / .npz file by path, split by `split_seed`.
+
+    `channels` (1 or 3) and `size` (H, W) convert and resize image folders; a built-in name wins over a
+    folder of the same name (write ./name for the folder).
+    """
+    _check_options(split_seed, channels, size)
+    split_seed = int(split_seed)
+    channels = None if channels is None else int(channels)
+    size = None if size is None else (int(size[0]), int(size[1]))
+    name = os.fspath(source)
+    if name in BUILTINS:
+        entry = BUILTINS[name]
+        _check_fixed_shape(entry.spec, channels, size, name)
+        return entry.load(split_seed)
+    path = Path(name)
+    if path.is_dir():
+        return load_image_folder(path, split_seed=split_seed, channels=channels, size=size)
+    if path.is_file():
+        if path.suffix.lower() not in ARRAY_SUFFIXES:
+            raise UserError(f"Cannot load {name}: a dataset file must be .npy or .npz (or pass an image folder).")
+        dataset = load_array_file(path, split_seed=split_seed)
+        _check_fixed_shape(dataset.spec, channels, size, name)
+        return dataset
+    builtins = ", ".join(BUILTINS)
+    if _looks_like_path(name):
+        raise UserError(f"No file or folder at '{name}': check the path, or use one of {builtins}.")
+    raise UserError(
+        f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder or .npy/.npz file."
+    )

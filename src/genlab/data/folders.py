@@ -1,0 +1,290 @@
+"""User data: an image folder, or a single .npy / .npz file, turned into a split `Dataset` of uint8 levels.
+
+Every problem with the user's files (no images, corrupt file, mixed sizes, wrong shape or dtype, bad
+labels) becomes a one-line `UserError` that names the file and the fix. Arrays are read with
+`allow_pickle=False`: a dataset from a stranger can never run code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from genlab.errors import UserError
+
+from .spec import Dataset, DatasetSpec
+from .splits import split_arrays, user_split_sizes
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+ARRAY_SUFFIXES = frozenset({".npy", ".npz"})
+GRAY_MODES = frozenset({"L", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F", "LA"})
+SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+MIN_EXAMPLES = 10
+IMAGE_KEYS = ("x", "images")
+LABEL_KEYS = ("y", "labels")
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK"  # .npz files are zip archives
+
+
+def _one_line(text: object) -> str:
+    """Collapse whitespace so a third-party error message cannot break the one-line rule."""
+    return " ".join(str(text).split())
+
+
+def _display_name(path: Path) -> str:
+    """The folder or file name a dataset is called by (works for '.' and trailing slashes too)."""
+    return os.path.basename(os.path.abspath(path))
+
+
+def _require_examples(path: Path, n: int) -> None:
+    """Checked before decoding or scanning values: 10 examples is the least that splits three ways."""
+    if n < MIN_EXAMPLES:
+        raise UserError(f"{path} has only {n} examples: at least {MIN_EXAMPLES} are needed for train/val/test splits.")
+
+
+def _finish(
+    path: Path,
+    x: np.ndarray,
+    y: np.ndarray | None,
+    levels: int,
+    class_names: Sequence[str] | None,
+    notes: Sequence[str],
+    split_seed: int,
+) -> Dataset:
+    """Split checked uint8 images (N, C, H, W) with the shared user fractions and wrap them in a Dataset."""
+    n_test, n_val = user_split_sizes(len(x))
+    train, val, test = split_arrays(x, y, n_test=n_test, n_val=n_val, seed=split_seed)
+    spec = DatasetSpec(
+        name=_display_name(path),
+        shape=tuple(int(d) for d in x.shape[1:]),  # type: ignore[arg-type]
+        levels=levels,
+        num_classes=None if class_names is None else len(class_names),
+        class_names=None if class_names is None else tuple(class_names),
+        notes=tuple(notes),
+    )
+    return Dataset(spec, train, val, test)
+
+
+# ---------------------------------------------------------------- image folders
+
+
+def _is_image(path: Path) -> bool:
+    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if _is_image(p))
+
+
+def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, list[str] | None]:
+    """(files, labels, class names): loose images are unlabelled; one subfolder per class is labelled."""
+    loose = _images_in(folder)
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    classes = [(d.name, files) for d in subfolders if (files := _images_in(d))]
+    if loose and classes:
+        raise UserError(
+            f"{folder} mixes loose images (e.g. {loose[0].name}) with class subfolders (e.g. {classes[0][0]}): "
+            "put every image in a class subfolder, or none."
+        )
+    if loose:
+        return loose, None, None
+    if not classes:
+        raise UserError(
+            f"No images found in {folder}: put .png/.jpg/.bmp/.gif/.webp/.tif images in it, "
+            "or in one subfolder per class."
+        )
+    files = [f for _, class_files in classes for f in class_files]
+    labels = [i for i, (_, class_files) in enumerate(classes) for _ in class_files]
+    return files, labels, [name for name, _ in classes]
+
+
+def _unreadable(path: Path, err: Exception) -> UserError:
+    reason = "not an image format Pillow knows" if isinstance(err, UnidentifiedImageError) else _one_line(err)
+    return UserError(f"Cannot read image {path} ({reason}): fix or remove the file.")
+
+
+def _probe(path: Path) -> tuple[str, tuple[int, int]]:
+    """An image's mode and (H, W) from its header, without decoding the pixels."""
+    try:
+        with Image.open(path) as im:
+            return im.mode, (im.height, im.width)
+    except Exception as err:  # Pillow's decoders raise many types on a damaged file
+        raise _unreadable(path, err) from err
+
+
+def _natural_channels(mode: str) -> int:
+    return 1 if mode in GRAY_MODES else 3
+
+
+def _to_channels(im: Image.Image, channels: int) -> Image.Image:
+    """Convert to L or RGB; 16-bit grayscale is scaled to 8 bits (Pillow's convert would clip it)."""
+    if im.mode in SIXTEEN_BIT_MODES:
+        wide = np.asarray(im, dtype=np.float64)
+        im = Image.fromarray(np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8), mode="L")
+    return im.convert("L" if channels == 1 else "RGB")
+
+
+def _decode(path: Path, channels: int, size: tuple[int, int] | None) -> np.ndarray:
+    """One image as uint8 (C, H, W), converted to `channels` and resized to `size` (H, W) if given."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            im = _to_channels(im, channels)
+            if size is not None:
+                im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+            arr = np.asarray(im, dtype=np.uint8)
+    except Exception as err:  # truncated or corrupt pixel data surfaces only on decode
+        raise _unreadable(path, err) from err
+    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+
+
+def _choose_channels(folder: Path, modes: list[str], channels: int | None) -> tuple[int, list[str]]:
+    """The requested channel count, else the images' majority (ties keep colour), with a note if mixed."""
+    if channels is not None:
+        return channels, []
+    counts = [_natural_channels(m) for m in modes]
+    n_gray, n_colour = counts.count(1), counts.count(3)
+    chosen = 3 if n_colour >= n_gray else 1
+    if n_gray and n_colour:
+        return chosen, [f"Mixed channels in {folder}: using {chosen} (the majority); pass --channels 1 or 3 to choose."]
+    return chosen, []
+
+
+def _check_same_size(files: list[Path], sizes: list[tuple[int, int]]) -> None:
+    for f, s in zip(files, sizes):
+        if s != sizes[0]:
+            raise UserError(
+                f"Images differ in size: {files[0]} is {sizes[0][0]}x{sizes[0][1]} but {f} is {s[0]}x{s[1]} (HxW); "
+                "pass --size HxW to resize them all."
+            )
+
+
+def load_image_folder(
+    folder: Path, *, split_seed: int = 0, channels: int | None = None, size: tuple[int, int] | None = None
+) -> Dataset:
+    """Images directly in `folder` (unlabelled) or in one subfolder per class (labels by sorted name)."""
+    try:
+        files, labels, class_names = _find_images(folder)
+    except OSError as err:  # unreadable folder (permissions, vanished while listing)
+        raise UserError(f"Cannot list folder {folder} ({_one_line(err)}): check its permissions.") from err
+    _require_examples(folder, len(files))
+    modes, sizes = zip(*(_probe(f) for f in files))
+    channels, notes = _choose_channels(folder, list(modes), channels)
+    if size is None:
+        _check_same_size(files, list(sizes))
+    x = np.stack([_decode(f, channels, size) for f in files])
+    y = None if labels is None else np.asarray(labels, dtype=np.int64)
+    return _finish(folder, x, y, 256, class_names, notes, split_seed)
+
+
+# ---------------------------------------------------------------- .npy / .npz arrays
+
+
+def _pick(keys: list[str], wanted: tuple[str, ...]) -> str | None:
+    return next((k for k in wanted if k in keys), None)
+
+
+def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str | None]:
+    """(images, labels or None, where the images are, labels' key) from a .npy / .npz file, never unpickling.
+
+    "Where" ("The array in f.npy", "Array 'x' in f.npz") starts the error messages about the images.
+    """
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(NPY_MAGIC))
+        # Anything else np.load would try to unpickle (and refuse): say plainly it is not a NumPy file.
+        if magic != NPY_MAGIC and not magic.startswith(ZIP_MAGIC):
+            raise UserError(f"{path} is not a NumPy .npy/.npz file: save arrays with np.save or np.savez.")
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return loaded, None, f"The array in {path}", None
+        with loaded:
+            keys = list(loaded.files)
+            if not keys:
+                raise UserError(f"{path} holds no arrays: save the images in it as 'x' (labels as 'y').")
+            x_key = _pick(keys, IMAGE_KEYS) or (keys[0] if len(keys) == 1 else None)
+            if x_key is None:
+                raise UserError(
+                    f"{path} holds arrays {', '.join(keys)} but none named 'x' or 'images': save the images as 'x'."
+                )
+            y_key = _pick([k for k in keys if k != x_key], LABEL_KEYS)
+            y = None if y_key is None else loaded[y_key]
+            return loaded[x_key], y, f"Array '{x_key}' in {path}", y_key
+    except UserError:
+        raise
+    except Exception as err:  # bad zip, truncated header, object arrays, ...
+        if "pickle" in str(err):
+            raise UserError(
+                f"{path} holds Python objects, which genlab never unpickles: save plain numeric arrays instead."
+            ) from err
+        reason = _one_line(err)
+        raise UserError(f"Cannot read {path} ({reason}): save plain numeric arrays with np.save or np.savez.") from err
+
+
+def _to_nchw(x: np.ndarray, where: str) -> np.ndarray:
+    """(N, H, W), (N, C, H, W) or (N, H, W, C) with C in {1, 3} -> (N, C, H, W)."""
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
+        x = np.moveaxis(x, -1, 1)
+    elif x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise UserError(
+            f"{where} has shape {x.shape}: save images as (N, H, W), (N, C, H, W) or (N, H, W, C) "
+            "with C = 1 or 3."
+        )
+    if 0 in x.shape[2:]:
+        raise UserError(f"{where} has shape {x.shape}, which holds empty images: save non-empty images.")
+    return x
+
+
+def _to_levels(x: np.ndarray, path: Path, where: str) -> tuple[np.ndarray, int, list[str]]:
+    """(uint8 levels, number of levels, notes) from bool, integer, or float-in-[0, 1] images."""
+    kind = x.dtype.kind
+    if kind == "b":
+        return x.astype(np.uint8), 2, []
+    if kind in "iu":
+        lo, hi = int(x.min()), int(x.max())
+        if lo < 0 or hi > 255:
+            raise UserError(
+                f"{where} ranges over {lo}..{hi}: integer images must be levels in 0..255."
+            )
+        return x.astype(np.uint8), max(hi + 1, 2), []
+    if kind == "f":
+        if not np.isfinite(x).all():
+            raise UserError(f"{where} contains NaN or infinite values: remove or fix them.")
+        if x.min() < 0 or x.max() > 1:
+            raise UserError(
+                f"{where} holds floats in {float(x.min()):g}..{float(x.max()):g}: "
+                "floats must be in [0, 1], or save integer levels 0..255."
+            )
+        levels = np.rint(x.astype(np.float64) * 255).astype(np.uint8)
+        return levels, 256, [f"Float values in {path} quantised to 256 levels."]
+    raise UserError(
+        f"{where} has dtype {x.dtype}: save images as integers 0..255, booleans, or floats in [0, 1]."
+    )
+
+
+def _check_labels(y: np.ndarray, n: int, path: Path, name: str) -> tuple[np.ndarray, list[str]]:
+    """Labels as int64 (N,) and their class names '0'..'K-1'."""
+    if y.ndim != 1 or len(y) != n:
+        raise UserError(f"Labels '{name}' in {path} have shape {y.shape}: save one label per image, shape ({n},).")
+    if y.dtype.kind not in "iu" or (n and y.min() < 0):
+        raise UserError(f"Labels '{name}' in {path} must be non-negative integers: save them with .astype(int).")
+    y = y.astype(np.int64)
+    return y, [str(i) for i in range(int(y.max()) + 1)]
+
+
+def load_array_file(path: Path, *, split_seed: int = 0) -> Dataset:
+    """Images (and optional labels) from a .npy file or a .npz file with keys x / images and y / labels."""
+    x, y, where, y_key = _read_arrays(path)
+    x = _to_nchw(x, where)
+    _require_examples(path, len(x))
+    x, levels, notes = _to_levels(x, path, where)
+    class_names = None
+    if y is not None:
+        y, class_names = _check_labels(y, len(x), path, y_key or "labels")
+    return _finish(path, np.ascontiguousarray(x), y, levels, class_names, notes, split_seed)

@@ -1,0 +1,256 @@
+"""The training loop every family goes through: one process or many (DDP), resumable exactly.
+
+Determinism: the examples of each step and the model's own noise are pure functions of (seed, step,
+shard), so a run is the same whether it is interrupted and resumed or split over several processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from genlab.config import DEFAULT_STEPS, RunConfig, TrainingConfig
+from genlab.data.spec import Dataset, Split
+from genlab.errors import UserError
+from genlab.evaluation.likelihood import bits_per_dim, split_log_likelihood
+from genlab.models.base import GenerativeModel
+from genlab.training import checkpoint
+from genlab.training.batches import GlobalBatches, shard_seed
+from genlab.training.distributed import World
+from genlab.training.metrics import MetricsLog
+from genlab.training.progress import TrainingProgress
+from genlab.viz.grids import save_grid
+
+GRID_SIZE = 64
+VAL_LIMIT = 1000  # validation examples scored at each evaluation
+
+
+class TrainingDiverged(UserError):
+    """The loss or the gradient became NaN/inf; the last good checkpoint is left untouched."""
+
+
+@dataclass
+class TrainResult:
+    step: int
+    elapsed: float
+    stopped: str  # "done", "time budget", "interrupted", "paused"
+    last_eval: dict
+
+
+def learning_rate(cfg: TrainingConfig, step: int, progress: float) -> float:
+    """Linear warm-up, then constant or cosine decay over `progress` in [0, 1]."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    if cfg.schedule == "constant":
+        return cfg.lr
+    return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def total_steps(cfg: TrainingConfig, steps_per_epoch: int) -> int | None:
+    """The step budget; None when only a time budget bounds the run."""
+    if cfg.steps:
+        return cfg.steps
+    if cfg.epochs:
+        return cfg.epochs * steps_per_epoch
+    return None if cfg.minutes else DEFAULT_STEPS
+
+
+def make_batch(split: Split, idx: torch.Tensor, device: torch.device) -> dict:
+    i = idx.numpy()
+    batch = {"x": torch.from_numpy(split.x[i]).long().to(device)}
+    if split.y is not None:
+        batch["y"] = torch.from_numpy(split.y[i]).long().to(device)
+    return batch
+
+
+class _StopFlag:
+    """Ctrl-C asks for a clean stop at the end of the current step instead of killing mid-update."""
+
+    def __init__(self):
+        self.raised = False
+        self._previous = None
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def _handle(self, *_):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig, data: Dataset, model: GenerativeModel, run_dir: Path, world: World,
+                 device: torch.device, *, quiet: bool = False):
+        self.cfg, self.tcfg = config, config.training
+        self.data, self.model, self.run_dir, self.world, self.device = data, model, Path(run_dir), world, device
+        self.quiet = quiet
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt_cls = torch.optim.AdamW if self.tcfg.optimizer == "adamw" else torch.optim.Adam
+        self.optimizer = opt_cls(params, lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
+        self.ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.tcfg.ema else None
+        self.shards_per_rank = self.tcfg.accumulate
+        self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed)
+        self.total = total_steps(self.tcfg, self.batches.steps_per_epoch)
+        self.step, self.elapsed = 0, 0.0
+        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", enabled=world.is_main)
+        self.ddp = DistributedDataParallel(model) if world.size > 1 else model
+        self.last_eval: dict = {}
+
+    # --- state ----------------------------------------------------------------------------------
+    def resume(self) -> None:
+        ema, _ = checkpoint.load_model_weights(self.run_dir, self.model, use_ema=False)
+        if self.ema is not None and ema is not None:
+            self.ema = {k: v.to(self.device) for k, v in ema.items()}
+        meta = checkpoint.load_state(self.run_dir, self.optimizer)
+        self.step, self.elapsed = int(meta["step"]), float(meta["elapsed"])
+        self.metrics.truncate_after(self.step)
+
+    def save(self) -> None:
+        if self.world.is_main:
+            meta = {"step": self.step, "elapsed": self.elapsed, "model": self.model.name}
+            checkpoint.save_state(self.run_dir, self.optimizer, meta)
+            checkpoint.save_model(self.run_dir, self.model, self.ema, meta)
+        self.world.barrier()
+
+    # --- one optimisation step ------------------------------------------------------------------
+    def _autocast(self):
+        if self.tcfg.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def train_step(self) -> dict:
+        progress = self.step / self.total if self.total else self.elapsed / (60 * self.tcfg.minutes)
+        lr = learning_rate(self.tcfg, self.step, progress)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        parts: dict[str, float] = {}
+        for a in range(self.shards_per_rank):
+            shard = self.world.rank * self.shards_per_rank + a
+            batch = make_batch(self.data.train, self.batches.shard(self.step, shard), self.device)
+            torch.manual_seed(shard_seed(self.cfg.seed, self.step, shard))
+            last = a == self.shards_per_rank - 1
+            sync = contextlib.nullcontext() if (last or self.world.size == 1) else self.ddp.no_sync()
+            with sync:
+                with self._autocast():
+                    out = self.ddp(batch)
+                (out["loss"] / self.shards_per_rank).backward()
+            for k, v in out.items():
+                parts[k] = parts.get(k, 0.0) + float(v) / self.shards_per_rank
+        names = sorted(parts)
+        reduced = self.world.mean(torch.tensor([parts[k] for k in names], dtype=torch.float64))
+        parts = dict(zip(names, reduced.tolist()))
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, self.tcfg.grad_clip or float("inf")))
+        if not (math.isfinite(parts["loss"]) and math.isfinite(grad_norm)):
+            self._diverged(parts["loss"], grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.ema is not None:
+            with torch.no_grad():
+                for k, v in self.model.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        self.ema[k].lerp_(v, 1.0 - self.tcfg.ema)
+                    else:
+                        self.ema[k].copy_(v)
+        self.step += 1
+        return parts | {"lr": lr, "grad_norm": grad_norm}
+
+    def _diverged(self, loss: float, grad_norm: float) -> None:
+        kept = (self.run_dir / checkpoint.MODEL_FILE).exists()
+        where = f"the last good checkpoint in {self.run_dir} is kept" if kept else "no checkpoint had been written yet"
+        raise TrainingDiverged(
+            f"Training diverged at step {self.step} (loss {loss}, gradient norm {grad_norm}); {where}: "
+            "lower training.lr or set training.grad_clip, then retrain or --resume."
+        )
+
+    # --- evaluation -----------------------------------------------------------------------------
+    def eval_model(self) -> GenerativeModel:
+        """The weights to evaluate and sample: the EMA copy when EMA is on."""
+        if self.ema is None:
+            return self.model
+        shadow = copy.deepcopy(self.model)
+        shadow.load_state_dict(self.ema)
+        return shadow
+
+    def evaluate(self) -> dict:
+        record: dict = {"step": self.step, "split": "val"}
+        if self.world.is_main:
+            model = self.eval_model().eval()
+            val = self.data.val
+            if model.has_likelihood:
+                nats, bound = split_log_likelihood(model, val.x[:VAL_LIMIT], None if val.y is None else val.y[:VAL_LIMIT],
+                                                   seed=self.cfg.seed)
+                record.update(val_nll=-float(nats.mean()), val_bpd=bits_per_dim(-nats.mean(), self.data.spec.dims),
+                              bound=bound)
+            if model.can_sample:
+                with torch.random.fork_rng(), torch.no_grad():
+                    torch.manual_seed(self.cfg.seed)
+                    x = model.sample(GRID_SIZE).cpu().numpy()
+                save_grid(x, self.data.spec.levels, self.run_dir / "samples" / f"step_{self.step:07d}.png")
+            self.metrics.append(record)
+            self.last_eval = record
+        self.model.train()
+        return record
+
+    # --- the loop -------------------------------------------------------------------------------
+    def _should_stop(self, flag: _StopFlag, stop_at_step: int | None) -> str | None:
+        reasons = []
+        if self.total is not None and self.step >= self.total:
+            reasons.append("done")
+        if self.tcfg.minutes and self.elapsed >= 60 * self.tcfg.minutes:
+            reasons.append("time budget")
+        if flag.raised:
+            reasons.append("interrupted")
+        if stop_at_step is not None and self.step >= stop_at_step:
+            reasons.append("paused")
+        # Every process must stop at the same step: agree on whether anyone wants to.
+        wanted = self.world.mean(torch.tensor([1.0 if reasons else 0.0], dtype=torch.float64)).item() > 0
+        return (reasons[0] if reasons else "interrupted") if wanted else None
+
+    def run(self, stop_at_step: int | None = None) -> TrainResult:
+        progress = TrainingProgress(self.total, self.step, quiet=self.quiet, enabled=self.world.is_main)
+        stopped = None
+        try:
+            with _StopFlag() as flag:
+                while (stopped := self._should_stop(flag, stop_at_step)) is None:
+                    started = time.perf_counter()
+                    parts = self.train_step()
+                    if self.step % self.tcfg.log_every == 0 or self.step == 1:
+                        self.metrics.append({"step": self.step, "split": "train", "elapsed": round(self.elapsed, 3)} | parts)
+                        progress.update(self.step, parts)
+                    if self.step % self.tcfg.eval_every == 0:
+                        self.evaluate()
+                        self.elapsed += time.perf_counter() - started
+                        self.save()
+                    else:
+                        self.elapsed += time.perf_counter() - started
+            if not self.last_eval or self.last_eval.get("step") != self.step:
+                self.evaluate()
+            self.save()
+        finally:
+            progress.close()
+        if stopped == "interrupted":
+            progress.note(f"Stopped at step {self.step}; continue with: genlab train --out {self.run_dir} --resume")
+        return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)

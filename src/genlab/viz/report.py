@@ -1,0 +1,75 @@
+"""report.md for a run: what it learned (pictures) and how good it is (the bits/dim table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab.training.checkpoint import atomic_write
+from genlab.training.metrics import read_metrics
+from genlab.viz.grids import save_grid
+from genlab.viz.plots import loss_curve
+
+SEED = 0
+
+
+def _reconstructions(model, x: np.ndarray) -> np.ndarray:
+    """Originals (first row) above their reconstructions (second row)."""
+    xt = torch.from_numpy(x).long()
+    recon = model.decode(model.encode(xt)).numpy()
+    return np.concatenate([x, recon])
+
+
+def _interpolations(model, x: np.ndarray, pairs: int = 4, steps: int = 10) -> np.ndarray:
+    """Rows walking the latent space in a straight line from one test image's code to another's."""
+    z = model.encode(torch.from_numpy(x[: 2 * pairs]).long())
+    t = torch.linspace(0, 1, steps).view(1, steps, 1)
+    path = (1 - t) * z[0::2].unsqueeze(1) + t * z[1::2].unsqueeze(1)  # (pairs, steps, Z)
+    return model.decode(path.flatten(0, 1)).numpy()
+
+
+def _table(result: dict) -> list[str]:
+    lines = ["| model / file format | bits/dim | nats/image |", "|---|---:|---:|"]
+    for bound, est in result.get("estimates", {}).items():
+        lines.append(f"| {result['model']} ({bound}) | {est['bits_per_dim']:.3f} | {est['nats_per_example']:.1f} |")
+    if result.get("bits_per_dim") is None:
+        lines.append(f"| {result['model']} | n/a (no likelihood) | |")
+    for fmt, bpd in result["baselines"].items():
+        lines.append(f"| {fmt.replace('_', '-')} files, one per image | {bpd:.3f} | {bpd * result['dims'] * np.log(2):.1f} |")
+    return lines
+
+
+def write_report(run, result: dict) -> Path:
+    """Write <run>/report.md and its pictures under <run>/report/; returns the report's path."""
+    out = Path(run.path)
+    pics = out / "report"
+    model, levels = run.model, run.spec.levels
+    test = run.dataset().split(result["split"])
+    sections = [f"# {model.name} on {run.spec.name}", "",
+                f"{run.info['model']['parameters']:,} parameters, {run.step} training steps. "
+                f"Test split: {result['examples']} images of {'x'.join(map(str, run.spec.shape))} with {levels} levels.", ""]
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(SEED)
+        if model.can_sample:
+            save_grid(model.sample(64).numpy(), levels, pics / "samples.png", nrow=8)
+            sections += ["## Samples", "New images drawn from the model (seed 0).", "", "![samples](report/samples.png)", ""]
+        if model.has_latent:
+            save_grid(_reconstructions(model, test.x[:16]), levels, pics / "reconstructions.png", nrow=16)
+            save_grid(_interpolations(model, test.x), levels, pics / "interpolation.png", nrow=10)
+            sections += ["## Reconstructions", "Test images (top) and the decoder's mean given their codes (bottom).", "",
+                         "![reconstructions](report/reconstructions.png)", "",
+                         "## Latent interpolation", "Straight lines in latent space between two test images' codes.", "",
+                         "![interpolation](report/interpolation.png)", ""]
+    records = read_metrics(out / "metrics.jsonl")
+    if records:
+        loss_curve(records, pics / "loss.png", title=f"{model.name} on {run.spec.name}")
+        sections += ["## Training", "", "![loss curve](report/loss.png)", ""]
+    sections += ["## How good: test-split bits/dim", "",
+                 "Lower is better. The model's figure is the negative log-likelihood of the discrete images "
+                 "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
+                 "the file rows store each test image on its own.", "", *_table(result), ""]
+    path = out / "report.md"
+    atomic_write(path, "\n".join(sections).encode())
+    return path
