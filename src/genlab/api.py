@@ -12,7 +12,7 @@ import torch
 
 import genlab
 from genlab.config import RunConfig, TrainingConfig
-from genlab.data import load_dataset
+from genlab.data import BUILTINS, load_dataset
 from genlab.data.spec import Dataset, DatasetSpec
 from genlab.errors import UserError
 from genlab.evaluation.baselines import lossless_baselines
@@ -42,6 +42,8 @@ def _load_data(config: RunConfig) -> Dataset:
 def _resolved_config(config: RunConfig, model: GenerativeModel, data: Dataset, world_size: int, created_by: str) -> dict:
     resolved = config.model_copy(deep=True)
     resolved.model = type(config.model)(name=model.name, **model.config.model_dump())
+    if Path(config.data.source).exists() and config.data.source not in BUILTINS:
+        resolved.data.source = str(Path(config.data.source).resolve())  # so the run opens from any folder
     return {
         "config": resolved.model_dump(mode="json"),
         "dataset": data.spec.to_dict(),
@@ -58,12 +60,18 @@ def train(config: RunConfig, out: Path, *, resume: bool = False, budget: dict | 
     """Train a model into run folder `out` (or continue it with resume=True, optionally with a new budget)."""
     out = Path(out)
     if resume:
-        config = RunConfig.model_validate(checkpoint.read_json(out / checkpoint.CONFIG_FILE)["config"])
+        if not (out / checkpoint.CONFIG_FILE).exists():
+            raise UserError(f"{out} holds no run to resume: check --out, or train a new run without --resume.")
+        previous = checkpoint.read_json(out / checkpoint.CONFIG_FILE)
+        config, created_by = RunConfig.model_validate(previous["config"]), previous.get("created_by", created_by)
         if budget and any(budget.get(k) is not None for k in BUDGET_KEYS):
             fields = config.training.model_dump() | {k: budget.get(k) for k in BUDGET_KEYS}
             config.training = TrainingConfig.model_validate(fields)
     elif (out / checkpoint.CONFIG_FILE).exists() or (out / checkpoint.MODEL_FILE).exists():
         raise UserError(f"{out} already holds a run: pass --resume to continue it, or choose another --out.")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder: choose another --out.")
+    fresh_folder = not out.exists()
     world = init_world(config.training.device)
     try:
         device = _device(config.training.device, world.rank)
@@ -81,6 +89,11 @@ def train(config: RunConfig, out: Path, *, resume: bool = False, budget: dict | 
             checkpoint.write_json(out / checkpoint.CONFIG_FILE, info)
         world.barrier()
         return trainer.run(stop_at_step)
+    except BaseException:
+        # A run that never reached its first checkpoint is no run: leave nothing behind.
+        if world.is_main and fresh_folder and not (out / checkpoint.MODEL_FILE).exists():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         close_world(world)
 

@@ -59,8 +59,9 @@ def datasets() -> None:
     from genlab.data import BUILTINS
 
     table = Table(title="Built-in datasets (or pass a folder of images, a .npy or a .npz)")
-    for col in ("name", "shape (C, H, W)", "levels", "classes", "examples", "about"):
-        table.add_column(col)
+    for col in ("name", "shape (C, H, W)", "levels", "classes", "examples"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("about")
     for entry in BUILTINS.values():
         table.add_row(entry.spec.name, "x".join(map(str, entry.spec.shape)), str(entry.spec.levels),
                       str(entry.spec.num_classes or "-"), str(entry.size), entry.description)
@@ -91,22 +92,32 @@ def train(
     from genlab.config import load_config
 
     budget = {"steps": steps, "epochs": epochs, "minutes": minutes}
+    flags = {
+        "data": {"source": data, "channels": channels, "size": _parse_size(size)},
+        "model": {"name": model},
+        "training": {"batch_size": batch_size, "lr": lr, "device": device},
+        "": {"seed": seed},
+    }
     if resume:
-        given = [name for name, v in (("--data", data), ("--model", model), ("--config", config)) if v]
+        named = {"--data": data, "--model": model, "--seed": seed, "--batch-size": batch_size, "--lr": lr,
+                 "--device": device, "--channels": channels, "--size": size, "--config": config, "--set": sets or None}
+        given = [flag for flag, value in named.items() if value is not None]
         if given:
-            raise UserError(f"{', '.join(given)} cannot change a run being resumed: drop it, or train a new --out.")
+            raise UserError(f"{', '.join(given)} cannot change a run being resumed (only --steps, --epochs or "
+                            "--minutes can): drop it, or train a new --out.")
         cfg = None
     else:
         overrides = _parse_sets(sets)
-        overrides.setdefault("data", {}).update(source=data, channels=channels, size=_parse_size(size))
-        overrides.setdefault("model", {}).update(name=model)
-        overrides.setdefault("training", {}).update(batch_size=batch_size, lr=lr, device=device, **budget)
-        overrides[""] = {"seed": seed}
+        for section, values in flags.items():
+            overrides.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
+        overrides["training"].update({k: v for k, v in budget.items() if v is not None})
         cfg = load_config(config, overrides)
     result = api.train(cfg, out, resume=resume, budget=budget, quiet=quiet)
+    if not result.is_main:
+        return
     if result.last_eval.get("val_bpd") is not None:
         console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/dim ({result.last_eval['bound']})")
-    console.print(f"{result.stopped} at step {result.step} after {result.elapsed:.0f} s; run folder: {out}")
+    console.print(f"{result.stopped} at step {result.step} after {result.elapsed:.1f} s; run folder: {out}")
 
 
 @app.command()
@@ -167,8 +178,10 @@ def _print_evaluation(result: dict) -> None:
         table.add_row(f"{result['model']} ({bound})", f"{est['bits_per_dim']:.3f}", f"{est['nats_per_example']:.1f}")
     if result.get("bits_per_dim") is None:
         table.add_row(f"{result['model']}", "n/a: no likelihood", "")
+    from genlab.viz.report import BASELINE_LABELS
+
     for name, bpd in result["baselines"].items():
-        table.add_row(f"{name} files", f"{bpd:.3f}", f"{bpd * result['dims'] * 0.6931:.1f}")
+        table.add_row(BASELINE_LABELS.get(name, name), f"{bpd:.3f}", f"{bpd * result['dims'] * 0.6931:.1f}")
     console.print(table)
 
 
@@ -179,6 +192,27 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder f
 
     report = run_demo(out, progress=console.print)
     console.print(f"[bold green]report:[/] {report}")
+
+
+bench_app = typer.Typer(help="Benchmarks: our figures beside the classical anchors, as markdown tables.",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("likelihood")
+def bench_likelihood(
+    data: str = typer.Option("digits", "--data", help="Dataset to model."),
+    minutes: float = typer.Option(5.0, help="Training budget in wall-clock minutes."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, samples and the run."),
+    seed: int = typer.Option(0, help="Seed."),
+    iwae: int = typer.Option(100, "--iwae", help="Importance samples for the IWAE bound."),
+) -> None:
+    """Train the VAE for a time budget; test bits/dim beside PNG, WebP-lossless and xz of the same images."""
+    from genlab.bench import likelihood
+
+    path = likelihood(data, minutes, out, seed=seed, iwae_k=iwae)
+    console.print(path.read_text())
+    console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -73,7 +73,8 @@ def _first_error(err: ValidationError, origin: str) -> UserError:
 
 
 def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> RunConfig:
-    """Read a TOML file (optional) and apply CLI overrides {section: {key: value}} on top."""
+    """Read a TOML file (optional) and apply overrides {section: {key: value}} on top; section "" holds
+    top-level keys such as seed. A None value is kept (it turns an optional setting off)."""
     raw: dict[str, Any] = {}
     origin = "the command line"
     if path is not None:
@@ -85,11 +86,7 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise UserError(f"Config file {path} is not valid TOML ({err}): fix the syntax.") from None
     for section, values in (overrides or {}).items():
-        if section == "":
-            raw.update({k: v for k, v in values.items() if v is not None})
-            continue
-        target = raw.setdefault(section, {})
-        target.update({k: v for k, v in values.items() if v is not None})
+        (raw if section == "" else raw.setdefault(section, {})).update(values)
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as err:

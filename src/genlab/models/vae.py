@@ -10,6 +10,7 @@ import math
 from typing import Literal
 
 import torch
+from pydantic import Field
 import torch.nn.functional as F
 from torch import nn
 
@@ -22,13 +23,13 @@ LOG_2PI = math.log(2 * math.pi)
 
 
 class VAEConfig(ModelConfig):
-    latent_dim: int = 32
-    channels: int = 64  # width at full resolution; doubles once per downsampling, capped at 4x
-    blocks: int = 1  # residual blocks per resolution
-    beta: float = 1.0  # weight of the KL term (beta-VAE); 1.0 keeps the loss an ELBO
+    latent_dim: int = Field(32, gt=0)
+    channels: int = Field(32, gt=0)  # width at full resolution; doubles once per downsampling, capped at 4x
+    blocks: int = Field(1, ge=0)  # residual blocks per resolution
+    beta: float = Field(1.0, ge=0)  # weight of the KL term (beta-VAE); 1.0 keeps the loss an ELBO
     likelihood: Literal["auto", "categorical", "logistic_mixture"] = "auto"
-    mixtures: int = 5
-    dropout: float = 0.0
+    mixtures: int = Field(5, gt=0)  # components of the discretised logistic mixture
+    dropout: float = Field(0.0, ge=0, lt=1)
 
 
 def _widths(base: int, n: int) -> list[int]:

@@ -21,15 +21,28 @@ from genlab.errors import UserError
 MODEL_FILE, STATE_FILE, CONFIG_FILE = "model.safetensors", "state.safetensors", "config.json"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all (temporary file, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise UserError(f"Cannot write {path}: it is a folder; name a file instead.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except (FileExistsError, NotADirectoryError, PermissionError) as err:
+        raise UserError(f"Cannot write {path}: {err.strerror.lower()} on the way there; choose another path.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -112,7 +125,10 @@ def save_state(run_dir: Path, optimizer: torch.optim.Optimizer, trainer_meta: di
 
 def load_state(run_dir: Path, optimizer: torch.optim.Optimizer) -> dict:
     """Restore optimizer and RNG state; return the trainer metadata (step, elapsed time, ...)."""
-    tensors, meta = read_tensors(Path(run_dir) / STATE_FILE)
+    path = Path(run_dir) / STATE_FILE
+    tensors, meta = read_tensors(path)
+    if not {"step", "scalars", "param_groups"} <= meta.keys() or "rng.torch" not in tensors:
+        raise UserError(f"{path} is not a genlab training state: restore the run's own file or retrain.")
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("opt."):
@@ -121,9 +137,16 @@ def load_state(run_dir: Path, optimizer: torch.optim.Optimizer) -> dict:
     for key, value in meta.pop("scalars").items():
         idx, name = key.split(".", 1)
         state.setdefault(int(idx), {})[name] = value
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    shapes_match = all(
+        idx < len(params) and all(v.shape == params[idx].shape for k, v in entry.items() if torch.is_tensor(v) and v.dim() > 0)
+        for idx, entry in state.items()
+    )
     try:
+        if not shapes_match:
+            raise ValueError
         optimizer.load_state_dict({"state": state, "param_groups": meta.pop("param_groups")})
     except (ValueError, KeyError):
-        raise UserError(f"{run_dir}/{STATE_FILE} does not match this model's parameters: restore it or retrain.") from None
+        raise UserError(f"{path} does not match this model's parameters: restore the run's own file or retrain.") from None
     torch.set_rng_state(tensors["rng.torch"])
     return meta

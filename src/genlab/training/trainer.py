@@ -44,6 +44,7 @@ class TrainResult:
     elapsed: float
     stopped: str  # "done", "time budget", "interrupted", "paused"
     last_eval: dict
+    is_main: bool = True  # False on the other torchrun processes, which print nothing
 
 
 def learning_rate(cfg: TrainingConfig, step: int, progress: float) -> float:
@@ -152,7 +153,7 @@ class Trainer:
                     out = self.ddp(batch)
                 (out["loss"] / self.shards_per_rank).backward()
             for k, v in out.items():
-                parts[k] = parts.get(k, 0.0) + float(v) / self.shards_per_rank
+                parts[k] = parts.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / self.shards_per_rank
         names = sorted(parts)
         reduced = self.world.mean(torch.tensor([parts[k] for k in names], dtype=torch.float64))
         parts = dict(zip(names, reduced.tolist()))
@@ -176,7 +177,7 @@ class Trainer:
         kept = (self.run_dir / checkpoint.MODEL_FILE).exists()
         where = f"the last good checkpoint in {self.run_dir} is kept" if kept else "no checkpoint had been written yet"
         raise TrainingDiverged(
-            f"Training diverged at step {self.step} (loss {loss}, gradient norm {grad_norm}); {where}: "
+            f"Training diverged at step {self.step + 1} (loss {loss}, gradient norm {grad_norm}); {where}: "
             "lower training.lr or set training.grad_clip, then retrain or --resume."
         )
 
@@ -248,7 +249,7 @@ class Trainer:
             progress.close()
         if stopped == "interrupted":
             progress.note(f"Stopped at step {self.step}; continue with: genlab train --out {self.run_dir} --resume")
-        return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval)
+        return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval, self.world.is_main)
 
 
 def seed_everything(seed: int) -> None:

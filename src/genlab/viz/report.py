@@ -13,6 +13,8 @@ from genlab.viz.grids import save_grid
 from genlab.viz.plots import loss_curve
 
 SEED = 0
+BASELINE_LABELS = {"png": "PNG, one file per image", "webp_lossless": "WebP-lossless, one file per image",
+                   "xz_blob": "xz (lzma), all test images in one blob"}
 
 
 def _reconstructions(model, x: np.ndarray) -> np.ndarray:
@@ -37,7 +39,7 @@ def _table(result: dict) -> list[str]:
     if result.get("bits_per_dim") is None:
         lines.append(f"| {result['model']} | n/a (no likelihood) | |")
     for fmt, bpd in result["baselines"].items():
-        lines.append(f"| {fmt.replace('_', '-')} files, one per image | {bpd:.3f} | {bpd * result['dims'] * np.log(2):.1f} |")
+        lines.append(f"| {BASELINE_LABELS.get(fmt, fmt)} | {bpd:.3f} | {bpd * result['dims'] * np.log(2):.1f} |")
     return lines
 
 

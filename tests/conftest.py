@@ -1,0 +1,201 @@
+"""Shared fixtures: tiny configs, a CLI runner, one trained digits run, and helpers to compare run folders.
+
+Everything is sized for two shared CPU cores: a VAE with 8 channels and a 4-d latent, a few steps,
+batches of 16-32 on the built-in 8x8 digits or a tiny generated .npy file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+TINY_MODEL = {"name": "vae", "channels": 8, "latent_dim": 4}
+TINY_TRAINING = {"steps": 20, "batch_size": 32, "eval_every": 10, "warmup_steps": 5}
+# The same model on the command line (the tiny model; --quiet for plain log lines).
+TINY_FLAGS = ["--set", "model.channels=8", "--set", "model.latent_dim=4", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    """Every test starts from the same global RNG state (torch only if a test already imported it)."""
+    random.seed(0)
+    np.random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+    yield
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            out.setdefault(key, {}).update(value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Callable[..., Any]:
+    """tiny_config(training={...}, data={...}, model={...}) -> a validated RunConfig for a tiny digits VAE."""
+    from genlab.config import load_config
+
+    def make(**sections: dict) -> Any:
+        raw = _merge({"data": {"source": "digits"}, "model": TINY_MODEL, "training": TINY_TRAINING}, sections)
+        return load_config(None, raw)
+
+    return make
+
+
+def read_weights(run_dir: Path, name: str = "model.safetensors") -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(run_dir) / name))
+
+
+@pytest.fixture(scope="session")
+def weights() -> Callable[..., dict]:
+    """weights(run_dir, name="model.safetensors") -> {tensor name: tensor}."""
+    return read_weights
+
+
+def assert_same_tensors(a: dict, b: dict, atol: float = 0.0) -> None:
+    """Same names, shapes and values (exactly when atol == 0)."""
+    import torch
+
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert a[key].shape == b[key].shape, key
+        if atol == 0.0:
+            assert torch.equal(a[key], b[key]), f"{key}: max diff {(a[key].double() - b[key].double()).abs().max()}"
+        else:
+            assert torch.allclose(a[key], b[key], atol=atol, rtol=0), (
+                f"{key}: max diff {(a[key].double() - b[key].double()).abs().max()}"
+            )
+
+
+@pytest.fixture(scope="session")
+def same_tensors() -> Callable[..., None]:
+    return assert_same_tensors
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def metrics() -> Callable[[Path], list[dict]]:
+    return read_metrics
+
+
+def folder_fingerprint(folder: Path) -> dict[str, tuple[str, int]]:
+    """{relative path: (sha256, mtime_ns)} of every file below `folder`: to prove it was left untouched."""
+    folder = Path(folder)
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def fingerprint() -> Callable[[Path], dict]:
+    return folder_fingerprint
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@dataclass
+class CliResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return f"genlab {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def run_cli(args: list[str], cwd: Path, *, timeout: float = 180, module: list[str] | None = None) -> CliResult:
+    """Run `python -m genlab ARGS` (or another module/command list) in `cwd`, capturing both streams."""
+    cmd = (module or [sys.executable, "-m", "genlab"]) + [str(a) for a in args]
+    env = dict(os.environ, COLUMNS="200", PYTHONHASHSEED="0")
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return CliResult([str(a) for a in args], proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def genlab_at() -> Callable[..., CliResult]:
+    """genlab_at(args, cwd) -> CliResult, for session- or module-scoped fixtures."""
+    return run_cli
+
+
+@pytest.fixture
+def genlab(tmp_path: Path) -> Callable[..., CliResult]:
+    """genlab(*args, cwd=tmp_path) -> CliResult of `python -m genlab *args`."""
+
+    def call(*args: Any, cwd: Path | None = None, timeout: float = 180) -> CliResult:
+        return run_cli(list(args), cwd or tmp_path, timeout=timeout)
+
+    return call
+
+
+def check_user_error(result: CliResult, *needles: str, only_line: bool = True) -> str:
+    """Exit code 2, exactly one 'error:' line on stderr (the only line when only_line), no traceback."""
+    assert result.returncode == 2, str(result)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, str(result)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, str(result)
+    if only_line:
+        assert lines == errors, str(result)
+    for needle in needles:
+        assert needle.lower() in errors[0].lower(), f"{needle!r} not in {errors[0]!r}"
+    return errors[0]
+
+
+@pytest.fixture(scope="session")
+def user_error() -> Callable[..., str]:
+    return check_user_error
+
+
+# ---------------------------------------------------------------- shared artefacts
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny VAE trained on digits through the CLI (30 steps), shared read-only by many tests.
+
+    Tests that change a run folder must copy it first (shutil.copytree).
+    """
+    root = tmp_path_factory.mktemp("digits_run")
+    result = run_cli(
+        ["train", "--data", "digits", "--model", "vae", "--out", "run", "--steps", 30, "--batch-size", 32,
+         "--set", "training.eval_every=15", *TINY_FLAGS],
+        root,
+    )
+    assert result.returncode == 0, str(result)
+    return root / "run"
+
+
+@pytest.fixture
+def levels_npy(tmp_path: Path) -> Path:
+    """40 random 1x8x8 images with 4 levels (uint8 0..3) as a .npy file."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 4, size=(40, 1, 8, 8), dtype=np.uint8)
+    x[0, 0, 0, 0] = 3  # make sure the top level occurs
+    path = tmp_path / "levels.npy"
+    np.save(path, x)
+    return path

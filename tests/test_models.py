@@ -1,0 +1,164 @@
+"""Every registered model family: a one-step smoke test of the whole protocol on tiny specs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from genlab.data.spec import DatasetSpec
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel
+from genlab.models.registry import MODELS, build_model, model_class
+
+SPECS = [
+    DatasetSpec("grey17", (1, 8, 8), 17),
+    DatasetSpec("binary28", (1, 28, 28), 2),
+    DatasetSpec("grey256", (1, 28, 28), 256),
+    DatasetSpec("rgb256", (3, 12, 10), 256, num_classes=3, class_names=("a", "b", "c")),
+]
+# Small options per family, so a step takes milliseconds; families not listed use their defaults.
+TINY_OPTIONS = {"vae": {"channels": 8, "latent_dim": 4}}
+BATCH = 4
+
+
+def tiny(name: str, spec: DatasetSpec) -> GenerativeModel:
+    torch.manual_seed(0)
+    return build_model(name, spec, TINY_OPTIONS.get(name, {}))
+
+
+def random_batch(spec: DatasetSpec) -> dict:
+    gen = torch.Generator().manual_seed(1)
+    batch = {"x": torch.randint(0, spec.levels, (BATCH, *spec.shape), generator=gen)}
+    if spec.num_classes:
+        batch["y"] = torch.randint(0, spec.num_classes, (BATCH,), generator=gen)
+    return batch
+
+
+def condition(model: GenerativeModel, batch: dict):
+    return batch.get("y") if model.is_conditional else None
+
+
+@pytest.fixture(params=sorted(MODELS))
+def family(request) -> str:
+    return request.param
+
+
+@pytest.fixture(params=SPECS, ids=lambda s: f"{s.name}-{'x'.join(map(str, s.shape))}-L{s.levels}")
+def spec(request) -> DatasetSpec:
+    return request.param
+
+
+def test_registry_maps_names_to_classes():
+    assert "vae" in MODELS
+    for name, cls in MODELS.items():
+        assert issubclass(cls, GenerativeModel)
+        assert cls.name == name
+        assert model_class(name) is cls
+
+
+def test_unknown_model_is_a_user_error():
+    with pytest.raises(UserError, match="Unknown model 'nope'"):
+        build_model("nope", SPECS[0], {})
+
+
+def test_unknown_option_is_a_user_error(family):
+    with pytest.raises(UserError, match="no_such_option"):
+        build_model(family, SPECS[0], {"no_such_option": 1})
+
+
+def test_one_training_step(family, spec):
+    model = tiny(family, spec)
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    out = model(random_batch(spec))
+    assert "loss" in out
+    loss = out["loss"]
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    for name, value in out.items():
+        assert math.isfinite(float(value.detach() if torch.is_tensor(value) else value)), name
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+    optimizer.step()
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_capabilities_are_declared(family, spec):
+    model = tiny(family, spec)
+    caps = model.capabilities()
+    assert set(caps) == {"can_sample", "has_likelihood", "is_conditional", "has_latent"}
+    assert all(isinstance(v, bool) for v in caps.values())
+
+
+def test_sample(family, spec):
+    model = tiny(family, spec).eval()
+    if not model.can_sample:
+        pytest.skip(f"{family} declares that it does not sample")
+    cond = torch.arange(3) % (spec.num_classes or 1) if model.is_conditional else None
+    torch.manual_seed(0)
+    x = model.sample(3, cond)
+    assert x.shape == (3, *spec.shape)
+    assert x.dtype == torch.long
+    assert x.min() >= 0 and x.max() <= spec.levels - 1
+    torch.manual_seed(0)
+    assert torch.equal(model.sample(3, cond), x), "sampling is not reproducible from the torch seed"
+
+
+def test_log_prob(family, spec):
+    model = tiny(family, spec).eval()
+    if not model.has_likelihood:
+        with pytest.raises(NotImplementedError):
+            model.log_prob(random_batch(spec)["x"])
+        return
+    batch = random_batch(spec)
+    result = model.log_prob(batch["x"], condition(model, batch))
+    assert result.nats.shape == (BATCH,)
+    assert torch.isfinite(result.nats).all()
+    assert (result.nats <= 1e-3).all(), "log-probabilities of discrete data cannot be positive"
+    assert isinstance(result.bound, str) and result.bound
+    # A uniform guess costs dims * ln(levels); an untrained model should be within a sane factor of it.
+    assert (-result.nats < 50 * spec.dims * math.log(spec.levels)).all()
+
+
+def test_iwae_bound_for_latent_models(family, spec):
+    model = tiny(family, spec).eval()
+    if not (model.has_latent and model.has_likelihood):
+        pytest.skip(f"{family} has no latent likelihood bound")
+    batch = random_batch(spec)
+    torch.manual_seed(0)
+    iwae = model.log_prob(batch["x"], condition(model, batch), k=4)
+    assert iwae.bound == "iwae-4"
+    assert iwae.nats.shape == (BATCH,) and torch.isfinite(iwae.nats).all()
+
+
+def test_encode_decode(family, spec):
+    model = tiny(family, spec).eval()
+    x = random_batch(spec)["x"]
+    if not model.has_latent:
+        with pytest.raises(NotImplementedError):
+            model.encode(x)
+        return
+    z = model.encode(x)
+    assert z.ndim == 2 and z.shape[0] == BATCH and torch.isfinite(z).all()
+    recon = model.decode(z)
+    assert recon.shape == x.shape
+    assert recon.dtype == torch.long
+    assert recon.min() >= 0 and recon.max() <= spec.levels - 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"latent_dim": -3}, {"latent_dim": 0}, {"channels": 0}, {"dropout": 2.0}, {"mixtures": 0}, {"blocks": -1},
+     {"beta": -1.0}],
+    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
+)
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_out_of_range_vae_option_is_a_user_error(options):
+    spec = DatasetSpec("grey256", (1, 8, 8), 256)
+    with pytest.raises(UserError):
+        model = build_model("vae", spec, {"channels": 8, "latent_dim": 4} | options)
+        model.loss(random_batch(spec))
