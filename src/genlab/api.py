@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 import platform
 import shutil
 from dataclasses import dataclass
@@ -131,16 +133,80 @@ def load_run(path: Path, use_ema: bool = True) -> Run:
     return Run(path, config, spec, model, int(meta.get("step", 0)), info)
 
 
-def sample(run: Run, n: int, *, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-    """n new examples as integer levels (n, C, H, W), reproducible by seed."""
-    if not run.model.can_sample:
-        raise UserError(f"Model {run.model.name} in {run.path} does not generate samples.")
+SAMPLE_CHUNK = 256
+
+
+def _check_sample_options(model: GenerativeModel, options: dict) -> dict:
+    """Drop unset options; refuse ones this family's sampler does not take (e.g. --guidance for a VAE)."""
+    options = {k: v for k, v in options.items() if v is not None}
+    accepted = inspect.signature(model.sample).parameters
+    for key in options:
+        if key not in accepted:
+            raise UserError(f"--{key} does not apply to model {model.name}: drop it.")
+    return options
+
+
+def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None, **options) -> np.ndarray:
+    """n new examples as integer levels (n, C, H, W), reproducible by seed. Conditional runs take one
+    label per example; options (temperature, steps, guidance, ...) go to the family's sampler."""
+    model = run.model
+    if not model.can_sample:
+        raise UserError(f"Model {model.name} in {run.path} does not generate samples.")
     if n <= 0:
         raise UserError(f"Number of samples {n} must be positive: pass -n 64, for example.")
+    options = _check_sample_options(model, options)
+    if model.is_conditional and labels is None:
+        labels = np.arange(n) % model.num_classes
+    if labels is not None and not model.is_conditional:
+        raise UserError(f"Run {run.path} was not trained with --conditional, so it takes no --label.")
+    out = []
     with torch.random.fork_rng(), torch.no_grad():
         torch.manual_seed(seed)
-        options = {"temperature": temperature} if temperature != 1.0 else {}
-        return np.concatenate([run.model.sample(min(256, n - i), **options).cpu().numpy() for i in range(0, n, 256)])
+        for start in range(0, n, SAMPLE_CHUNK):
+            count = min(SAMPLE_CHUNK, n - start)
+            cond = None if labels is None else torch.as_tensor(labels[start : start + count]).long().to(model.device)
+            out.append(model.sample(count, cond, **options).cpu().numpy())
+    return np.concatenate(out)
+
+
+def sample_grid(run: Run, n: int, *, seed: int = 0, label: int | None = None, **options) -> tuple[np.ndarray, int]:
+    """Samples laid out for a grid, and the grid's row length: one row per class for a conditional run
+    when no label is asked for, else a square-ish grid."""
+    model = run.model
+    if label is not None and model.is_conditional and not 0 <= label < model.num_classes:
+        raise UserError(f"--label {label} is not a class of {run.spec.name}: use 0..{model.num_classes - 1}.")
+    if model.is_conditional and label is None:
+        per_class = max(1, math.ceil(n / model.num_classes))
+        labels = np.repeat(np.arange(model.num_classes), per_class)
+        return sample(run, len(labels), seed=seed, labels=labels, **options), per_class
+    labels = None if label is None else np.full(n, label)
+    return sample(run, n, seed=seed, labels=labels, **options), math.ceil(math.sqrt(n))
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between rows of a and b (B, D) at fractions t (T,): (B, T, D).
+    Keeps the norm typical of Gaussian latents, unlike a straight line (White 2016)."""
+    a, b, t = a.flatten(1).unsqueeze(1), b.flatten(1).unsqueeze(1), t.view(1, -1, 1)
+    cos = (a * b).sum(-1, keepdim=True) / (a.norm(dim=-1, keepdim=True) * b.norm(dim=-1, keepdim=True)).clamp_min(1e-12)
+    theta = torch.arccos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    return (torch.sin((1 - t) * theta) * a + torch.sin(t * theta) * b) / torch.sin(theta)
+
+
+def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: int = 10, seed: int = 0) -> np.ndarray:
+    """Walk the latent space between consecutive pairs of images x (2P, C, H, W): (P * steps, C, H, W)."""
+    model = run.model
+    if not model.has_latent:
+        raise UserError(f"Model {model.name} has no latent space to interpolate in: drop --interpolate.")
+    pairs = len(x) // 2
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        xt = torch.from_numpy(x[: 2 * pairs]).long().to(model.device)
+        cond = torch.from_numpy(y[: 2 * pairs]).long().to(model.device) if model.is_conditional else None
+        z = model.encode(xt, cond)
+        path = slerp(z[0::2], z[1::2], torch.linspace(0, 1, steps, device=z.device))  # (P, steps, D)
+        path = path.reshape(pairs * steps, *z.shape[1:])
+        labels = None if cond is None else cond[0::2].repeat_interleave(steps)
+        return model.decode(path, labels).cpu().numpy()
 
 
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True) -> dict:
@@ -154,7 +220,7 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
         estimates = {}
         nats, bound = split_log_likelihood(run.model, data.x, data.y, seed=seed)
         estimates[bound] = -nats.mean()
-        if run.model.has_latent and iwae_k > 1:
+        if run.model.has_importance_bound and iwae_k > 1:
             nats, bound = split_log_likelihood(run.model, data.x, data.y, seed=seed, k=iwae_k,
                                                batch_size=max(1, 2000 // iwae_k))
             estimates[bound] = -nats.mean()

@@ -19,34 +19,79 @@ VAE_SETTINGS = {
     "mnist-binary": {"channels": 16, "latent_dim": 32},
 }
 
+# Model and training settings per family for a CPU-minutes budget on 28x28 data.
+FAMILY_SETTINGS: dict[str, dict] = {
+    "vae": {"model": {"channels": 16, "latent_dim": 32}, "training": {}},
+    "gan": {"model": {}, "training": {"ema": 0.999}},
+    "pixelcnn": {"model": {}, "training": {}},
+    "flow": {"model": {}, "training": {}},
+    "diffusion": {"model": {}, "training": {"ema": 0.999}},
+}
 
-def likelihood(data: str, minutes: float, out: Path, *, seed: int = 0, iwae_k: int = 100) -> Path:
-    """Train the VAE on `data` for `minutes` of CPU time, then report test bits/dim against PNG, WebP-lossless
-    and xz files of the same test images. Writes <out>/likelihood-<data>.md and returns its path."""
-    out = Path(out)
-    run_dir = out / "runs" / f"vae-{data}"
+
+def _anchor_rows(result: dict) -> list[tuple[str, float]]:
+    return [(BASELINE_LABELS[name], bpd) for name, bpd in result["baselines"].items()]
+
+
+def _train(data: str, family: str, settings: dict, minutes: float, run_dir: Path, seed: int):
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    options = {"name": "vae", **VAE_SETTINGS.get(data, {})}
-    config = load_config(None, {"data": {"source": data}, "model": options,
-                                "training": {"minutes": minutes, "eval_every": 1000}, "": {"seed": seed}})
+    training = {"minutes": minutes, "eval_every": 1000} | settings.get("training", {})
+    config = load_config(None, {"data": {"source": data}, "model": {"name": family, **settings.get("model", {})},
+                                "training": training, "": {"seed": seed}})
     started = time.perf_counter()
     trained = api.train(config, run_dir, quiet=True)
-    wall = time.perf_counter() - started
+    return trained, time.perf_counter() - started
+
+
+def likelihood(data: str, minutes: float, out: Path, *, seed: int = 0, iwae_k: int = 100) -> Path:
+    """Train the VAE on `data` for `minutes`, then report test bits/dim against PNG, WebP-lossless and xz files
+    of the same test images. Writes <out>/likelihood-<data>.md and returns its path."""
+    out = Path(out)
+    run_dir = out / "runs" / f"vae-{data}"
+    trained, wall = _train(data, "vae", {"model": VAE_SETTINGS.get(data, {})}, minutes, run_dir, seed)
     run = api.load_run(run_dir)
     result = api.evaluate(run, iwae_k=iwae_k)
     save_grid(api.sample(run, 64, seed=seed), run.spec.levels, out / f"likelihood-{data}-samples.png", nrow=8)
-    rows = [f"| vae ({bound}) | {est['bits_per_dim']:.3f} | {est['nats_per_example']:.1f} |"
-            for bound, est in result["estimates"].items()]
-    rows += [f"| {BASELINE_LABELS[name]} | {bpd:.3f} | {bpd * result['dims'] * 0.693147:.1f} |"
-             for name, bpd in result["baselines"].items()]
+    rows = [(f"vae ({bound})", est["bits_per_dim"]) for bound, est in result["estimates"].items()] + _anchor_rows(result)
     text = "\n".join([
         f"# VAE likelihood on {data}", "",
         f"`genlab bench likelihood --data {data} --minutes {minutes:g}`: {trained.step} steps in {wall:.0f} s wall, "
         f"{run.info['model']['parameters']:,} parameters, seed {seed}; test split of {result['examples']} images.", "",
-        "| model / anchor | test bits/dim | nats/image |", "|---|---:|---:|", *rows, "",
+        "| model / anchor | test bits/dim | nats/image |", "|---|---:|---:|",
+        *[f"| {name} | {bpd:.3f} | {bpd * result['dims'] * 0.693147:.1f} |" for name, bpd in rows], "",
         f"![samples](likelihood-{data}-samples.png)", "",
     ])
     path = out / f"likelihood-{data}.md"
+    atomic_write(path, text.encode())
+    return path
+
+
+def families(data: str, minutes: float, out: Path, *, names: list[str], seed: int = 0, iwae_k: int = 100) -> Path:
+    """Train each family for the same wall-clock budget on `data`; one table of test bits/dim (bound named),
+    parameters, steps and sampling time per image, with the file-format anchors, and a grid per family."""
+    out = Path(out)
+    rows, grids, result = [], [], None
+    for family in names:
+        trained, wall = _train(data, family, FAMILY_SETTINGS.get(family, {}), minutes, out / "runs" / f"{family}-{data}", seed)
+        run = api.load_run(out / "runs" / f"{family}-{data}")
+        result = api.evaluate(run, iwae_k=iwae_k)
+        started = time.perf_counter()
+        samples, row = api.sample_grid(run, 64, seed=seed)
+        per_image = (time.perf_counter() - started) / len(samples)
+        grid = f"families-{data}-{family}.png"
+        save_grid(samples, run.spec.levels, out / grid, nrow=row)
+        grids.append((family, grid))
+        bpd = "n/a (no likelihood)" if result["bits_per_dim"] is None else f"{result['bits_per_dim']:.3f} ({result['bound']})"
+        rows.append(f"| {family} | {bpd} | {run.info['model']['parameters']:,} | {trained.step} | {per_image * 1000:.1f} ms |")
+    rows += [f"| {name} | {bpd:.3f} | | | |" for name, bpd in _anchor_rows(result)]
+    text = "\n".join([
+        f"# Model families on {data}, {minutes:g} minutes each", "",
+        f"`genlab bench families --data {data} --minutes {minutes:g}`, seed {seed}; test split of "
+        f"{result['examples']} images. Bounds are upper bounds on the true bits/dim (lower is better).", "",
+        "| family | test bits/dim (bound) | parameters | steps | sampling time / image |", "|---|---:|---:|---:|---:|",
+        *rows, "", *[f"**{family}**\n\n![{family}]({grid})\n" for family, grid in grids],
+    ])
+    path = out / f"families-{data}.md"
     atomic_write(path, text.encode())
     return path

@@ -72,7 +72,8 @@ def datasets() -> None:
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model family: vae."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion."),
+    conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; stops cleanly and checkpoints when spent."),
@@ -94,12 +95,12 @@ def train(
     budget = {"steps": steps, "epochs": epochs, "minutes": minutes}
     flags = {
         "data": {"source": data, "channels": channels, "size": _parse_size(size)},
-        "model": {"name": model},
+        "model": {"name": model, "conditional": conditional or None},
         "training": {"batch_size": batch_size, "lr": lr, "device": device},
         "": {"seed": seed},
     }
     if resume:
-        named = {"--data": data, "--model": model, "--seed": seed, "--batch-size": batch_size, "--lr": lr,
+        named = {"--data": data, "--model": model, "--conditional": conditional or None, "--seed": seed, "--batch-size": batch_size, "--lr": lr,
                  "--device": device, "--channels": channels, "--size": size, "--config": config, "--set": sets or None}
         given = [flag for flag, value in named.items() if value is not None]
         if given:
@@ -123,31 +124,48 @@ def train(
 @app.command()
 def sample(
     run: Path = typer.Argument(..., help="Run folder made by `genlab train`."),
-    n: int = typer.Option(64, "-n", help="Number of samples."),
+    n: int = typer.Option(64, "-n", help="Number of samples (a conditional run without --label spreads them over one row per class)."),
     output: Path = typer.Option(Path("samples.png"), "-o", "--output", help="PNG grid to write."),
     npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W)."),
     seed: int = typer.Option(0, help="Sampling seed."),
-    temperature: float = typer.Option(1.0, help="Below 1: safer, less varied samples."),
+    label: Optional[int] = typer.Option(None, help="Class to generate (conditional runs); omitted: one row per class."),
+    temperature: Optional[float] = typer.Option(None, help="Below 1: safer, less varied samples (latent, flow, autoregressive)."),
+    steps: Optional[int] = typer.Option(None, help="Denoising steps (diffusion)."),
+    method: Optional[str] = typer.Option(None, help="ddim (deterministic, fewer steps) or ddpm (ancestral) (diffusion)."),
+    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance weight W (conditional diffusion)."),
+    interpolate: bool = typer.Option(False, "--interpolate", help="Instead of samples: walks in latent space between "
+                                     "pairs of encoded test images (latent families), one row per pair."),
 ) -> None:
-    """Generate new examples from a trained run."""
+    """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
     from genlab.training.checkpoint import atomic_write
     from genlab.viz.grids import save_grid
 
-    if temperature <= 0:
+    if temperature is not None and temperature <= 0:
         raise UserError(f"--temperature {temperature} must be positive: try 1.0.")
+    if steps is not None and steps <= 0:
+        raise UserError(f"--steps {steps} must be positive.")
+    if method is not None and method not in ("ddim", "ddpm"):
+        raise UserError(f"--method {method!r} is not ddim or ddpm.")
     loaded = api.load_run(run)
-    x = api.sample(loaded, n, seed=seed, temperature=temperature)
-    save_grid(x, loaded.spec.levels, output)
+    if interpolate:
+        test = loaded.dataset().test
+        pairs = max(1, n // 10)
+        x, row = api.interpolate(loaded, test.x[: 2 * pairs], test.y, seed=seed), 10
+    else:
+        x, row = api.sample_grid(loaded, n, seed=seed, label=label, temperature=temperature, steps=steps,
+                                 method=method, guidance=guidance)
+    save_grid(x, loaded.spec.levels, output, nrow=row)
     if npy is not None:
         import io
 
         import numpy as np
 
         buf = io.BytesIO()
-        np.save(buf, x.astype(np.uint8 if loaded.spec.levels <= 256 else np.int64))
+        np.save(buf, x.astype(np.uint8))
         atomic_write(npy, buf.getvalue())
-    console.print(f"{n} samples -> {output}" + (f" and {npy}" if npy else ""))
+    console.print(f"{len(x)} {'interpolated images' if interpolate else 'samples'} -> {output}"
+                  + (f" and {npy}" if npy else ""))
 
 
 @app.command()
@@ -211,6 +229,28 @@ def bench_likelihood(
     from genlab.bench import likelihood
 
     path = likelihood(data, minutes, out, seed=seed, iwae_k=iwae)
+    console.print(path.read_text())
+    console.print(f"wrote {path}")
+
+
+@bench_app.command("families")
+def bench_families(
+    data: str = typer.Option("mnist", "--data", help="Dataset to model."),
+    minutes: float = typer.Option(10.0, help="Training budget per family in wall-clock minutes."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, grids and runs."),
+    only: str = typer.Option("vae,gan,pixelcnn,flow,diffusion", "--families", help="Comma-separated families."),
+    seed: int = typer.Option(0, help="Seed."),
+    iwae: int = typer.Option(100, "--iwae", help="Importance samples for the VAE's IWAE bound."),
+) -> None:
+    """Train every family under the same time budget: bits/dim, parameters, steps, sampling speed, grids."""
+    from genlab.bench import families
+    from genlab.models.registry import MODELS
+
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in MODELS]
+    if unknown or not names:
+        raise UserError(f"--families {only!r} names no known family ({', '.join(unknown)}): use {', '.join(MODELS)}.")
+    path = families(data, minutes, out, names=names, seed=seed, iwae_k=iwae)
     console.print(path.read_text())
     console.print(f"wrote {path}")
 

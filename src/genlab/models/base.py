@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from genlab.data.spec import DatasetSpec
+from genlab.errors import UserError
 
 
 class ModelConfig(BaseModel):
     """Base of every family's options; unknown keys are an error so typos do not pass silently."""
 
     model_config = ConfigDict(extra="forbid")
+    conditional: bool = False  # learn p(x | label) on labelled data (`genlab train --conditional`)
 
 
 class LogLikelihood(NamedTuple):
@@ -36,13 +38,30 @@ class GenerativeModel(nn.Module, ABC):
     Config: ClassVar[type[ModelConfig]] = ModelConfig
     can_sample: ClassVar[bool] = True
     has_likelihood: ClassVar[bool] = False
-    is_conditional: ClassVar[bool] = False
     has_latent: ClassVar[bool] = False
+    has_importance_bound: ClassVar[bool] = False  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
+        if config.conditional and not spec.num_classes:
+            raise UserError(f"Dataset {spec.name} has no labels, so a conditional model cannot be trained on it: "
+                            "drop --conditional or use labelled data (class subfolders, or y in an .npz).")
         self.spec = spec
         self.config = config
+
+    @property
+    def is_conditional(self) -> bool:
+        """True when the model learns p(x | label); batches then carry "y" and sampling takes labels."""
+        return self.config.conditional
+
+    @property
+    def num_classes(self) -> int:
+        return self.spec.num_classes or 0
+
+    def optimizer_groups(self) -> list[dict]:
+        """Parameter groups for the trainer's single optimizer; a family may give groups their own
+        "lr" (as a multiple via "lr_scale") or "betas", e.g. a GAN's generator and discriminator."""
+        return [{"params": [p for p in self.parameters() if p.requires_grad]}]
 
     def forward(self, batch: dict) -> dict:
         """Training goes through forward so DistributedDataParallel sees the call."""
@@ -53,17 +72,17 @@ class GenerativeModel(nn.Module, ABC):
         """{"loss": scalar to minimise, plus named parts (floats or tensors) worth logging}."""
 
     @abstractmethod
-    def sample(self, n: int, condition: torch.Tensor | None = None) -> torch.Tensor:
-        """n new examples (n, C, H, W) as integer levels."""
+    def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
+        """n new examples (n, C, H, W) as integer levels; condition: (n,) labels for conditional models."""
 
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None, **options) -> LogLikelihood:
         """Log-likelihood of discrete data x in nats per example (exact or a stated lower bound)."""
         raise NotImplementedError(f"{self.name} declares no likelihood")
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no latent space")
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no latent space")
 
     def capabilities(self) -> dict[str, bool]:

@@ -1,29 +1,36 @@
-"""Model families by name. A family registers itself by being listed here."""
+"""Model families by name. Each entry names the module and class, imported only when used, so listing
+families and parsing options never pays for building every network."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
+
+from pydantic import ValidationError
 
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
-from genlab.models.vae import VAE
 
-MODELS: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (VAE,)}
+MODELS: dict[str, str] = {
+    "vae": "genlab.models.vae:VAE",
+    "gan": "genlab.models.gan:GAN",
+    "pixelcnn": "genlab.models.pixelcnn:PixelCNN",
+    "flow": "genlab.models.flow:Flow",
+    "diffusion": "genlab.models.diffusion:Diffusion",
+}
 
 
 def model_class(name: str) -> type[GenerativeModel]:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise UserError(f"Unknown model '{name}': use one of {', '.join(sorted(MODELS))}.") from None
+    if name not in MODELS:
+        raise UserError(f"Unknown model '{name}': use one of {', '.join(sorted(MODELS))}.")
+    module, cls = MODELS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def build_model(name: str, spec: DatasetSpec, options: dict[str, Any]) -> GenerativeModel:
     """Instantiate a family with validated options (unknown or ill-typed options are a UserError)."""
     cls = model_class(name)
-    from pydantic import ValidationError
-
     try:
         config = cls.Config(**options)
     except ValidationError as err:

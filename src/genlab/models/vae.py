@@ -41,6 +41,7 @@ class VAE(GenerativeModel):
     Config = VAEConfig
     has_likelihood = True
     has_latent = True
+    has_importance_bound = True
 
     def __init__(self, spec: DatasetSpec, config: VAEConfig):
         super().__init__(spec, config)
@@ -56,10 +57,12 @@ class VAE(GenerativeModel):
             enc += [ResBlock(widths[i], config.dropout) for _ in range(config.blocks)]
             enc += [nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1)]
         enc += [ResBlock(widths[-1], config.dropout) for _ in range(config.blocks)]
-        enc += [nn.SiLU(), nn.Flatten(), nn.Linear(flat, 2 * config.latent_dim)]
+        enc += [nn.SiLU(), nn.Flatten()]
         self.encoder = nn.Sequential(*enc)
+        labels = self.num_classes if config.conditional else 0  # one-hot label beside features and codes
+        self.to_posterior = nn.Linear(flat + labels, 2 * config.latent_dim)
 
-        self.from_latent = nn.Linear(config.latent_dim, flat)
+        self.from_latent = nn.Linear(config.latent_dim + labels, flat)
         self.dec_blocks = nn.ModuleList()
         for i in reversed(range(len(self.sizes))):
             stage = [ResBlock(widths[i], config.dropout) for _ in range(config.blocks)]
@@ -70,13 +73,21 @@ class VAE(GenerativeModel):
         self.bottom_width = widths[-1]
 
     # --- networks ---------------------------------------------------------------------------
-    def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = self.encoder(to_unit_range(x, self.spec.levels)).chunk(2, dim=1)  # (B, Z) each
+    def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        if not self.is_conditional:
+            return h
+        if y is None:
+            raise ValueError("a conditional VAE needs labels")
+        return torch.cat([h, F.one_hot(y.long(), self.num_classes).to(h.dtype)], dim=1)
+
+    def _posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.encoder(to_unit_range(x, self.spec.levels))  # (B, flat)
+        mu, log_var = self.to_posterior(self._with_label(features, y)).chunk(2, dim=1)  # (B, Z) each
         return mu, log_var.clamp(-12.0, 8.0)
 
-    def _decoder_params(self, z: torch.Tensor) -> torch.Tensor:
+    def _decoder_params(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         hs, ws = self.sizes[-1]
-        h = self.from_latent(z).view(len(z), self.bottom_width, hs, ws)  # (B, C', hs, ws)
+        h = self.from_latent(self._with_label(z, y)).view(len(z), self.bottom_width, hs, ws)  # (B, C', hs, ws)
         sizes = list(reversed(self.sizes))
         for i, stage in enumerate(self.dec_blocks):
             if h.shape[-2:] != sizes[i]:
@@ -85,15 +96,15 @@ class VAE(GenerativeModel):
         return self.to_params(h)  # (B, C * params_per_channel, H, W)
 
     # --- protocol ---------------------------------------------------------------------------
-    def _elbo_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = self._posterior(x)
+    def _elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_var = self._posterior(x, y)
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-        recon = -self.head.log_prob(self._decoder_params(z), x)  # (B,) nats
+        recon = -self.head.log_prob(self._decoder_params(z, y), x)  # (B,) nats
         kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)  # (B,) nats
         return recon, kl
 
     def loss(self, batch: dict) -> dict:
-        recon, kl = self._elbo_parts(batch["x"])
+        recon, kl = self._elbo_parts(batch["x"], batch.get("y"))
         dims = self.spec.dims
         loss = (recon + self.config.beta * kl).mean() / dims  # nats per dim keeps the scale data-independent
         return {"loss": loss, "recon": recon.mean().detach(), "kl": kl.mean().detach(),
@@ -102,15 +113,15 @@ class VAE(GenerativeModel):
     @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:
         z = torch.randn(n, self.config.latent_dim, device=self.device)
-        return self.head.sample(self._decoder_params(z), temperature)
+        return self.head.sample(self._decoder_params(z, condition), temperature)
 
     @torch.no_grad()
     def log_prob(self, x: torch.Tensor, condition=None, k: int = 1, chunk: int = 25) -> LogLikelihood:
         """ELBO for k=1; the IWAE bound with k importance samples otherwise (tighter as k grows)."""
         if k <= 1:
-            recon, kl = self._elbo_parts(x)
+            recon, kl = self._elbo_parts(x, condition)
             return LogLikelihood(-(recon + kl), "elbo")
-        mu, log_var = self._posterior(x)
+        mu, log_var = self._posterior(x, condition)
         std = torch.exp(0.5 * log_var)
         log_w = []
         for start in range(0, k, chunk):
@@ -119,17 +130,18 @@ class VAE(GenerativeModel):
             z = mu + std * eps
             log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - 0.5 * log_var).sum(-1)  # (kc, B)
             log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
-            params = self._decoder_params(z.flatten(0, 1))
+            labels = None if condition is None else condition.repeat(kc)
+            params = self._decoder_params(z.flatten(0, 1), labels)
             log_lik = self.head.log_prob(params, x.repeat(kc, 1, 1, 1)).view(kc, -1)
             log_w.append(log_lik + log_prior - log_q)
         log_w = torch.cat(log_w)  # (k, B)
         return LogLikelihood(torch.logsumexp(log_w, 0) - math.log(k), f"iwae-{k}")
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self._posterior(x)[0]
+    def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self._posterior(x, condition)[0]
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The decoder's mean image for each latent, as integer levels."""
-        return self.head.mean(self._decoder_params(z))
+        return self.head.mean(self._decoder_params(z, condition))

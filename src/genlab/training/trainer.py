@@ -101,9 +101,11 @@ class Trainer:
         self.cfg, self.tcfg = config, config.training
         self.data, self.model, self.run_dir, self.world, self.device = data, model, Path(run_dir), world, device
         self.quiet = quiet
-        params = [p for p in model.parameters() if p.requires_grad]
+        groups = model.optimizer_groups()
+        for group in groups:
+            group["lr_scale"] = group.get("lr_scale", 1.0)
         opt_cls = torch.optim.AdamW if self.tcfg.optimizer == "adamw" else torch.optim.Adam
-        self.optimizer = opt_cls(params, lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
+        self.optimizer = opt_cls(groups, lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
         self.ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.tcfg.ema else None
         self.shards_per_rank = self.tcfg.accumulate
         self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed)
@@ -139,7 +141,7 @@ class Trainer:
         progress = self.step / self.total if self.total else self.elapsed / (60 * self.tcfg.minutes)
         lr = learning_rate(self.tcfg, self.step, progress)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_scale"]
         self.model.train()
         parts: dict[str, float] = {}
         for a in range(self.shards_per_rank):
@@ -201,10 +203,14 @@ class Trainer:
                 record.update(val_nll=-float(nats.mean()), val_bpd=bits_per_dim(-nats.mean(), self.data.spec.dims),
                               bound=bound)
             if model.can_sample:
+                labels, row = None, None
+                if model.is_conditional:  # one row per class
+                    row = max(1, GRID_SIZE // model.num_classes)
+                    labels = torch.arange(model.num_classes, device=self.device).repeat_interleave(row)
                 with torch.random.fork_rng(), torch.no_grad():
                     torch.manual_seed(self.cfg.seed)
-                    x = model.sample(GRID_SIZE).cpu().numpy()
-                save_grid(x, self.data.spec.levels, self.run_dir / "samples" / f"step_{self.step:07d}.png")
+                    x = model.sample(GRID_SIZE if labels is None else len(labels), labels).cpu().numpy()
+                save_grid(x, self.data.spec.levels, self.run_dir / "samples" / f"step_{self.step:07d}.png", nrow=row)
             self.metrics.append(record)
             self.last_eval = record
         self.model.train()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlab import api
 from genlab.training.checkpoint import atomic_write
 from genlab.training.metrics import read_metrics
 from genlab.viz.grids import save_grid
@@ -17,19 +18,12 @@ BASELINE_LABELS = {"png": "PNG, one file per image", "webp_lossless": "WebP-loss
                    "xz_blob": "xz (lzma), all test images in one blob"}
 
 
-def _reconstructions(model, x: np.ndarray) -> np.ndarray:
+def _reconstructions(model, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     """Originals (first row) above their reconstructions (second row)."""
     xt = torch.from_numpy(x).long()
-    recon = model.decode(model.encode(xt)).numpy()
+    cond = torch.from_numpy(y).long() if model.is_conditional else None
+    recon = model.decode(model.encode(xt, cond), cond).numpy()
     return np.concatenate([x, recon])
-
-
-def _interpolations(model, x: np.ndarray, pairs: int = 4, steps: int = 10) -> np.ndarray:
-    """Rows walking the latent space in a straight line from one test image's code to another's."""
-    z = model.encode(torch.from_numpy(x[: 2 * pairs]).long())
-    t = torch.linspace(0, 1, steps).view(1, steps, 1)
-    path = (1 - t) * z[0::2].unsqueeze(1) + t * z[1::2].unsqueeze(1)  # (pairs, steps, Z)
-    return model.decode(path.flatten(0, 1)).numpy()
 
 
 def _table(result: dict) -> list[str]:
@@ -52,17 +46,20 @@ def write_report(run, result: dict) -> Path:
     sections = [f"# {model.name} on {run.spec.name}", "",
                 f"{run.info['model']['parameters']:,} parameters, {run.step} training steps. "
                 f"Test split: {result['examples']} images of {'x'.join(map(str, run.spec.shape))} with {levels} levels.", ""]
-    with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(SEED)
-        if model.can_sample:
-            save_grid(model.sample(64).numpy(), levels, pics / "samples.png", nrow=8)
-            sections += ["## Samples", "New images drawn from the model (seed 0).", "", "![samples](report/samples.png)", ""]
-        if model.has_latent:
-            save_grid(_reconstructions(model, test.x[:16]), levels, pics / "reconstructions.png", nrow=16)
-            save_grid(_interpolations(model, test.x), levels, pics / "interpolation.png", nrow=10)
+    if model.can_sample:
+        samples, row = api.sample_grid(run, 64, seed=SEED)
+        save_grid(samples, levels, pics / "samples.png", nrow=row)
+        rows = "one row per class" if model.is_conditional else "seed 0"
+        sections += ["## Samples", f"New images drawn from the model ({rows}).", "", "![samples](report/samples.png)", ""]
+    if model.has_latent:
+        with torch.random.fork_rng(), torch.no_grad():
+            torch.manual_seed(SEED)
+            save_grid(_reconstructions(model, test.x[:16], None if test.y is None else test.y[:16]), levels,
+                      pics / "reconstructions.png", nrow=16)
+            save_grid(api.interpolate(run, test.x[:8], test.y, seed=SEED), levels, pics / "interpolation.png", nrow=10)
             sections += ["## Reconstructions", "Test images (top) and the decoder's mean given their codes (bottom).", "",
                          "![reconstructions](report/reconstructions.png)", "",
-                         "## Latent interpolation", "Straight lines in latent space between two test images' codes.", "",
+                         "## Latent interpolation", "Walks in latent space between two test images' codes.", "",
                          "![interpolation](report/interpolation.png)", ""]
     records = read_metrics(out / "metrics.jsonl")
     if records:
