@@ -8,7 +8,7 @@ from pathlib import Path
 
 from genlab import api
 from genlab.config import load_config
-from genlab.training.checkpoint import atomic_write
+from genlab.files import atomic_write
 from genlab.viz.grids import save_grid
 from genlab.viz.report import BASELINE_LABELS
 

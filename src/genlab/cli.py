@@ -138,7 +138,7 @@ def sample(
 ) -> None:
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
-    from genlab.training.checkpoint import atomic_write
+    from genlab.files import write_npy
     from genlab.viz.grids import save_grid
 
     if temperature is not None and temperature <= 0:
@@ -157,13 +157,7 @@ def sample(
                                  method=method, guidance=guidance)
     save_grid(x, loaded.spec.levels, output, nrow=row)
     if npy is not None:
-        import io
-
-        import numpy as np
-
-        buf = io.BytesIO()
-        np.save(buf, x.astype(np.uint8))
-        atomic_write(npy, buf.getvalue())
+        write_npy(npy, x.astype("uint8"))
     console.print(f"{len(x)} {'interpolated images' if interpolate else 'samples'} -> {output}"
                   + (f" and {npy}" if npy else ""))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from genlab.training.checkpoint import atomic_write
+from genlab.files import atomic_write
 
 
 def to_uint8(x: np.ndarray, levels: int) -> np.ndarray:

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from genlab.training.checkpoint import atomic_write  # noqa: E402
+from genlab.files import atomic_write  # noqa: E402
 
 
 def save_figure(fig, path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from genlab import api
-from genlab.training.checkpoint import atomic_write
+from genlab.files import atomic_write
 from genlab.training.metrics import read_metrics
 from genlab.viz.grids import save_grid
 from genlab.viz.plots import loss_curve
