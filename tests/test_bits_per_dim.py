@@ -45,7 +45,7 @@ def _uniform_vae(levels: int) -> torch.nn.Module:
         last_dec = model.to_params[-1]
         last_dec.weight.zero_()
         last_dec.bias.zero_()
-        last_enc = model.encoder[-1]
+        last_enc = model.to_posterior
         last_enc.weight.zero_()
         last_enc.bias.zero_()
     return model.eval()
