@@ -166,10 +166,12 @@ class Trainer:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         if self.ema is not None:
+            # Warm-up: early on the average forgets its random start quickly (decay -> the configured value).
+            decay = min(self.tcfg.ema, (1 + self.step) / (10 + self.step))
             with torch.no_grad():
                 for k, v in self.model.state_dict().items():
                     if v.dtype.is_floating_point:
-                        self.ema[k].lerp_(v, 1.0 - self.tcfg.ema)
+                        self.ema[k].lerp_(v, 1.0 - decay)
                     else:
                         self.ema[k].copy_(v)
         self.step += 1
@@ -239,15 +241,13 @@ class Trainer:
                 while (stopped := self._should_stop(flag, stop_at_step)) is None:
                     started = time.perf_counter()
                     parts = self.train_step()
+                    self.elapsed += time.perf_counter() - started  # the budget counts training, not evaluation
                     if self.step % self.tcfg.log_every == 0 or self.step == 1:
                         self.metrics.append({"step": self.step, "split": "train", "elapsed": round(self.elapsed, 3)} | parts)
                         progress.update(self.step, parts)
                     if self.step % self.tcfg.eval_every == 0:
                         self.evaluate()
-                        self.elapsed += time.perf_counter() - started
                         self.save()
-                    else:
-                        self.elapsed += time.perf_counter() - started
             if not self.last_eval or self.last_eval.get("step") != self.step:
                 self.evaluate()
             self.save()
