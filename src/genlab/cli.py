@@ -186,14 +186,10 @@ def _print_evaluation(result: dict) -> None:
     table.add_column("what")
     table.add_column("bits/dim", justify="right")
     table.add_column("nats/image", justify="right")
-    for bound, est in result.get("estimates", {}).items():
-        table.add_row(f"{result['model']} ({bound})", f"{est['bits_per_dim']:.3f}", f"{est['nats_per_example']:.1f}")
-    if result.get("bits_per_dim") is None:
-        table.add_row(f"{result['model']}", "n/a: no likelihood", "")
-    from genlab.viz.report import BASELINE_LABELS
+    from genlab.viz.report import evaluation_rows
 
-    for name, bpd in result["baselines"].items():
-        table.add_row(BASELINE_LABELS.get(name, name), f"{bpd:.3f}", f"{bpd * result['dims'] * 0.6931:.1f}")
+    for label, bpd, nats in evaluation_rows(result):
+        table.add_row(label, "n/a" if bpd is None else f"{bpd:.3f}", "" if nats is None else f"{nats:.1f}")
     console.print(table)
 
 

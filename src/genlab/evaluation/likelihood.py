@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
 from genlab.models.base import GenerativeModel
+from genlab import units
 
 
-def bits_per_dim(nats_per_example: float, dims: int) -> float:
-    """Bits per dimension from nats per example: nats / (dims * ln 2)."""
-    return float(nats_per_example) / (dims * math.log(2.0))
+def bits_per_dim(nats_per_example, dims: int) -> float:
+    """units.bits_per_dim as a plain float, for metrics and JSON (accepts numpy and tensor scalars)."""
+    return float(units.bits_per_dim(nats_per_example, dims))
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
@@ -57,6 +58,19 @@ class GenerativeModel(nn.Module, ABC):
     @property
     def num_classes(self) -> int:
         return self.spec.num_classes or 0
+
+    def labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        """The labels (B,) a conditional model uses, None for an unconditional one (which ignores y)."""
+        if not self.is_conditional:
+            return None
+        if y is None:
+            raise ValueError(f"a conditional {self.name} needs labels")
+        return y.long()
+
+    def one_hot_labels(self, y: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+        """labels(y) as one-hot rows (B, K), or None for an unconditional model."""
+        labels = self.labels(y)
+        return None if labels is None else F.one_hot(labels, self.num_classes).to(dtype)
 
     def optimizer_groups(self) -> list[dict]:
         """Parameter groups for the trainer's single optimizer; a family may give groups their own

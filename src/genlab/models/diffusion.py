@@ -29,6 +29,7 @@ from torch import nn
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
 from genlab.models.layers import downsampled_sizes
+from genlab.units import bits_per_dim
 
 VLB_TERMS = 20  # default Monte-Carlo terms of log_prob: 1,000 28x28 images in ~1.5 CPU-minutes at channels=32
 COSINE_OFFSET = 0.008  # s of Nichol & Dhariwal: keeps sqrt(β_1) just below one 8-bit bin at T=1000
@@ -340,7 +341,7 @@ class Diffusion(GenerativeModel):
         with torch.no_grad():
             nats = self.config.timesteps * self._term(x, x0, self._x0(xt, t, out), t) + self._prior_kl(x0)
         return {"loss": mse.mean(), "mse": mse.mean().detach(),
-                "bpd": (nats.mean() / (self.spec.dims * math.log(2))).float()}
+                "bpd": bits_per_dim(nats.mean(), self.spec.dims).float()}
 
     @torch.no_grad()
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None,

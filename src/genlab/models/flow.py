@@ -28,6 +28,7 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
+from genlab.units import bits_per_dim
 
 LOG_2PI = math.log(2 * math.pi)
 SCALE_OFFSET = 2.0  # Glow's sigmoid(raw + 2): couplings start close to the identity (scale 0.88)
@@ -402,16 +403,9 @@ class Flow(GenerativeModel):
                             if config.dequantization == "variational" else None)
 
     # --- the bijection: dequantised image v in [0, 1]^D <-> whitened latent eps in R^D ------------
-    def _one_hot(self, y: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
-        if not self.is_conditional:
-            return None
-        if y is None:
-            raise ValueError("a conditional flow needs labels")
-        return F.one_hot(y.long(), self.num_classes).to(like.dtype)  # (B, K)
-
     def to_latent(self, v: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """v (B, C, H, W) in [0, 1] -> (eps (B, D), log|det d eps / d v| (B,)); log p(v) = log N(eps) + logdet."""
-        one_hot = self._one_hot(y, v)
+        one_hot = self.one_hot_labels(y, v.dtype)
         h, logdet = logit(v)
         latents = []
         for scale in self.scales:
@@ -425,7 +419,7 @@ class Flow(GenerativeModel):
 
     def from_latent(self, eps: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Inverse of `to_latent`: eps (B, D) -> v (B, C, H, W)."""
-        one_hot = self._one_hot(y, eps)
+        one_hot = self.one_hot_labels(y, eps.dtype)
         sizes = [math.prod(shape) for shape in self.latent_shapes]
         parts = [p.view(-1, *shape) for p, shape in zip(eps.split(sizes, dim=1), self.latent_shapes)]
         h = parts.pop()  # (B, C', H', W') whitened top
@@ -461,7 +455,7 @@ class Flow(GenerativeModel):
     def loss(self, batch: dict) -> dict:
         nats = self._log_bound(batch["x"], batch.get("y")).mean()
         dims = self.spec.dims
-        return {"loss": -nats / dims, "bpd": (-nats / (dims * math.log(2))).detach()}
+        return {"loss": -nats / dims, "bpd": bits_per_dim(-nats, dims).detach()}
 
     @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:

@@ -28,7 +28,7 @@ from torch.func import functional_call
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, ModelConfig, to_unit_range
-from genlab.models.layers import downsampled_sizes
+from genlab.models.layers import downsampled_sizes, pyramid_widths
 
 
 class GANConfig(ModelConfig):
@@ -49,10 +49,6 @@ class GANConfig(ModelConfig):
     n_critic: int = Field(1, gt=0)
     g_lr_scale: float = Field(0.4, gt=0)  # generator lr = training.lr x this
     d_lr_scale: float = Field(0.8, gt=0)  # discriminator lr = training.lr x this (two time-scale rule)
-
-
-def _widths(base: int, n: int) -> list[int]:
-    return [min(base * 2**i, base * 4) for i in range(n)]
 
 
 class Generator(nn.Module):
@@ -125,7 +121,7 @@ class GAN(GenerativeModel):
         super().__init__(spec, config)
         c, h, w = spec.shape
         sizes = downsampled_sizes(h, w)
-        widths = _widths(config.channels, len(sizes))
+        widths = pyramid_widths(config.channels, len(sizes))
         labels = self.num_classes if config.conditional else 0
         self.generator = Generator(c, sizes, widths, config.latent_dim, labels)
         self.discriminator = Discriminator(c, sizes, widths, labels)
@@ -143,13 +139,6 @@ class GAN(GenerativeModel):
         ]
 
     # --- pieces -----------------------------------------------------------------------------
-    def _labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
-        if not self.is_conditional:
-            return None
-        if y is None:
-            raise ValueError("a conditional GAN needs labels")
-        return y.long()
-
     def _level_noise(self, x: torch.Tensor) -> torch.Tensor:
         """x on the [-1, 1] scale plus uniform noise one level wide (B, C, H, W). Applied to real and
         generated images alike (instance noise, Sonderby et al. 2017), it makes both continuous, so the
@@ -187,7 +176,7 @@ class GAN(GenerativeModel):
         """D loss + penalty + G loss (the last scaled by 0 on critic-only calls). Logged parts: "d_loss",
         "g_loss", "gp" (the penalty before its weight) and "gap" = mean D(real) - mean D(fake), the
         critic's estimate of the Wasserstein distance under WGAN-GP."""
-        y = self._labels(batch.get("y"))
+        y = self.labels(batch.get("y"))
         real = self._level_noise(to_unit_range(batch["x"], self.spec.levels))  # (B, C, H, W)
         z = torch.randn(len(real), self.config.latent_dim, device=real.device)
         fake = self._level_noise(self.generator(z, y))  # (B, C, H, W)
@@ -216,5 +205,5 @@ class GAN(GenerativeModel):
     @torch.no_grad()
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The generator's image for each latent z (B, latent_dim), rounded to integer levels."""
-        out = self.generator(z, self._labels(condition))  # (B, C, H, W) in [-1, 1]
+        out = self.generator(z, self.labels(condition))  # (B, C, H, W) in [-1, 1]
         return ((out + 1) * (self.spec.levels - 1) / 2).round().long()

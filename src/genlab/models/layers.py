@@ -23,6 +23,11 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
+def pyramid_widths(base: int, levels: int) -> list[int]:
+    """Channel widths down a stride-2 pyramid: doubling per level, capped at 4x the base."""
+    return [min(base * 2**i, base * 4) for i in range(levels)]
+
+
 def downsampled_sizes(height: int, width: int, smallest: int = 4) -> list[tuple[int, int]]:
     """Spatial sizes a stride-2 pyramid passes through, from (H, W) down to at most `smallest`."""
     sizes = [(height, width)]

@@ -23,7 +23,6 @@ a k x k window, a 1 x (k//2 + 1) convolution padded on the left sees the left ha
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import torch
@@ -34,6 +33,7 @@ from torch import nn
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
 from genlab.models.likelihoods import make_head
+from genlab.units import bits_per_dim
 
 STEM_KERNEL = 7  # the first layer's window, as in the paper: wide for free, since it reads only C channels
 
@@ -173,13 +173,6 @@ class PixelCNN(GenerativeModel):
         self.reach = 1 + stem // 2 + (k // 2) * config.layers
 
     # --- networks ---------------------------------------------------------------------------
-    def _labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
-        if not self.is_conditional:
-            return None
-        if y is None:
-            raise ValueError("a conditional PixelCNN needs labels")
-        return y.long()
-
     def _vertical(self, xs: torch.Tensor, label: torch.Tensor | None) -> list[torch.Tensor]:
         """Each layer's input to the horizontal stack, (B, 2F, H, W), from images xs (B, C, H, W) in [-1, 1].
         Row i depends on the rows of xs above i only."""
@@ -207,15 +200,15 @@ class PixelCNN(GenerativeModel):
     # --- protocol ---------------------------------------------------------------------------
     def loss(self, batch: dict) -> dict:
         x = batch["x"]
-        params = self._params(to_unit_range(x, self.spec.levels), self._labels(batch.get("y")))
+        params = self._params(to_unit_range(x, self.spec.levels), self.labels(batch.get("y")))
         nll = -self.head.log_prob(params, x)  # (B,) nats
         dims = self.spec.dims
-        return {"loss": nll.mean() / dims, "bpd": (nll.mean() / (dims * math.log(2))).detach()}
+        return {"loss": nll.mean() / dims, "bpd": bits_per_dim(nll.mean(), dims).detach()}
 
     @torch.no_grad()
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> LogLikelihood:
         """Exact log-likelihood of the discrete images x (B, C, H, W): one pass, all conditionals at once."""
-        params = self._params(to_unit_range(x, self.spec.levels), self._labels(condition))
+        params = self._params(to_unit_range(x, self.spec.levels), self.labels(condition))
         return LogLikelihood(self.head.log_prob(params, x), "exact")
 
     @torch.no_grad()
@@ -227,7 +220,7 @@ class PixelCNN(GenerativeModel):
         on the row's pixels to its left: far less work than a full-image pass per pixel, and exactly the same
         conditionals as `log_prob` uses.
         """
-        label = self._labels(condition)
+        label = self.labels(condition)
         c, height, width = self.spec.shape
         x = torch.zeros(n, c, height, width, dtype=torch.long, device=self.device)
         xs = to_unit_range(x, self.spec.levels)  # (n, C, H, W), kept in step with x

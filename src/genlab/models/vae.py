@@ -16,8 +16,9 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.layers import ResBlock, downsampled_sizes
+from genlab.models.layers import ResBlock, downsampled_sizes, pyramid_widths
 from genlab.models.likelihoods import make_head
+from genlab.units import bits_per_dim
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -32,10 +33,6 @@ class VAEConfig(ModelConfig):
     dropout: float = Field(0.0, ge=0, lt=1)
 
 
-def _widths(base: int, n: int) -> list[int]:
-    return [min(base * 2**i, base * 4) for i in range(n)]
-
-
 class VAE(GenerativeModel):
     name = "vae"
     Config = VAEConfig
@@ -47,7 +44,7 @@ class VAE(GenerativeModel):
         super().__init__(spec, config)
         c, h, w = spec.shape
         self.sizes = downsampled_sizes(h, w)
-        widths = _widths(config.channels, len(self.sizes))
+        widths = pyramid_widths(config.channels, len(self.sizes))
         self.head = make_head(config.likelihood, c, spec.levels, config.mixtures)
         hs, ws = self.sizes[-1]
         flat = widths[-1] * hs * ws
@@ -74,11 +71,9 @@ class VAE(GenerativeModel):
 
     # --- networks ---------------------------------------------------------------------------
     def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        if not self.is_conditional:
-            return h
-        if y is None:
-            raise ValueError("a conditional VAE needs labels")
-        return torch.cat([h, F.one_hot(y.long(), self.num_classes).to(h.dtype)], dim=1)
+        """h (B, D) with the one-hot label appended (B, D + K) when conditional."""
+        one_hot = self.one_hot_labels(y, h.dtype)
+        return h if one_hot is None else torch.cat([h, one_hot], dim=1)
 
     def _posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.encoder(to_unit_range(x, self.spec.levels))  # (B, flat)
@@ -108,7 +103,7 @@ class VAE(GenerativeModel):
         dims = self.spec.dims
         loss = (recon + self.config.beta * kl).mean() / dims  # nats per dim keeps the scale data-independent
         return {"loss": loss, "recon": recon.mean().detach(), "kl": kl.mean().detach(),
-                "bpd": ((recon + kl).mean() / (dims * math.log(2))).detach()}
+                "bpd": bits_per_dim((recon + kl).mean(), dims).detach()}
 
     @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:

@@ -107,7 +107,6 @@ class Trainer:
         opt_cls = torch.optim.AdamW if self.tcfg.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = opt_cls(groups, lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
         self.ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.tcfg.ema else None
-        self.shards_per_rank = self.tcfg.accumulate
         self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed)
         self.total = total_steps(self.tcfg, self.batches.steps_per_epoch)
         self.step, self.elapsed = 0, 0.0
@@ -144,18 +143,18 @@ class Trainer:
             group["lr"] = lr * group["lr_scale"]
         self.model.train()
         parts: dict[str, float] = {}
-        for a in range(self.shards_per_rank):
-            shard = self.world.rank * self.shards_per_rank + a
+        for a in range(self.tcfg.accumulate):
+            shard = self.world.rank * self.tcfg.accumulate + a
             batch = make_batch(self.data.train, self.batches.shard(self.step, shard), self.device)
             torch.manual_seed(shard_seed(self.cfg.seed, self.step, shard))
-            last = a == self.shards_per_rank - 1
+            last = a == self.tcfg.accumulate - 1
             sync = contextlib.nullcontext() if (last or self.world.size == 1) else self.ddp.no_sync()
             with sync:
                 with self._autocast():
                     out = self.ddp(batch)
-                (out["loss"] / self.shards_per_rank).backward()
+                (out["loss"] / self.tcfg.accumulate).backward()
             for k, v in out.items():
-                parts[k] = parts.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / self.shards_per_rank
+                parts[k] = parts.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / self.tcfg.accumulate
         names = sorted(parts)
         reduced = self.world.mean(torch.tensor([parts[k] for k in names], dtype=torch.float64))
         parts = dict(zip(names, reduced.tolist()))

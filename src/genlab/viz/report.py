@@ -10,6 +10,7 @@ import torch
 from genlab import api
 from genlab.files import atomic_write
 from genlab.training.metrics import read_metrics
+from genlab.units import nats_per_example
 from genlab.viz.grids import save_grid
 from genlab.viz.plots import loss_curve
 
@@ -26,15 +27,28 @@ def _reconstructions(model, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     return np.concatenate([x, recon])
 
 
-def _table(result: dict) -> list[str]:
-    lines = ["| model / file format | bits/dim | nats/image |", "|---|---:|---:|"]
-    for bound, est in result.get("estimates", {}).items():
-        lines.append(f"| {result['model']} ({bound}) | {est['bits_per_dim']:.3f} | {est['nats_per_example']:.1f} |")
+def anchor_rows(result: dict) -> list[tuple[str, float, float]]:
+    """(label, bits/dim, nats/image) of the classical files that store the same images."""
+    return [(BASELINE_LABELS.get(fmt, fmt), bpd, nats_per_example(bpd, result["dims"]))
+            for fmt, bpd in result["baselines"].items()]
+
+
+def evaluation_rows(result: dict) -> list[tuple[str, float | None, float | None]]:
+    """(label, bits/dim, nats/image) of every estimate in an evaluation.json, then the anchors."""
+    rows = [(f"{result['model']} ({bound})", est["bits_per_dim"], est["nats_per_example"])
+            for bound, est in result.get("estimates", {}).items()]
     if result.get("bits_per_dim") is None:
-        lines.append(f"| {result['model']} | n/a (no likelihood) | |")
-    for fmt, bpd in result["baselines"].items():
-        lines.append(f"| {BASELINE_LABELS.get(fmt, fmt)} | {bpd:.3f} | {bpd * result['dims'] * np.log(2):.1f} |")
-    return lines
+        rows.append((f"{result['model']} (no likelihood)", None, None))
+    return rows + anchor_rows(result)
+
+
+def markdown_rows(rows: list[tuple[str, float | None, float | None]]) -> list[str]:
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+    return [f"| {label} | {fmt(bpd, '.3f')} | {fmt(nats, '.1f')} |" for label, bpd, nats in rows]
+
+
+def evaluation_table(result: dict) -> list[str]:
+    return ["| model / file format | bits/dim | nats/image |", "|---|---:|---:|", *markdown_rows(evaluation_rows(result))]
 
 
 def write_report(run, result: dict) -> Path:
@@ -68,7 +82,7 @@ def write_report(run, result: dict) -> Path:
     sections += ["## How good: test-split bits/dim", "",
                  "Lower is better. The model's figure is the negative log-likelihood of the discrete images "
                  "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
-                 "the file rows store each test image on its own.", "", *_table(result), ""]
+                 "the file rows store each test image on its own.", "", *evaluation_table(result), ""]
     path = out / "report.md"
     atomic_write(path, "\n".join(sections).encode())
     return path
