@@ -45,6 +45,13 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Feature classifiers are cached in a folder of this session, never in the user's ~/.cache."""
+    os.environ["GENLAB_CACHE"] = str(tmp_path_factory.mktemp("genlab-cache"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def tiny_config() -> Callable[..., Any]:
     """tiny_config(training={...}, data={...}, model={...}) -> a validated RunConfig for a tiny digits VAE."""

@@ -25,11 +25,15 @@ TINY_OPTIONS = {
     "pixelcnn": {"channels": 8, "layers": 2},
     "flow": {"channels": 8, "scales": 1, "steps_per_scale": 2},
     "diffusion": {"channels": 8, "timesteps": 20},
+    "classifier": {"channels": 8},
+    "ssvae": {"channels": 8, "latent_dim": 4},
 }
 BATCH = 4
 
 
 def tiny(name: str, spec: DatasetSpec, **options) -> GenerativeModel:
+    if model_class(name).needs_labels and not spec.num_classes:
+        pytest.skip(f"{name} learns labels; {spec.name} has none")
     torch.manual_seed(0)
     return build_model(name, spec, TINY_OPTIONS.get(name, {}) | options)
 
@@ -96,7 +100,7 @@ def test_one_training_step(family, spec):
 def test_capabilities_are_declared(family, spec):
     model = tiny(family, spec)
     caps = model.capabilities()
-    assert set(caps) == {"can_sample", "has_likelihood", "is_conditional", "has_latent"}
+    assert set(caps) == {"can_sample", "has_likelihood", "is_conditional", "has_latent", "can_classify"}
     assert all(isinstance(v, bool) for v in caps.values())
 
 
@@ -128,6 +132,26 @@ def test_log_prob(family, spec):
     assert isinstance(result.bound, str) and result.bound
     # A uniform guess costs dims * ln(levels); an untrained model should be within a sane factor of it.
     assert (-result.nats < 50 * spec.dims * math.log(spec.levels)).all()
+
+
+def test_classify(family, spec):
+    model = tiny(family, spec).eval()
+    x = random_batch(spec)["x"]
+    if not model.can_classify:
+        with pytest.raises(NotImplementedError):
+            model.classify(x)
+        return
+    logits = model.classify(x)
+    assert logits.shape == (BATCH, spec.num_classes) and torch.isfinite(logits).all()
+
+
+def test_label_models_take_labelled_data_only(family):
+    if not model_class(family).needs_labels:
+        pytest.skip(f"{family} does not learn labels")
+    with pytest.raises(UserError, match="no labels"):
+        build_model(family, SPECS[0], TINY_OPTIONS.get(family, {}))
+    with pytest.raises(UserError, match="--conditional"):
+        build_model(family, LABELLED, TINY_OPTIONS.get(family, {}) | {"conditional": True})
 
 
 def test_iwae_bound_for_latent_models(family, spec):
@@ -175,6 +199,8 @@ LABELLED = SPECS[3]
 
 def test_conditional_step_sample_and_likelihood(family):
     """--conditional: the loss uses labels, sampling takes one label per example, log_prob takes labels."""
+    if model_class(family).needs_labels:
+        pytest.skip(f"{family} learns the labels themselves")
     model = tiny(family, LABELLED, conditional=True)
     assert model.is_conditional
     batch = random_batch(LABELLED)
@@ -191,5 +217,7 @@ def test_conditional_step_sample_and_likelihood(family):
 
 
 def test_conditional_on_unlabelled_data_is_a_user_error(family):
+    if model_class(family).needs_labels:
+        pytest.skip(f"{family} takes no --conditional (test_label_models_take_labelled_data_only)")
     with pytest.raises(UserError, match="no labels"):
         tiny(family, SPECS[0], conditional=True)

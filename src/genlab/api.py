@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 import genlab
-from genlab.config import RunConfig, TrainingConfig
+from genlab.config import DataConfig, RunConfig, TrainingConfig
 from genlab.data import BUILTINS, load_dataset
-from genlab.data.spec import Dataset, DatasetSpec
+from genlab.data.labels import HIDDEN, balance_labelled, hide_labels, labelled_only
+from genlab.data.spec import Dataset, DatasetSpec, Split
 from genlab.errors import UserError
 from genlab.evaluation.baselines import lossless_baselines
 from genlab.evaluation.likelihood import bits_per_dim, split_log_likelihood
@@ -36,9 +37,26 @@ def _device(name: str, world_rank: int) -> torch.device:
     return torch.device("cpu")
 
 
-def _load_data(config: RunConfig) -> Dataset:
-    d = config.data
-    return load_dataset(d.source, split_seed=d.split_seed, channels=d.channels, size=d.size)
+def load_data(data: DataConfig, seed: int = 0) -> Dataset:
+    """The dataset a config names; with labels_per_class, the training labels beyond that many per class
+    (chosen by `seed`) are hidden as -1."""
+    dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size)
+    if data.labels_per_class:
+        dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
+    return dataset
+
+
+def _training_split(model: GenerativeModel, train: Split) -> Split:
+    """What a model trains on when some labels are hidden: a semi-supervised model sees everything (labelled
+    examples repeated to half of it), a classifier or conditional model only the labelled examples, and an
+    unconditional generative model all images (it ignores labels)."""
+    if train.y is None or not (train.y == HIDDEN).any():
+        return train
+    if model.semi_supervised:
+        return balance_labelled(train)
+    if model.can_classify or model.is_conditional:
+        return labelled_only(train)
+    return train
 
 
 def _resolved_config(config: RunConfig, model: GenerativeModel, data: Dataset, world_size: int, created_by: str) -> dict:
@@ -77,12 +95,13 @@ def train(config: RunConfig, out: Path, *, resume: bool = False, budget: dict | 
     world = init_world(config.training.device)
     try:
         device = _device(config.training.device, world.rank)
-        data = _load_data(config)
+        data = load_data(config.data, config.seed)
         for note in data.spec.notes:
             if world.is_main and not quiet:
                 print(f"note: {note}")
         seed_everything(config.seed)
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
+        data.train = _training_split(model, data.train)
         trainer = Trainer(config, data, model, out, world, device, quiet=quiet)
         if resume:
             trainer.resume()
@@ -112,7 +131,7 @@ class Run:
     info: dict
 
     def dataset(self) -> Dataset:
-        return _load_data(self.config)
+        return load_data(self.config.data, self.config.seed)
 
 
 def load_run(path: Path, use_ema: bool = True) -> Run:
@@ -209,34 +228,82 @@ def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: 
         return model.decode(path, labels).cpu().numpy()
 
 
-def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True) -> dict:
-    """Test-split likelihood in nats/example and bits/dim (ELBO and IWAE-k where it applies), next to
-    what the same images cost as individual PNG and WebP-lossless files. Writes evaluation.json."""
-    data = run.dataset().split(split)
-    dims, levels = run.spec.dims, run.spec.levels
-    result: dict = {"run": str(run.path), "step": run.step, "split": split, "examples": len(data), "dims": dims,
-                    "model": run.model.name}
-    if run.model.has_likelihood:
-        estimates = {}
-        nats, bound = split_log_likelihood(run.model, data.x, data.y, seed=seed)
+def _likelihood(model: GenerativeModel, split: Split, dims: int, iwae_k: int, seed: int) -> dict:
+    """Negative log-likelihood estimates of a split (each bound named), the best of them in bits/dim."""
+    if not model.has_likelihood:
+        return {"bits_per_dim": None, "bound": None, "note": f"{model.name} declares no likelihood"}
+    estimates = {}
+    nats, bound = split_log_likelihood(model, split.x, split.y, seed=seed)
+    estimates[bound] = -nats.mean()
+    if model.has_importance_bound and iwae_k > 1:
+        nats, bound = split_log_likelihood(model, split.x, split.y, seed=seed, k=iwae_k, batch_size=max(1, 2000 // iwae_k))
         estimates[bound] = -nats.mean()
-        if run.model.has_importance_bound and iwae_k > 1:
-            nats, bound = split_log_likelihood(run.model, data.x, data.y, seed=seed, k=iwae_k,
-                                               batch_size=max(1, 2000 // iwae_k))
-            estimates[bound] = -nats.mean()
-        best = min(estimates, key=estimates.get)
-        result.update(
-            bits_per_dim=bits_per_dim(estimates[best], dims), bound=best, nats_per_example=float(estimates[best]),
-            estimates={k: {"nats_per_example": float(v), "bits_per_dim": bits_per_dim(v, dims)} for k, v in estimates.items()},
-            bound_note="negative log-likelihood of the discrete test images; a bound (elbo, iwae-k) is an upper "
-                       "bound on the true bits/dim, 'exact' is exact",
-        )
-    else:
-        result.update(bits_per_dim=None, bound=None, note=f"{run.model.name} declares no likelihood")
-    result["baselines"] = lossless_baselines(data.x, levels)
+    best = min(estimates, key=estimates.get)
+    return {
+        "bits_per_dim": bits_per_dim(estimates[best], dims), "bound": best, "nats_per_example": float(estimates[best]),
+        "estimates": {k: {"nats_per_example": float(v), "bits_per_dim": bits_per_dim(v, dims)} for k, v in estimates.items()},
+        "bound_note": "negative log-likelihood of the discrete test images; a bound (elbo, iwae-k, vlb) is an upper "
+                      "bound on the true bits/dim, 'exact' is exact",
+    }
+
+
+def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
+             samples: int | None = 1000, classify: bool = False) -> dict:
+    """Everything genlab measures about a run on a held-out split, written to evaluation.json:
+    - likelihood: nats/example and bits/dim (ELBO and IWAE-k where they apply), beside what the same images
+      cost as individual PNG and WebP-lossless files;
+    - accuracy of a model that predicts labels; with classify=True, the Bayes-rule accuracy of a
+      class-conditional likelihood model;
+    - for `samples` > 0 samples: FD, KID, precision/recall, density/coverage in a classifier's features, the
+      real split's own figures as the floor, and novelty against the training set (novelty.png)."""
+    from genlab.evaluation.bayes import bayes_accuracy, log_prior
+    from genlab.evaluation.features import accuracy
+    from genlab.evaluation.samples import sample_evaluation
+
+    model, data = run.model, run.dataset()
+    held_out = data.split(split)
+    result: dict = {"run": str(run.path), "step": run.step, "split": split, "examples": len(held_out),
+                    "dims": run.spec.dims, "model": model.name}
+    result |= _likelihood(model, held_out, run.spec.dims, iwae_k, seed)
+    if model.can_classify:
+        result["accuracy"] = accuracy(model, held_out.x, held_out.y)
+    if classify:
+        result["bayes_accuracy"], result["bayes_bound"] = bayes_accuracy(
+            model, held_out.x, held_out.y, log_prior(data.train.y, model.num_classes), seed=seed)
+    if samples and model.can_sample:
+        result["samples"] = sample_evaluation(run, samples, split=split, seed=seed,
+                                              picture=run.path / "novelty.png" if write else None)
+    result["baselines"] = lossless_baselines(held_out.x, run.spec.levels)
     if write:
         checkpoint.write_json(run.path / "evaluation.json", result)
     return result
+
+
+def compare(paths: list[Path], out: Path, *, seed: int = 0) -> Path:
+    """comparison.md in `out` over runs of one dataset: each run's evaluation.json (evaluated now if it is
+    missing or older than the run's weights), a bits/dim chart and the runs' sample grids side by side."""
+    from genlab.viz.comparison import write_comparison
+
+    if not paths:
+        raise UserError("genlab compare needs at least one run folder.")
+    runs = [load_run(p) for p in paths]
+    for other in runs[1:]:
+        if other.spec.to_dict() != runs[0].spec.to_dict() or other.config.data.split_seed != runs[0].config.data.split_seed:
+            raise UserError(f"{other.path} models {other.spec.name} (split seed {other.config.data.split_seed}), "
+                            f"{runs[0].path} models {runs[0].spec.name} (split seed {runs[0].config.data.split_seed}): "
+                            "compare runs of the same dataset and split.")
+    results = []
+    for run in runs:
+        saved = run.path / "evaluation.json"
+        result = checkpoint.read_json(saved) if saved.exists() else None
+        if result is None or result.get("step") != run.step:
+            result = evaluate(run, seed=seed)
+        results.append(result)
+    names = [run.path.name for run in runs]
+    if len(set(names)) < len(names):
+        names = [str(run.path) for run in runs]
+    grids = [sample_grid(run, 64, seed=seed)[0] if run.model.can_sample else None for run in runs]
+    return write_comparison(names, results, grids, runs[0].spec.levels, out)
 
 
 def remove_demo_run(out: Path) -> None:

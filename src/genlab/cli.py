@@ -72,7 +72,8 @@ def datasets() -> None:
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion; "
+                                         "classifier (discriminative), ssvae (semi-supervised M2)."),
     conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),
@@ -83,6 +84,8 @@ def train(
     device: Optional[str] = typer.Option(None, help="cpu or cuda."),
     channels: Optional[int] = typer.Option(None, help="User images: 1 (grey) or 3 (RGB); default the majority."),
     size: Optional[str] = typer.Option(None, help="User images: resize to HxW, e.g. 28x28."),
+    labels_per_class: Optional[int] = typer.Option(None, "--labels-per-class", help="Semi-supervised: keep only N "
+                                                   "training labels per class (the rest are hidden), e.g. for ssvae."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with [data], [model], [training] sections."),
     sets: list[str] = typer.Option([], "--set", help="Override any option: --set model.latent_dim=16 (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out exactly where it stopped."),
@@ -94,14 +97,15 @@ def train(
 
     budget = {"steps": steps, "epochs": epochs, "minutes": minutes}
     flags = {
-        "data": {"source": data, "channels": channels, "size": _parse_size(size)},
+        "data": {"source": data, "channels": channels, "size": _parse_size(size), "labels_per_class": labels_per_class},
         "model": {"name": model, "conditional": conditional or None},
         "training": {"batch_size": batch_size, "lr": lr, "device": device},
         "": {"seed": seed},
     }
     if resume:
         named = {"--data": data, "--model": model, "--conditional": conditional or None, "--seed": seed, "--batch-size": batch_size, "--lr": lr,
-                 "--device": device, "--channels": channels, "--size": size, "--config": config, "--set": sets or None}
+                 "--device": device, "--channels": channels, "--size": size, "--labels-per-class": labels_per_class,
+                 "--config": config, "--set": sets or None}
         given = [flag for flag, value in named.items() if value is not None]
         if given:
             raise UserError(f"{', '.join(given)} cannot change a run being resumed (only --steps, --epochs or "
@@ -118,6 +122,8 @@ def train(
         return
     if result.last_eval.get("val_bpd") is not None:
         console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/dim ({result.last_eval['bound']})")
+    if result.last_eval.get("val_accuracy") is not None:
+        console.print(f"validation accuracy: {100 * result.last_eval['val_accuracy']:.2f} %")
     console.print(f"{result.stopped} at step {result.step} after {result.elapsed:.1f} s; run folder: {out}")
 
 
@@ -166,31 +172,69 @@ def sample(
 def evaluate(
     run: Path = typer.Argument(..., help="Run folder made by `genlab train`."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the IWAE bound (latent models; 1 = ELBO only)."),
-    seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise."),
+    samples: int = typer.Option(1000, "--samples", help="Samples for quality and novelty metrics (at most the test "
+                                "split's size; 0 skips them)."),
+    classify: bool = typer.Option(False, "--classify", help="Also classify the test split by Bayes' rule, "
+                                  "argmax_y log p(x|y) + log p(y) (class-conditional likelihood models)."),
+    seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
 ) -> None:
-    """Test-split bits/dim (with the bound named) beside PNG and WebP-lossless; writes evaluation.json and report.md."""
+    """How good and how new: test bits/dim beside PNG and WebP-lossless; accuracy (classifiers); FD, KID,
+    precision/recall, density/coverage and novelty of samples against the real test split's own figures.
+    Writes evaluation.json, novelty.png and report.md into the run folder."""
     from genlab import api
     from genlab.viz.report import write_report
 
     if iwae < 1:
         raise UserError(f"--iwae {iwae} must be at least 1.")
+    if samples < 0:
+        raise UserError(f"--samples {samples} must be 0 (skip) or positive.")
     loaded = api.load_run(run)
-    result = api.evaluate(loaded, iwae_k=iwae, seed=seed)
+    result = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify)
     _print_evaluation(result)
     report = write_report(loaded, result)
     console.print(f"wrote {run / 'evaluation.json'} and {report}")
 
 
 def _print_evaluation(result: dict) -> None:
+    from genlab.viz.report import evaluation_rows, quality_rows, QUALITY_COLUMNS
+
     table = Table(title=f"{result['split']} split: {result['examples']} images, {result['dims']} dims each")
     table.add_column("what")
     table.add_column("bits/dim", justify="right")
     table.add_column("nats/image", justify="right")
-    from genlab.viz.report import evaluation_rows
-
     for label, bpd, nats in evaluation_rows(result):
         table.add_row(label, "n/a" if bpd is None else f"{bpd:.3f}", "" if nats is None else f"{nats:.1f}")
     console.print(table)
+    for key, label in (("accuracy", "test accuracy"), ("bayes_accuracy", "Bayes-rule test accuracy")):
+        if key in result:
+            console.print(f"{label}: {100 * result[key]:.2f} %" + (f" (log p(x|y) by {result['bayes_bound']})"
+                                                                   if key == "bayes_accuracy" else ""))
+    found = result.get("samples")
+    if found and "quality" in found:
+        quality = Table(title=f"{found['samples']} samples against the {found['reference']}")
+        for column in QUALITY_COLUMNS:
+            quality.add_column(column, justify="right")
+        for row in quality_rows(result):
+            quality.add_row(*row)
+        console.print(quality)
+        console.print(f"features: {found['features']}; its test accuracy {100 * found['feature_classifier_accuracy']:.1f} %")
+    elif found:
+        console.print(f"samples: {found['skipped']}")
+
+
+@app.command()
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run folders of the same dataset."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder for comparison.md, bits.png and samples.png."),
+    seed: int = typer.Option(0, help="Seed for samples (and for evaluating runs that have no evaluation.json yet)."),
+) -> None:
+    """One table of every metric over runs (the real data's floor first), a bits/dim chart and the sample grids
+    side by side. Runs without a current evaluation.json are evaluated first."""
+    from genlab import api
+
+    path = api.compare(runs, out, seed=seed)
+    console.print(path.read_text())
+    console.print(f"wrote {path}")
 
 
 @app.command()
@@ -241,6 +285,29 @@ def bench_families(
     if unknown or not names:
         raise UserError(f"--families {only!r} names no known family ({', '.join(unknown)}): use {', '.join(MODELS)}.")
     path = families(data, minutes, out, names=names, seed=seed, iwae_k=iwae)
+    console.print(path.read_text())
+    console.print(f"wrote {path}")
+
+
+@bench_app.command("semisupervised")
+def bench_semisupervised(
+    data: str = typer.Option("digits", "--data", help="Labelled dataset."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels per class to keep "
+                                         "(default: 1,5,10 on digits, 10,100 on mnist)."),
+    seeds: int = typer.Option(5, help="Seeds per setting (each keeps other labels); the table gives mean ± std."),
+    steps: int = typer.Option(2000, help="Training steps per run."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table and runs."),
+) -> None:
+    """Semi-supervised M2 (ssvae) against the classifier trained on the few labels alone: test error."""
+    from genlab.bench import semisupervised
+
+    try:
+        per_class = [int(v) for v in labels.split(",")] if labels else None
+    except ValueError:
+        raise UserError(f"--labels {labels!r} is not a comma-separated list of integers, e.g. 1,5,10.") from None
+    if seeds < 1 or steps < 1 or (per_class and min(per_class) < 1):
+        raise UserError("--seeds, --steps and --labels must be positive.")
+    path = semisupervised(data, out, labels=per_class, seeds=seeds, steps=steps)
     console.print(path.read_text())
     console.print(f"wrote {path}")
 

@@ -24,6 +24,7 @@ class DataConfig(_Section):
     split_seed: int = 0  # fixes train/val/test; keep it when comparing runs
     channels: Literal[1, 3] | None = None
     size: tuple[int, int] | None = None  # (H, W) to resize user images to
+    labels_per_class: int | None = Field(None, gt=0)  # semi-supervised: keep this many training labels per class
 
 
 class ModelSection(BaseModel):

@@ -24,11 +24,15 @@ def run_demo(out: Path, progress: Callable[[str], None] = print, iwae_k: int = 1
     started = time.perf_counter()
     progress("1/3 training a VAE on digits (8x8 images, 17 grey levels) ...")
     api.train(load_config(None, DEMO_SETTINGS), out, created_by="demo")
-    progress(f"2/3 evaluating on the test split (IWAE, k={iwae_k}) ...")
+    progress(f"2/3 evaluating on the test split (IWAE, k={iwae_k}; sample quality and novelty) ...")
     run = api.load_run(out)
     result = api.evaluate(run, iwae_k=iwae_k)
     progress(f"    test: {result['bits_per_dim']:.3f} bits/dim ({result['bound']}); as PNG files "
              f"{result['baselines']['png']:.2f}, as WebP-lossless files {result['baselines']['webp_lossless']:.2f}")
+    quality, novelty = result["samples"]["quality"], result["samples"]["novelty"]
+    progress(f"    samples: FD {quality['model']['fd']:.2f} (real test images: {quality['real']['fd']:.2f}), precision "
+             f"{quality['model']['precision']:.2f}, recall {quality['model']['recall']:.2f}; "
+             f"{100 * novelty['share_below_threshold']:.1f} % likely copies of training images")
     progress("3/3 writing the report ...")
     report = write_report(run, result)
     progress(f"done in {time.perf_counter() - started:.0f} s")

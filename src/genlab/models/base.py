@@ -41,9 +41,17 @@ class GenerativeModel(nn.Module, ABC):
     has_likelihood: ClassVar[bool] = False
     has_latent: ClassVar[bool] = False
     has_importance_bound: ClassVar[bool] = False  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
+    can_classify: ClassVar[bool] = False  # classify(x) predicts labels (a classifier, a semi-supervised model)
+    semi_supervised: ClassVar[bool] = False  # learns from a training split where some labels are -1 (hidden)
+    needs_labels: ClassVar[bool] = False  # models the labels themselves (classifiers): labelled data, no --conditional
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
+        if self.needs_labels and config.conditional:
+            raise UserError(f"Model {self.name} learns the labels themselves, so it takes no --conditional: drop it.")
+        if self.needs_labels and not spec.num_classes:
+            raise UserError(f"Dataset {spec.name} has no labels, which model {self.name} learns from: use labelled "
+                            "data (class subfolders, or y in an .npz).")
         if config.conditional and not spec.num_classes:
             raise UserError(f"Dataset {spec.name} has no labels, so a conditional model cannot be trained on it: "
                             "drop --conditional or use labelled data (class subfolders, or y in an .npz).")
@@ -99,12 +107,17 @@ class GenerativeModel(nn.Module, ABC):
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no latent space")
 
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (B, K) for images x (B, C, H, W) of integer levels."""
+        raise NotImplementedError(f"{self.name} does not predict labels")
+
     def capabilities(self) -> dict[str, bool]:
         return {
             "can_sample": self.can_sample,
             "has_likelihood": self.has_likelihood,
             "is_conditional": self.is_conditional,
             "has_latent": self.has_latent,
+            "can_classify": self.can_classify,
         }
 
     @property

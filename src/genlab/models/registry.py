@@ -18,6 +18,8 @@ MODELS: dict[str, str] = {
     "pixelcnn": "genlab.models.pixelcnn:PixelCNN",
     "flow": "genlab.models.flow:Flow",
     "diffusion": "genlab.models.diffusion:Diffusion",
+    "classifier": "genlab.models.classifier:Classifier",
+    "ssvae": "genlab.models.ssvae:SSVAE",
 }
 
 

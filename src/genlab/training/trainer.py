@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from genlab.config import DEFAULT_STEPS, RunConfig, TrainingConfig
 from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
+from genlab.evaluation.features import accuracy
 from genlab.evaluation.likelihood import bits_per_dim, split_log_likelihood
 from genlab.models.base import GenerativeModel
 from genlab.training import checkpoint
@@ -203,6 +204,8 @@ class Trainer:
                                                    seed=self.cfg.seed)
                 record.update(val_nll=-float(nats.mean()), val_bpd=bits_per_dim(-nats.mean(), self.data.spec.dims),
                               bound=bound)
+            if model.can_classify:
+                record["val_accuracy"] = accuracy(model, val.x[:VAL_LIMIT], val.y[:VAL_LIMIT])
             if model.can_sample:
                 labels, row = None, None
                 if model.is_conditional:  # one row per class

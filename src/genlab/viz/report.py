@@ -51,6 +51,49 @@ def evaluation_table(result: dict) -> list[str]:
     return ["| model / file format | bits/dim | nats/image |", "|---|---:|---:|", *markdown_rows(evaluation_rows(result))]
 
 
+QUALITY_COLUMNS = ("images", "FD", "KID", "precision", "recall", "density", "coverage", "likely copies")
+
+
+def quality_rows(result: dict) -> list[tuple[str, ...]]:
+    """Rows under QUALITY_COLUMNS: the real held-out images (the floor), then the model's samples."""
+    found = result["samples"]
+    novelty = found["novelty"]
+    copies = f"{100 * novelty['share_below_threshold']:.1f} % ({novelty['exact_copies']} exact)"
+    rows = []
+    for who, label, new in (("real", f"real {result['split']} (floor)", "-"), ("model", f"{result['model']} samples", copies)):
+        q = found["quality"][who]
+        rows.append((label, f"{q['fd']:.2f}", f"{q['kid']:.3f} ± {q['kid_std']:.3f}", f"{q['precision']:.3f}",
+                     f"{q['recall']:.3f}", f"{q['density']:.3f}", f"{q['coverage']:.3f}", new))
+    return rows
+
+
+def quality_section(result: dict) -> list[str]:
+    """report.md's part on sample quality and novelty (empty when no samples were measured)."""
+    found = result.get("samples")
+    if not found or "quality" not in found:
+        return []
+    novelty = found["novelty"]
+    lines = ["## How good and how new: samples", "",
+             f"{found['samples']} samples and {found['samples']} real {result['split']} images, each set measured "
+             f"against the {found['reference']}. Features: {found['features']} (its {result['split']} accuracy "
+             f"{100 * found['feature_classifier_accuracy']:.1f} %). Lower FD and KID are better; precision says how "
+             "many samples look real, recall how much of the real data the samples cover. The real images' row is "
+             "the floor: a model cannot be expected to beat it.", "",
+             "| " + " | ".join(QUALITY_COLUMNS) + " |", "|---" + "|---:" * (len(QUALITY_COLUMNS) - 1) + "|",
+             *["| " + " | ".join(row) + " |" for row in quality_rows(result)], ""]
+    if "label_accuracy" in found:
+        lines += [f"Samples drawn for a given class are classified as that class {100 * found['label_accuracy']:.1f} % "
+                  "of the time.", ""]
+    lines += ["### Novelty", "",
+              f"Each sample's distance to its nearest training image (pixels scaled to [0, 1]): median "
+              f"{novelty['median_sample_distance']:.3f}, against {novelty['median_test_distance']:.3f} for real "
+              f"{result['split']} images. {100 * novelty['share_below_threshold']:.1f} % of samples lie closer to a "
+              f"training image than 99 % of real {result['split']} images do (threshold {novelty['threshold']:.3f}); "
+              f"{novelty['exact_copies']} are exact copies. The most copy-like samples beside their nearest training "
+              "images:", "", "![nearest training images](novelty.png)", ""]
+    return lines
+
+
 def write_report(run, result: dict) -> Path:
     """Write <run>/report.md and its pictures under <run>/report/; returns the report's path."""
     out = Path(run.path)
@@ -83,6 +126,10 @@ def write_report(run, result: dict) -> Path:
                  "Lower is better. The model's figure is the negative log-likelihood of the discrete images "
                  "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
                  "the file rows store each test image on its own.", "", *evaluation_table(result), ""]
+    for key, label in (("accuracy", "Test accuracy"), ("bayes_accuracy", "Test accuracy by Bayes' rule")):
+        if key in result:
+            sections += [f"{label}: {100 * result[key]:.2f} %.", ""]
+    sections += quality_section(result)
     path = out / "report.md"
     atomic_write(path, "\n".join(sections).encode())
     return path
