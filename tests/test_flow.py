@@ -261,3 +261,10 @@ def test_resume_is_exact_and_does_not_initialise_actnorm_again(tmp_path, weights
     same_tensors(weights(tmp_path / "straight"), final)
     flags = [k for k in final if k.endswith("initialised")]
     assert flags and all(bool(final[k]) for k in flags)
+
+
+def test_overflowing_inverse_still_gives_levels_in_range():
+    """A latent far in the tail can overflow the inverse couplings; samples must still be valid levels."""
+    model = flow((1, 4, 4), levels=17)
+    v = torch.tensor([[float("nan"), float("inf"), -float("inf"), 0.5]]).view(1, 1, 2, 2)
+    assert model._quantize(v).flatten().tolist() == [0, 16, 0, 8]

@@ -85,3 +85,15 @@ def test_bad_inputs_raise_clear_errors():
         precision_recall(gaussian(10), gaussian(3), k=3)
     with pytest.raises(ValueError, match="NaN"):
         kid(np.full((5, 2), np.nan), gaussian(5, d=2))
+
+
+def test_frechet_distance_is_stable_for_rank_deficient_badly_scaled_features():
+    """Samples whose features span few directions, at very different scales (a model that collapsed), give a
+    finite FD equal to the closed form, not the overflow a general matrix square root can produce."""
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(2000, 32))
+    fake = np.zeros((2000, 32))
+    fake[:, :2] = rng.normal(size=(2000, 2)) * [1e4, 1e-4]  # rank 2, condition number 1e8
+    # Closed form: |mu_r - mu_f|^2 ~ 0 plus tr(S_r) + tr(S_f) - 2 sum sqrt(eig(S_r S_f)) with S_r ~ I.
+    expected = 32 + 1e8 + 1e-8 - 2 * (1e4 + 1e-4)
+    assert frechet_distance(real, fake) == pytest.approx(expected, rel=0.05)

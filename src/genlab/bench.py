@@ -68,15 +68,19 @@ def _quality_cells(quality: dict) -> str:
     return f"{quality['fd']:.2f} | {quality['precision']:.2f} | {quality['recall']:.2f} | {quality['coverage']:.2f}"
 
 
-def families(data: str, minutes: float, out: Path, *, names: list[str], seed: int = 0, iwae_k: int = 100) -> Path:
+def families(data: str, minutes: float, out: Path, *, names: list[str], seed: int = 0, iwae_k: int = 100,
+             reuse_runs: bool = False) -> Path:
     """Train each family for the same wall-clock budget on `data`; one table of test bits/dim (bound named),
     sample quality against the real test split's floor, parameters, steps and sampling time per image, with
-    the file-format anchors, and a grid per family."""
+    the file-format anchors, and a grid per family. reuse_runs: evaluate the runs a previous call left in
+    <out>/runs instead of training them again."""
     out = Path(out)
     rows, grids, result, floor = [], [], None, None
     for family in names:
-        trained, wall = _train(data, family, FAMILY_SETTINGS.get(family, {}), minutes, out / "runs" / f"{family}-{data}", seed)
-        run = api.load_run(out / "runs" / f"{family}-{data}")
+        run_dir = out / "runs" / f"{family}-{data}"
+        if not (reuse_runs and (run_dir / "model.safetensors").exists()):
+            _train(data, family, FAMILY_SETTINGS.get(family, {}), minutes, run_dir, seed)
+        run = api.load_run(run_dir)
         result = api.evaluate(run, iwae_k=iwae_k if family == "vae" else 1)
         started = time.perf_counter()
         samples, row = api.sample_grid(run, 64, seed=seed)
@@ -90,7 +94,7 @@ def families(data: str, minutes: float, out: Path, *, names: list[str], seed: in
         copies = result.get("samples", {}).get("novelty", {}).get("share_below_threshold")
         rows.append(f"| {family} | {bpd} | {_quality_cells(quality['model']) if quality else '| | |'} | "
                     f"{'' if copies is None else f'{100 * copies:.1f} %'} | {run.info['model']['parameters']:,} | "
-                    f"{trained.step} | {per_image * 1000:.1f} ms |")
+                    f"{run.step} | {per_image * 1000:.1f} ms |")
     rows = ([floor] if floor else []) + rows + [f"| {label} | {bpd:.3f} | | | | | | | | |" for label, bpd, _ in anchor_rows(result)]
     text = "\n".join([
         f"# Model families on {data}, {minutes:g} minutes each", "",

@@ -275,8 +275,11 @@ def bench_families(
     only: str = typer.Option("vae,gan,pixelcnn,flow,diffusion", "--families", help="Comma-separated families."),
     seed: int = typer.Option(0, help="Seed."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the VAE's IWAE bound."),
+    reuse_runs: bool = typer.Option(False, "--reuse-runs", help="Evaluate the runs an earlier call left in "
+                                    "OUT/runs instead of training them again."),
 ) -> None:
-    """Train every family under the same time budget: bits/dim, parameters, steps, sampling speed, grids."""
+    """Train every family under the same time budget: bits/dim, sample quality, parameters, steps, sampling
+    speed, grids."""
     from genlab.bench import families
     from genlab.models.registry import MODELS
 
@@ -284,7 +287,7 @@ def bench_families(
     unknown = [name for name in names if name not in MODELS]
     if unknown or not names:
         raise UserError(f"--families {only!r} names no known family ({', '.join(unknown)}): use {', '.join(MODELS)}.")
-    path = families(data, minutes, out, names=names, seed=seed, iwae_k=iwae)
+    path = families(data, minutes, out, names=names, seed=seed, iwae_k=iwae, reuse_runs=reuse_runs)
     console.print(path.read_text())
     console.print(f"wrote {path}")
 

@@ -7,10 +7,7 @@ the same way. The numbers are comparable only between runs that used the same fe
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy import linalg
 from scipy.spatial.distance import cdist
 
 _BLOCK_ELEMENTS = 1 << 22  # distances held at once: 4M float64 = 32 MB, whatever the set sizes
@@ -48,24 +45,28 @@ def _kth_neighbour_distances(x: np.ndarray, ks: list[int]) -> np.ndarray:
     return out
 
 
+def _psd_sqrt(s: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix (D, D), negative rounding noise clipped."""
+    values, vectors = np.linalg.eigh(s)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
 def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two (N, D) feature sets.
 
     |mu_r - mu_f|^2 + tr(S_r + S_f - 2 (S_r S_f)^(1/2)). This is FD in whatever features are passed in
-    (genlab's own, not Inception-v3's), so never report it as FID.
+    (genlab's own, not Inception-v3's), so never report it as FID. The trace of the root is taken from the
+    eigenvalues of the symmetric S_r^(1/2) S_f S_r^(1/2) (same spectrum as S_r S_f), which stays stable when
+    the covariances are singular or badly conditioned, where a general matrix square root can blow up.
     """
     real, fake = _features(real, fake, min_points=2)
     mu_r, mu_f = real.mean(axis=0), fake.mean(axis=0)  # (D,)
     s_r, s_f = np.atleast_2d(np.cov(real, rowvar=False)), np.atleast_2d(np.cov(fake, rowvar=False))  # (D, D)
-    with warnings.catch_warnings():  # singular products (constant features, N < D) are common; checked below
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean = linalg.sqrtm(s_r @ s_f)
-        if not np.isfinite(covmean).all():  # nudge both covariances off the singular boundary and retry
-            eps = 1e-6 * np.eye(len(s_r))
-            covmean = linalg.sqrtm((s_r + eps) @ (s_f + eps))
-    # S_r S_f has real non-negative eigenvalues; any imaginary part of its root is rounding noise.
+    root_r = _psd_sqrt(s_r)
+    middle = root_r @ s_f @ root_r
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
     diff = mu_r - mu_f
-    fd = diff @ diff + np.trace(s_r) + np.trace(s_f) - 2.0 * np.trace(np.real(covmean))
+    fd = diff @ diff + np.trace(s_r) + np.trace(s_f) - 2.0 * trace_root
     return max(float(fd), 0.0)  # rounding can leave -1e-12 for identical sets
 
 
