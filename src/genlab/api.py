@@ -264,12 +264,12 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
     held_out = data.split(split)
     result: dict = {"run": str(run.path), "step": run.step, "split": split, "examples": len(held_out),
                     "dims": run.spec.dims, "model": model.name}
+    if classify:  # first: a run that cannot classify this way is refused before any long computation
+        result["bayes_accuracy"], result["bayes_bound"] = bayes_accuracy(
+            model, held_out.x, held_out.y, log_prior(data.train.y, model.num_classes), seed=seed)
     result |= _likelihood(model, held_out, run.spec.dims, iwae_k, seed)
     if model.can_classify:
         result["accuracy"] = accuracy(model, held_out.x, held_out.y)
-    if classify:
-        result["bayes_accuracy"], result["bayes_bound"] = bayes_accuracy(
-            model, held_out.x, held_out.y, log_prior(data.train.y, model.num_classes), seed=seed)
     if samples and model.can_sample:
         result["samples"] = sample_evaluation(run, samples, split=split, seed=seed,
                                               picture=run.path / "novelty.png" if write else None)

@@ -6,6 +6,8 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+
 from genlab import api
 from genlab.config import load_config
 from genlab.errors import UserError
@@ -131,8 +133,6 @@ def _accuracy_run(data: str, name: str, per_class: int, labelled: int, seed: int
 def semisupervised(data: str, out: Path, *, labels: list[int] | None = None, seeds: int = 5, steps: int = 2000) -> Path:
     """Test accuracy of the M2 model (ssvae) against the same classifier network trained on the labelled
     examples alone, for a few labels per class; mean ± std over seeds (each seed draws other labels)."""
-    import numpy as np
-
     out = Path(out)
     labels = labels or SEMISUPERVISED_LABELS.get(data, [10])
     dataset = api.load_data(load_config(None, {"data": {"source": data}}).data)
