@@ -271,7 +271,7 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
     if model.can_classify:
         result["accuracy"] = accuracy(model, held_out.x, held_out.y)
     if samples and model.can_sample:
-        result["samples"] = sample_evaluation(run, samples, split=split, seed=seed,
+        result["samples"] = sample_evaluation(run, data, samples, split=split, seed=seed,
                                               picture=run.path / "novelty.png" if write else None)
     result["baselines"] = lossless_baselines(held_out.x, run.spec.levels)
     if write:

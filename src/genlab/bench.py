@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab import api
-from genlab.config import load_config
+from genlab.config import DataConfig, load_config
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.viz.grids import save_grid
@@ -77,7 +77,7 @@ def families(data: str, minutes: float, out: Path, *, names: list[str], seed: in
     the file-format anchors, and a grid per family. reuse_runs: evaluate the runs a previous call left in
     <out>/runs instead of training them again."""
     out = Path(out)
-    rows, grids, result, floor = [], [], None, None
+    rows, grids, result, floor = [], [], None, []
     for family in names:
         run_dir = out / "runs" / f"{family}-{data}"
         if not (reuse_runs and (run_dir / "model.safetensors").exists()):
@@ -92,12 +92,13 @@ def families(data: str, minutes: float, out: Path, *, names: list[str], seed: in
         grids.append((family, grid))
         bpd = "n/a (no likelihood)" if result["bits_per_dim"] is None else f"{result['bits_per_dim']:.3f} ({result['bound']})"
         quality = result.get("samples", {}).get("quality")
-        floor = floor or (quality and f"| real test images (floor) | | {_quality_cells(quality['real'])} | | | | |")
+        if quality and not floor:  # the real images' row is the same for every family: write it once
+            floor = [f"| real test images (floor) | | {_quality_cells(quality['real'])} | | | | |"]
         copies = result.get("samples", {}).get("novelty", {}).get("share_below_threshold")
         rows.append(f"| {family} | {bpd} | {_quality_cells(quality['model']) if quality else '| | |'} | "
                     f"{'' if copies is None else f'{100 * copies:.1f} %'} | {run.info['model']['parameters']:,} | "
                     f"{run.step} | {per_image * 1000:.1f} ms |")
-    rows = ([floor] if floor else []) + rows + [f"| {label} | {bpd:.3f} | | | | | | | | |" for label, bpd, _ in anchor_rows(result)]
+    rows = floor + rows + [f"| {label} | {bpd:.3f} | | | | | | | | |" for label, bpd, _ in anchor_rows(result)]
     text = "\n".join([
         f"# Model families on {data}, {minutes:g} minutes each", "",
         f"`genlab bench families --data {data} --minutes {minutes:g}`, seed {seed}; test split of "
@@ -135,7 +136,7 @@ def semisupervised(data: str, out: Path, *, labels: list[int] | None = None, see
     examples alone, for a few labels per class; mean ± std over seeds (each seed draws other labels)."""
     out = Path(out)
     labels = labels or SEMISUPERVISED_LABELS.get(data, [10])
-    dataset = api.load_data(load_config(None, {"data": {"source": data}}).data)
+    dataset = api.load_data(DataConfig(source=data))
     if not dataset.spec.num_classes:
         raise UserError(f"Dataset {data} has no labels: semi-supervised learning needs a labelled dataset.")
     rows = []

@@ -15,12 +15,12 @@ from genlab.viz.neighbours import save_nearest_pairs
 FEATURE_SEED = 0  # one feature classifier per dataset, so runs of any seed are measured alike
 
 
-def sample_evaluation(run, n: int, *, split: str = "test", seed: int = 0, picture: Path | None = None) -> dict:
+def sample_evaluation(run, data, n: int, *, split: str = "test", seed: int = 0, picture: Path | None = None) -> dict:
     """Metrics of n samples of `run` against the training split, beside the same metrics of n real images of
-    `split` (the floor a perfect model would reach). Writes the nearest-neighbour picture to `picture`."""
+    `split` (the floor a perfect model would reach). `data` is the run's loaded dataset. Writes the
+    nearest-neighbour picture to `picture`."""
     from genlab import api
 
-    data = run.dataset()
     real, train = data.split(split), data.train
     if data.spec.num_classes is None:
         return {"skipped": "sample quality needs a labelled dataset to train its feature classifier"}
