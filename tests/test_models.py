@@ -27,6 +27,7 @@ TINY_OPTIONS = {
     "diffusion": {"channels": 8, "timesteps": 20},
     "classifier": {"channels": 8},
     "ssvae": {"channels": 8, "latent_dim": 4},
+    "codec": {"channels": 8, "latent_channels": 8},
 }
 BATCH = 4
 
@@ -201,6 +202,10 @@ def test_conditional_step_sample_and_likelihood(family):
     """--conditional: the loss uses labels, sampling takes one label per example, log_prob takes labels."""
     if model_class(family).needs_labels:
         pytest.skip(f"{family} learns the labels themselves")
+    if not model_class(family).can_condition:
+        with pytest.raises(UserError, match="no class-conditional form"):
+            tiny(family, LABELLED, conditional=True)
+        return
     model = tiny(family, LABELLED, conditional=True)
     assert model.is_conditional
     batch = random_batch(LABELLED)
@@ -219,5 +224,5 @@ def test_conditional_step_sample_and_likelihood(family):
 def test_conditional_on_unlabelled_data_is_a_user_error(family):
     if model_class(family).needs_labels:
         pytest.skip(f"{family} takes no --conditional (test_label_models_take_labelled_data_only)")
-    with pytest.raises(UserError, match="no labels"):
+    with pytest.raises(UserError, match="no labels" if model_class(family).can_condition else "no class-conditional"):
         tiny(family, SPECS[0], conditional=True)

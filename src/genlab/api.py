@@ -270,6 +270,10 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
     result |= _likelihood(model, held_out, run.spec.dims, iwae_k, seed)
     if model.can_classify:
         result["accuracy"] = accuracy(model, held_out.x, held_out.y)
+    if model.is_codec:
+        from genlab.apps.compression.lossy import evaluate_split
+
+        result["codec"] = evaluate_split(model, held_out.x)
     if samples and model.can_sample:
         result["samples"] = sample_evaluation(run, data, samples, split=split, seed=seed,
                                               picture=run.path / "novelty.png" if write else None)

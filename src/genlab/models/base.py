@@ -44,11 +44,16 @@ class GenerativeModel(nn.Module, ABC):
     can_classify: ClassVar[bool] = False  # classify(x) predicts labels (a classifier, a semi-supervised model)
     semi_supervised: ClassVar[bool] = False  # learns from a training split where some labels are -1 (hidden)
     needs_labels: ClassVar[bool] = False  # models the labels themselves (classifiers): labelled data, no --conditional
+    is_autoregressive: ClassVar[bool] = False  # walk_conditionals(): lossless coding (genlab compress)
+    can_condition: ClassVar[bool] = True  # accepts --conditional (p(x | label))
+    is_codec: ClassVar[bool] = False  # a lossy codec: rate and distortion instead of a likelihood (genlab compress)
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
         if self.needs_labels and config.conditional:
             raise UserError(f"Model {self.name} learns the labels themselves, so it takes no --conditional: drop it.")
+        if config.conditional and not self.can_condition:
+            raise UserError(f"Model {self.name} has no class-conditional form: drop --conditional.")
         if self.needs_labels and not spec.num_classes:
             raise UserError(f"Dataset {spec.name} has no labels, which model {self.name} learns from: use labelled "
                             "data (class subfolders, or y in an .npz).")
@@ -100,6 +105,11 @@ class GenerativeModel(nn.Module, ABC):
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None, **options) -> LogLikelihood:
         """Log-likelihood of discrete data x in nats per example (exact or a stated lower bound)."""
         raise NotImplementedError(f"{self.name} declares no likelihood")
+
+    def walk_conditionals(self, n: int, choose, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Autoregressive families: visit every sub-pixel of n images in order; choose(log_probs (n, levels),
+        channel) gives its levels (n,). Returns the images (n, C, H, W)."""
+        raise NotImplementedError(f"{self.name} is not autoregressive")
 
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} has no latent space")

@@ -27,6 +27,10 @@ class CategoricalHead:
         logp = F.log_softmax(self._logits(params), dim=2)
         return logp.gather(2, x.long().unsqueeze(2)).squeeze(2).flatten(1).sum(1)
 
+    def level_log_probs(self, params: torch.Tensor) -> torch.Tensor:
+        """log p of every level at every sub-pixel: (B, C, L, H, W), the table an entropy coder needs."""
+        return F.log_softmax(self._logits(params), dim=2)
+
     def sample(self, params: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         logits = self._logits(params) / temperature  # (B, C, L, H, W)
         probs = F.softmax(logits.movedim(2, -1), dim=-1)  # (B, C, H, W, L)
@@ -51,14 +55,23 @@ class LogisticMixtureHead:
         self.half_bin = 1.0 / (levels - 1)  # half the width of one level on the [-1, 1] scale
 
     def _split(self, params: torch.Tensor):
-        b, _, h, w = params.shape
-        p = params.view(b, self.channels, 3, self.mixtures, h, w)  # (B, C, 3, M, H, W)
-        logit_pi, mu, log_s = p.unbind(2)  # each (B, C, M, H, W)
+        *lead, _, h, w = params.shape
+        p = params.view(*lead, self.channels, 3, self.mixtures, h, w)  # (..., C, 3, M, H, W)
+        logit_pi, mu, log_s = p.unbind(-4)  # each (..., C, M, H, W)
         return logit_pi, mu, log_s.clamp(min=-7.0)
 
     def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self._log_mix(params, x).flatten(1).sum(1)
+
+    def level_log_probs(self, params: torch.Tensor) -> torch.Tensor:
+        """log p of every level at every sub-pixel: (B, C, L, H, W), the table an entropy coder needs."""
+        levels = torch.arange(self.levels, device=params.device).view(1, -1, 1, 1, 1)  # (1, L, 1, 1, 1)
+        return self._log_mix(params.unsqueeze(1), levels).transpose(1, 2)  # (B, L, C, H, W) -> (B, C, L, H, W)
+
+    def _log_mix(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x) per sub-pixel for levels x (..., C, H, W) and parameters broadcastable to them."""
         logit_pi, mu, log_s = self._split(params)
-        xs = (x.float() * (2.0 / (self.levels - 1)) - 1.0).unsqueeze(2)  # (B, C, 1, H, W)
+        xs = (x.float() * (2.0 / (self.levels - 1)) - 1.0).unsqueeze(-3)  # (..., C, 1, H, W) beside M components
         inv_s = torch.exp(-log_s)
         upper = (xs + self.half_bin - mu) * inv_s
         lower = (xs - self.half_bin - mu) * inv_s
@@ -67,8 +80,7 @@ class LogisticMixtureHead:
         lower = torch.where(xs < -1.0 + 1e-6, torch.full_like(lower, -1e4), lower)
         # log(sigmoid(u) - sigmoid(l)) = logsig(u) + logsig(-l) + log(1 - exp(l - u)), stable for u ~ l.
         log_bin = F.logsigmoid(upper) + F.logsigmoid(-lower) + torch.log(-torch.expm1((lower - upper).clamp(max=-1e-12)))
-        log_mix = torch.logsumexp(F.log_softmax(logit_pi, dim=2) + log_bin, dim=2)  # (B, C, H, W)
-        return log_mix.flatten(1).sum(1)
+        return torch.logsumexp(F.log_softmax(logit_pi, dim=-3) + log_bin, dim=-3)  # (..., C, H, W)
 
     def sample(self, params: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         logit_pi, mu, log_s = self._split(params)

@@ -154,6 +154,7 @@ class PixelCNN(GenerativeModel):
     name = "pixelcnn"
     Config = PixelCNNConfig
     has_likelihood = True
+    is_autoregressive = True
 
     def __init__(self, spec: DatasetSpec, config: PixelCNNConfig):
         super().__init__(spec, config)
@@ -213,7 +214,20 @@ class PixelCNN(GenerativeModel):
 
     @torch.no_grad()
     def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
-        """Raster order, one pixel at a time and one channel at a time within it.
+        """Raster order, one pixel at a time and one channel at a time within it (see `walk`)."""
+        return self.walk(n, lambda params, ch: self.head.sample(params, temperature)[:, ch, 0, 0], condition)
+
+    @torch.no_grad()
+    def walk_conditionals(self, n: int, choose, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Visit every sub-pixel of n images in raster order; choose(log_probs (n, L) float64, channel) returns
+        its levels (n,). Entropy coders walk this way: the encoder returns the true levels, the decoder the
+        decoded ones, and both see bitwise the same probabilities because both run the same computation on
+        the same canvas."""
+        return self.walk(n, lambda params, ch: choose(self.head.level_log_probs(params)[:, ch, :, 0, 0].double(), ch),
+                         condition)
+
+    def walk(self, n: int, level_at, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The raster walk: level_at(params (n, C * P, 1, 1), channel) -> levels (n,) at each sub-pixel.
 
         Nothing below a row changes it and nothing right of a pixel changes that pixel, so the vertical stack
         runs once per row on the rows above (at most `reach` of them) and the horizontal stack once per pixel
@@ -233,7 +247,7 @@ class PixelCNN(GenerativeModel):
                 skip = self._horizontal(row, [t[..., left : j + 1] for t in to_h])[..., -1:]  # (n, F, 1, 1)
                 for ch in range(c):
                     params = self.out(skip, xs[:, :, i : i + 1, j : j + 1])  # (n, C * P, 1, 1)
-                    level = self.head.sample(params, temperature)[:, ch, 0, 0]  # (n,)
+                    level = level_at(params, ch).long()  # (n,)
                     x[:, ch, i, j] = level
                     xs[:, ch, i, j] = to_unit_range(level, self.spec.levels)
         return x

@@ -20,6 +20,7 @@ MODELS: dict[str, str] = {
     "diffusion": "genlab.models.diffusion:Diffusion",
     "classifier": "genlab.models.classifier:Classifier",
     "ssvae": "genlab.models.ssvae:SSVAE",
+    "codec": "genlab.models.codec:Codec",
 }
 
 

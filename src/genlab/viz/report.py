@@ -16,6 +16,7 @@ from genlab.viz.plots import loss_curve
 
 SEED = 0
 BASELINE_LABELS = {"png": "PNG, one file per image", "webp_lossless": "WebP-lossless, one file per image",
+                   "jpeg2000_lossless": "JPEG 2000-lossless, one file per image",
                    "xz_blob": "xz (lzma), all test images in one blob"}
 
 

@@ -1,0 +1,175 @@
+"""Files coded by learned models: `genlab compress` / `genlab decompress`.
+
+- Lossless (.glz): an autoregressive run (pixelcnn) codes images of its own shape and levels in about
+  -log2 p(x) bits (lossless.py).
+- Lossy (.glc): a codec run (or a folder of codec runs trained at several lambdas, from which `rate` picks)
+  codes one RGB image of any size (lossy.py).
+The format (header, fingerprint, checksums) is container.py; reading and writing images is images.py.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genlab.errors import UserError
+from genlab.files import atomic_write
+
+from . import container
+from .images import check_levels, read_inputs, write_outputs
+
+
+@dataclass
+class Report:
+    """What a compress or decompress call did: sizes in bits/dim from the real file."""
+
+    path: Path
+    run: Path
+    images: int
+    dims: int  # sub-pixels coded, over all images
+    file_bytes: int
+    seconds: float
+    model_bits: float | None = None  # lossless: the model's -log2 p(x) of the same images
+    psnr: float | None = None  # lossy: of the decoded image against the original
+
+    @property
+    def bits_per_dim(self) -> float:
+        return 8 * self.file_bytes / self.dims
+
+
+def _run_folders(path: Path) -> list[Path]:
+    """A run folder, or the run folders inside a folder (a family of codecs trained at several lambdas)."""
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return [path]
+    runs = sorted(p for p in path.iterdir() if (p / "config.json").is_file()) if path.is_dir() else []
+    if not runs:
+        raise UserError(f"{path} is neither a run folder nor a folder of runs: pass what `genlab train --out` made.")
+    return runs
+
+
+def _load(path: Path):
+    from genlab.api import load_run
+
+    run = load_run(path)
+    run.model.eval()
+    return run
+
+
+def _check_lossless(run) -> None:
+    model = run.model
+    if not model.is_autoregressive or model.is_conditional:
+        raise UserError(f"{run.path} holds a {'conditional ' if model.is_conditional else ''}{model.name}, which cannot "
+                        "code losslessly: use an unconditional autoregressive run (genlab train --model pixelcnn), "
+                        "or a codec run for lossy files.")
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None, progress=None) -> Report:
+    """Code the images at `source` with the run at `run_path` into `out` (written whole or not at all)."""
+    runs = _run_folders(run_path)
+    first = _load(runs[0])
+    if first.model.is_codec:
+        return _compress_lossy([first] + [_load(p) for p in runs[1:]], source, out, rate)
+    if rate is not None or len(runs) > 1:
+        raise UserError("--rate and run families are for lossy codec runs; a lossless file costs what the model "
+                        f"says the images cost: pass one pixelcnn run folder, not {run_path}.")
+    _check_lossless(first)
+    return _compress_lossless(first, source, out, progress)
+
+
+def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
+    import torch
+
+    from . import lossless
+
+    model, spec = run.model, run.spec
+    images, names = read_inputs(source, spec.shape[0])
+    for image in images:
+        if tuple(image.shape) != spec.shape:
+            raise UserError(f"{source} has {'x'.join(map(str, image.shape))} images (CxHxW), but {run.path} codes "
+                            f"{'x'.join(map(str, spec.shape))}: pass images of the model's shape.")
+    x = check_levels(np.stack(images), spec.levels, source)
+    started = time.perf_counter()
+    words = lossless.compress(model, x, progress or (lambda n: None))
+    seconds = time.perf_counter() - started
+    with torch.no_grad():
+        nats = sum(float(model.log_prob(torch.from_numpy(x[i : i + 256]).long()).nats.sum())
+                   for i in range(0, len(x), 256))
+    data = container.pack(container.Container("lossless", container.fingerprint(run.path), len(x), spec.shape,
+                                              names if source.is_dir() else (), words.tobytes(), zlib.crc32(x.tobytes())))
+    atomic_write(out, data)
+    return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-nats / np.log(2))
+
+
+def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> Report:
+    from . import lossy
+
+    images, names = read_inputs(source, 3)
+    if len(images) != 1 or images[0].shape[0] not in (1, 3):
+        raise UserError(f"{source} holds {len(images)} image(s) of {images[0].shape[0]} channel(s): lossy compression "
+                        "codes one image per file, grey or RGB.")
+    image = check_levels(np.repeat(images[0], 3 // images[0].shape[0], axis=0), 256, source)  # (3, H, W)
+    if rate is not None and rate <= 0:
+        raise UserError(f"--rate {rate} must be positive bits/dim, e.g. 0.2.")
+    if rate is None and len(runs) > 1:
+        raise UserError(f"{len(runs)} codec runs are in that folder: pass --rate to pick one by bits/dim, e.g. 0.2.")
+    candidates = []
+    for run in runs:
+        if not run.model.is_codec:
+            raise UserError(f"{run.path} holds a {run.model.name}, not a codec: a run family holds codec runs only.")
+        started = time.perf_counter()
+        words, crc = lossy.compress(run.model, image)
+        seconds = time.perf_counter() - started
+        data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape),
+                                                  names[:1] if names else (), words.tobytes(), crc))
+        candidates.append((8 * len(data) / image.size, run, data, seconds))
+    fitting = [c for c in candidates if rate is None or c[0] <= rate]
+    _, run, data, seconds = max(fitting, key=lambda c: c[0]) if fitting else min(candidates, key=lambda c: c[0])
+    decoded, _ = lossy.decompress(run.model, np.frombuffer(container.unpack(data, str(out)).payload, np.uint32),
+                                  tuple(image.shape))
+    atomic_write(out, data)
+    return Report(out, run.path, 1, image.size, len(data), seconds, psnr=_psnr(decoded, image))
+
+
+def decompress(run_path: Path, path: Path, out: Path, progress=None) -> Report:
+    """Decode a .glz / .glc file with the run (or the run family) that wrote it into `out`."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"No file at {path}: pass a file `genlab compress` wrote.")
+    box = container.unpack(path.read_bytes(), str(path))
+    runs = _run_folders(run_path)
+    marks = {container.fingerprint(p): p for p in runs}
+    if box.fingerprint not in marks:
+        container.check_model(box, container.fingerprint(runs[0]), str(path), str(run_path))
+    run = _load(marks[box.fingerprint])
+    words = np.frombuffer(box.payload, np.uint32) if len(box.payload) % 4 == 0 else None
+    if words is None:
+        raise UserError(f"{path} is damaged (payload of {len(box.payload)} bytes): re-create it from the original.")
+    started = time.perf_counter()
+    if box.kind == "lossless":
+        from . import lossless
+
+        _check_lossless(run)
+        images = lossless.decompress(run.model, words, box.count, progress or (lambda n: None))
+        container.check_data(box, zlib.crc32(images.tobytes()), str(path))
+    else:
+        from . import lossy
+
+        if not run.model.is_codec:
+            raise UserError(f"{path} is a lossy file, but {run.path} holds a {run.model.name}, not a codec: decompress "
+                            "it with the codec run that wrote it.")
+        image, crc = lossy.decompress(run.model, words, box.shape)
+        container.check_data(box, crc, str(path))
+        images = image[None]
+    seconds = time.perf_counter() - started
+    write_outputs(images, box.names, out)
+    return Report(out, run.path, box.count, box.count * int(np.prod(box.shape)), path.stat().st_size, seconds)

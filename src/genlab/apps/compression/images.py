@@ -1,0 +1,105 @@
+"""What `genlab compress` reads and `genlab decompress` writes: an image file, a folder of images, or .npy.
+
+Inputs are checked against the model before any coding: shape, channel count and levels must be the ones it
+was trained on (lossless), or any RGB size (lossy). Outputs appear whole or not at all.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from genlab.data.folders import IMAGE_SUFFIXES
+from genlab.errors import UserError
+from genlab.files import atomic_write, write_npy
+
+
+def _read_image(path: Path, channels: int) -> np.ndarray:
+    """(C, H, W) uint8; grey images become RGB for 3-channel models and RGB becomes grey for 1-channel ones."""
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB" if channels == 3 else "L"))
+    except (UnidentifiedImageError, OSError) as err:
+        raise UserError(f"Cannot read image {path}: {' '.join(str(err).split())}; pass a PNG, JPEG or similar.") from None
+    return pixels.transpose(2, 0, 1) if pixels.ndim == 3 else pixels[None]
+
+
+def _read_array(path: Path) -> np.ndarray:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise UserError(f"Cannot read {path} as a .npy array: {' '.join(str(err).split())}.") from None
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or not np.issubdtype(x.dtype, np.integer):
+        raise UserError(f"{path} holds a {x.dtype} array of shape {x.shape}: pass integer images (N, H, W) or "
+                        "(N, C, H, W).")
+    if not len(x):
+        raise UserError(f"{path} holds no images: nothing to compress.")
+    return x
+
+
+def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray], tuple[str, ...]]:
+    """Images from an image file, a folder of images (sorted by name) or a .npy file, and their file names."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise UserError(f"{path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): pass a folder of images.")
+        stems = [p.stem for p in files]
+        clash = next((p.name for p in files if stems.count(p.stem) > 1), None)
+        if clash:  # they would decode to the same NAME.png
+            raise UserError(f"{path} holds several images named {Path(clash).stem}.* : rename them apart first.")
+        return [_read_image(p, channels) for p in files], tuple(p.name for p in files)
+    if not path.is_file():
+        raise UserError(f"No file or folder at {path}: check the path.")
+    if path.suffix.lower() == ".npy":
+        return _read_array(path), ()
+    return [_read_image(path, channels)], (path.name,)
+
+
+def check_levels(x: np.ndarray, levels: int, where: Path) -> np.ndarray:
+    """x as uint8 if every value is a level 0..levels-1 of the model, else a UserError naming the file."""
+    if x.size and (x.min() < 0 or x.max() >= levels):
+        raise UserError(f"{where} has values {int(x.min())}..{int(x.max())}, but the model codes levels 0..{levels - 1}:"
+                        " pass data on the scale the model was trained on.")
+    return x.astype(np.uint8)
+
+
+def write_outputs(images: np.ndarray, names: tuple[str, ...], out: Path) -> None:
+    """Images (N, C, H, W) uint8: an .npy path gets the array; a .png path, a single image; any other path
+    becomes a new folder of PNGs (the stored names with .png, or 000000.png, ...)."""
+    out = Path(out)
+    if out.suffix.lower() == ".npy":
+        write_npy(out, images)
+        return
+    if out.suffix.lower() == ".png" and len(images) == 1:
+        atomic_write(out, _png_bytes(images[0]))
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"{out} already exists and is not an empty folder: choose a new output folder.")
+    names = names or tuple(f"{i:06d}.png" for i in range(len(images)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for image, name in zip(images, names):
+            (staging / Path(name).with_suffix(".png").name).write_bytes(_png_bytes(image))
+        if out.exists():
+            out.rmdir()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    """(C, H, W) levels as PNG bytes: the values themselves (not rescaled), so decoding is exact."""
+    pixels = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG")
+    return buffer.getvalue()
