@@ -34,7 +34,7 @@ FAMILY_SETTINGS: dict[str, dict] = {
 }
 
 
-def _train(data: str, family: str, settings: dict, minutes: float, run_dir: Path, seed: int):
+def _train(data: str, family: str, settings: dict, minutes: float | None, run_dir: Path, seed: int):
     if run_dir.exists():
         shutil.rmtree(run_dir)
     training = {"minutes": minutes, "eval_every": 1000} | settings.get("training", {})

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab.errors import UserError
+from genlab.evaluation.image_quality import psnr
 from genlab.files import atomic_write
 
 from . import container
@@ -68,11 +69,6 @@ def _check_lossless(run) -> None:
                         "or a codec run for lossy files.")
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-
-
 def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None, progress=None) -> Report:
     """Code the images at `source` with the run at `run_path` into `out` (written whole or not at all)."""
     runs = _run_folders(run_path)
@@ -113,7 +109,7 @@ def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
 def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> Report:
     from . import lossy
 
-    images, names = read_inputs(source, 3)
+    images, _ = read_inputs(source, 3)  # a lossy file keeps no name: decompress -o names the image
     if len(images) != 1 or images[0].shape[0] not in (1, 3):
         raise UserError(f"{source} holds {len(images)} image(s) of {images[0].shape[0]} channel(s): lossy compression "
                         "codes one image per file, grey or RGB.")
@@ -129,15 +125,15 @@ def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> 
         started = time.perf_counter()
         words, crc = lossy.compress(run.model, image)
         seconds = time.perf_counter() - started
-        data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape),
-                                                  names[:1] if names else (), words.tobytes(), crc))
+        data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape), (),
+                                                  words.tobytes(), crc))
         candidates.append((8 * len(data) / image.size, run, data, seconds))
     fitting = [c for c in candidates if rate is None or c[0] <= rate]
     _, run, data, seconds = max(fitting, key=lambda c: c[0]) if fitting else min(candidates, key=lambda c: c[0])
     decoded, _ = lossy.decompress(run.model, np.frombuffer(container.unpack(data, str(out)).payload, np.uint32),
                                   tuple(image.shape))
     atomic_write(out, data)
-    return Report(out, run.path, 1, image.size, len(data), seconds, psnr=_psnr(decoded, image))
+    return Report(out, run.path, 1, image.size, len(data), seconds, psnr=psnr(image, decoded))
 
 
 def decompress(run_path: Path, path: Path, out: Path, progress=None) -> Report:
