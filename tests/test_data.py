@@ -68,12 +68,13 @@ def test_list_builtins_is_static_and_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     specs = {s.name: s for s in list_builtins()}
-    assert list(specs) == list(BUILTINS) == ["digits", "mnist", "mnist-binary"]
+    assert list(specs) == list(BUILTINS) == ["digits", "mnist", "mnist-binary", "photos"]
+    assert (specs["photos"].shape, specs["photos"].levels, specs["photos"].num_classes) == ((3, 128, 128), 256, None)
     assert (specs["digits"].shape, specs["digits"].levels) == ((1, 8, 8), 17)
     assert (specs["mnist"].shape, specs["mnist"].levels) == ((1, 28, 28), 256)
     assert (specs["mnist-binary"].shape, specs["mnist-binary"].levels) == ((1, 28, 28), 2)
-    for spec in specs.values():
-        assert spec.num_classes == 10 and spec.class_names == tuple("0123456789")
+    for name in ("digits", "mnist", "mnist-binary"):
+        assert specs[name].num_classes == 10 and specs[name].class_names == tuple("0123456789")
 
 
 def check_builtin(ds: Dataset, sizes: tuple[int, int, int], levels: int) -> None:
@@ -219,7 +220,7 @@ def test_float_images_are_quantised_with_a_note(tmp_path: Path, rng: np.random.G
 
 def test_unknown_dataset_message() -> None:
     assert user_error("nope") == (
-        "Unknown dataset 'nope': use one of digits, mnist, mnist-binary, "
+        "Unknown dataset 'nope': use one of digits, mnist, mnist-binary, photos, "
         "or a path to an image folder or .npy/.npz file."
     )
 

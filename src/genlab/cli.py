@@ -408,10 +408,11 @@ def bench_compression(
 
     if minutes <= 0 or codec_steps < 1:
         raise UserError("--minutes and --codec-steps must be positive.")
-    path = compression_bench(out, datasets=[d for d in data.split(",") if d], minutes=minutes, codec_steps=codec_steps,
-                             lossless=lossless, lossy=lossy, seed=seed)
-    console.print(path.read_text())
-    console.print(f"wrote {path}")
+    paths = compression_bench(out, datasets=[d for d in data.split(",") if d], minutes=minutes,
+                              codec_steps=codec_steps, lossless=lossless, lossy=lossy, seed=seed)
+    for path in paths:
+        console.print(path.read_text())
+        console.print(f"wrote {path}")
 
 
 def main() -> None:
