@@ -136,7 +136,7 @@ def test_coder_round_trips_rgb_models_across_chunks(monkeypatch, shape, levels, 
     x = rng.integers(0, levels, size=(5, *shape), dtype=np.uint8)
     x[0, 0, 0, 0], x[1, -1, -1, -1] = 0, levels - 1  # both extreme levels occur
     done = []
-    words = lossless.compress(model, x, done.append)
+    words, _ = lossless.compress(model, x, done.append)
     assert words.dtype == np.uint32 and sorted(done) == [1, 2, 2]
     decoded = lossless.decompress(model, words, len(x))
     assert decoded.dtype == np.uint8

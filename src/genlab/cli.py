@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -241,27 +242,26 @@ def compare(
     console.print(f"wrote {path}")
 
 
-def _coding_progress(total: int | None, label: str):
-    """A rich bar over images coded, on stderr when it is a terminal; else a no-op."""
-    from contextlib import nullcontext
-
+@contextmanager
+def _coding_progress(label: str):
+    """Yields progress(total) for genlab.apps.compression: a rich bar over images coded, on stderr when it is a
+    terminal (else silent), started once the coder knows how many images there are."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    if not sys.stderr.isatty() or not total:
-        return nullcontext(lambda n: None)
     bar = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=Console(stderr=True), transient=True)
-    task = bar.add_task(label, total=total)
 
-    class _Bar:
-        def __enter__(self):
-            bar.start()
-            return lambda n: bar.advance(task, n)
+    def start(total: int):
+        if not sys.stderr.isatty():
+            return lambda n: None
+        task = bar.add_task(label, total=total)
+        bar.start()
+        return lambda n: bar.advance(task, n)
 
-        def __exit__(self, *exc):
-            bar.stop()
-
-    return _Bar()
+    try:
+        yield start
+    finally:
+        bar.stop()
 
 
 @app.command()
@@ -276,15 +276,9 @@ def compress(
 ) -> None:
     """Compress images with a trained model into a file of about -log2 p(x) bits (lossless) or a learned codec's
     rate (lossy). Sizes are reported in bits/dim of the real file."""
-    import numpy as np
-
     from genlab.apps import compression
 
-    try:  # only to size the progress bar; a broken file is reported by compress itself
-        count = len(np.load(source, mmap_mode="r")) if source.suffix.lower() == ".npy" else None
-    except (OSError, ValueError, TypeError):
-        count = None
-    with _coding_progress(count, "compress") as progress:
+    with _coding_progress("compress") as progress:
         report = compression.compress(run, source, output, rate=rate, progress=progress)
     extra = ""
     if report.model_bits is not None:
@@ -307,7 +301,7 @@ def decompress(
     another model, truncated or altered, is refused."""
     from genlab.apps import compression
 
-    with _coding_progress(None, "decompress") as progress:
+    with _coding_progress("decompress") as progress:
         report = compression.decompress(run, path, output, progress=progress)
     console.print(f"{path} -> {output}: {report.images} image(s) in {report.seconds:.1f} s")
 

@@ -76,15 +76,15 @@ def _is_image(path: Path) -> bool:
     return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
 
 
-def _images_in(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _is_image(p))
 
 
 def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, list[str] | None]:
     """(files, labels, class names): loose images are unlabelled; one subfolder per class is labelled."""
-    loose = _images_in(folder)
+    loose = image_files(folder)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    classes = [(d.name, files) for d in subfolders if (files := _images_in(d))]
+    classes = [(d.name, files) for d in subfolders if (files := image_files(d))]
     if loose and classes:
         raise UserError(
             f"{folder} mixes loose images (e.g. {loose[0].name}) with class subfolders (e.g. {classes[0][0]}): "
@@ -128,7 +128,7 @@ def _to_channels(im: Image.Image, channels: int) -> Image.Image:
     return im.convert("L" if channels == 1 else "RGB")
 
 
-def _decode(path: Path, channels: int, size: tuple[int, int] | None) -> np.ndarray:
+def decode_image(path: Path, channels: int, size: tuple[int, int] | None) -> np.ndarray:
     """One image as uint8 (C, H, W), converted to `channels` and resized to `size` (H, W) if given."""
     try:
         with Image.open(path) as im:
@@ -176,7 +176,7 @@ def load_image_folder(
     channels, notes = _choose_channels(folder, list(modes), channels)
     if size is None:
         _check_same_size(files, list(sizes))
-    x = np.stack([_decode(f, channels, size) for f in files])
+    x = np.stack([decode_image(f, channels, size) for f in files])
     y = None if labels is None else np.asarray(labels, dtype=np.int64)
     return _finish(folder, x, y, 256, class_names, notes, split_seed)
 

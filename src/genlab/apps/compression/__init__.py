@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from genlab.errors import UserError
-from genlab.evaluation.image_quality import psnr
 from genlab.files import atomic_write
 
 from . import container
@@ -40,6 +40,11 @@ class Report:
     @property
     def bits_per_dim(self) -> float:
         return 8 * self.file_bytes / self.dims
+
+
+def no_progress(total: int) -> Callable[[int], None]:
+    """The default progress: given the number of images to code, a callback told how many were just coded."""
+    return lambda n: None
 
 
 def _run_folders(path: Path) -> list[Path]:
@@ -69,8 +74,10 @@ def _check_lossless(run) -> None:
                         "or a codec run for lossy files.")
 
 
-def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None, progress=None) -> Report:
-    """Code the images at `source` with the run at `run_path` into `out` (written whole or not at all)."""
+def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None,
+             progress: Callable[[int], Callable[[int], None]] = no_progress) -> Report:
+    """Code the images at `source` with the run at `run_path` into `out` (written whole or not at all).
+    progress(total) is called once the image count is known and returns the per-chunk callback."""
     runs = _run_folders(run_path)
     first = _load(runs[0])
     if first.model.is_codec:
@@ -83,8 +90,6 @@ def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = No
 
 
 def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
-    import torch
-
     from . import lossless
 
     model, spec = run.model, run.spec
@@ -95,18 +100,17 @@ def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
                             f"{'x'.join(map(str, spec.shape))}: pass images of the model's shape.")
     x = check_levels(np.stack(images), spec.levels, source)
     started = time.perf_counter()
-    words = lossless.compress(model, x, progress or (lambda n: None))
+    words, log_p = lossless.compress(model, x, progress(len(x)))
     seconds = time.perf_counter() - started
-    with torch.no_grad():
-        nats = sum(float(model.log_prob(torch.from_numpy(x[i : i + 256]).long()).nats.sum())
-                   for i in range(0, len(x), 256))
     data = container.pack(container.Container("lossless", container.fingerprint(run.path), len(x), spec.shape,
                                               names if source.is_dir() else (), words.tobytes(), zlib.crc32(x.tobytes())))
     atomic_write(out, data)
-    return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-nats / np.log(2))
+    return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-log_p / np.log(2))
 
 
 def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> Report:
+    from genlab.evaluation.image_quality import psnr
+
     from . import lossy
 
     images, _ = read_inputs(source, 3)  # a lossy file keeps no name: decompress -o names the image
@@ -127,16 +131,16 @@ def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> 
         seconds = time.perf_counter() - started
         data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape), (),
                                                   words.tobytes(), crc))
-        candidates.append((8 * len(data) / image.size, run, data, seconds))
+        candidates.append((8 * len(data) / image.size, run, data, words, seconds))
     fitting = [c for c in candidates if rate is None or c[0] <= rate]
-    _, run, data, seconds = max(fitting, key=lambda c: c[0]) if fitting else min(candidates, key=lambda c: c[0])
-    decoded, _ = lossy.decompress(run.model, np.frombuffer(container.unpack(data, str(out)).payload, np.uint32),
-                                  tuple(image.shape))
+    _, run, data, words, seconds = max(fitting, key=lambda c: c[0]) if fitting else min(candidates, key=lambda c: c[0])
+    decoded, _ = lossy.decompress(run.model, words, tuple(image.shape))
     atomic_write(out, data)
     return Report(out, run.path, 1, image.size, len(data), seconds, psnr=psnr(image, decoded))
 
 
-def decompress(run_path: Path, path: Path, out: Path, progress=None) -> Report:
+def decompress(run_path: Path, path: Path, out: Path,
+               progress: Callable[[int], Callable[[int], None]] = no_progress) -> Report:
     """Decode a .glz / .glc file with the run (or the run family) that wrote it into `out`."""
     path = Path(path)
     if not path.is_file():
@@ -144,8 +148,7 @@ def decompress(run_path: Path, path: Path, out: Path, progress=None) -> Report:
     box = container.unpack(path.read_bytes(), str(path))
     runs = _run_folders(run_path)
     marks = {container.fingerprint(p): p for p in runs}
-    if box.fingerprint not in marks:
-        container.check_model(box, container.fingerprint(runs[0]), str(path), str(run_path))
+    container.check_model(box, marks, str(path), str(run_path))
     run = _load(marks[box.fingerprint])
     words = np.frombuffer(box.payload, np.uint32) if len(box.payload) % 4 == 0 else None
     if words is None:
@@ -155,7 +158,7 @@ def decompress(run_path: Path, path: Path, out: Path, progress=None) -> Report:
         from . import lossless
 
         _check_lossless(run)
-        images = lossless.decompress(run.model, words, box.count, progress or (lambda n: None))
+        images = lossless.decompress(run.model, words, box.count, progress(box.count))
         container.check_data(box, zlib.crc32(images.tobytes()), str(path))
     else:
         from . import lossy

@@ -109,10 +109,11 @@ def unpack(data: bytes, where: str) -> Container:
     return Container(kind, mark, count, (c, h, w), names, data[reader.pos : -TRAILER.size], data_crc)
 
 
-def check_model(container: Container, mark: bytes, where: str, run: str) -> None:
-    if container.fingerprint != mark:
+def check_model(container: Container, marks, where: str, run: str) -> None:
+    """Refuse a file whose fingerprint is none of `marks` (the fingerprints of the runs at `run`)."""
+    if container.fingerprint not in marks:
         raise UserError(f"{where} was compressed with another model (fingerprint {container.fingerprint.hex()}, "
-                        f"{run} has {mark.hex()}): decompress it with the run that compressed it.")
+                        f"{run} has {', '.join(m.hex() for m in marks)}): decompress it with the run that compressed it.")
 
 
 def check_data(container: Container, crc: int, where: str) -> None:

@@ -12,21 +12,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from genlab.data.folders import IMAGE_SUFFIXES
+from genlab.data.folders import IMAGE_SUFFIXES, decode_image, image_files
 from genlab.errors import UserError
 from genlab.files import atomic_write, write_npy
-
-
-def _read_image(path: Path, channels: int) -> np.ndarray:
-    """(C, H, W) uint8; grey images become RGB for 3-channel models and RGB becomes grey for 1-channel ones."""
-    try:
-        with Image.open(path) as image:
-            pixels = np.asarray(image.convert("RGB" if channels == 3 else "L"))
-    except (UnidentifiedImageError, OSError) as err:
-        raise UserError(f"Cannot read image {path}: {' '.join(str(err).split())}; pass a PNG, JPEG or similar.") from None
-    return pixels.transpose(2, 0, 1) if pixels.ndim == 3 else pixels[None]
 
 
 def _read_array(path: Path) -> np.ndarray:
@@ -48,19 +38,19 @@ def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray
     """Images from an image file, a folder of images (sorted by name) or a .npy file, and their file names."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = image_files(path)
         if not files:
             raise UserError(f"{path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): pass a folder of images.")
         stems = [p.stem for p in files]
         clash = next((p.name for p in files if stems.count(p.stem) > 1), None)
         if clash:  # they would decode to the same NAME.png
             raise UserError(f"{path} holds several images named {Path(clash).stem}.* : rename them apart first.")
-        return [_read_image(p, channels) for p in files], tuple(p.name for p in files)
+        return [decode_image(p, channels, None) for p in files], tuple(p.name for p in files)
     if not path.is_file():
         raise UserError(f"No file or folder at {path}: check the path.")
     if path.suffix.lower() == ".npy":
         return _read_array(path), ()
-    return [_read_image(path, channels)], (path.name,)
+    return [decode_image(path, channels, None)], (path.name,)
 
 
 def check_levels(x: np.ndarray, levels: int, where: Path) -> np.ndarray:

@@ -29,9 +29,12 @@ def _categorical():
     return constriction.stream.model.Categorical(perfect=False)
 
 
-def compress(model: GenerativeModel, x: np.ndarray, progress: Callable[[int], None] = lambda n: None) -> np.ndarray:
-    """Images x (N, C, H, W) of levels -> the coder's words (uint32). progress(n) after each chunk."""
+def compress(model: GenerativeModel, x: np.ndarray,
+             progress: Callable[[int], None] = lambda n: None) -> tuple[np.ndarray, float]:
+    """Images x (N, C, H, W) of levels -> (the coder's words (uint32), the model's log p(x) in nats, summed over
+    the images: what the file should cost, read off the same walk). progress(n) after each chunk."""
     coder = constriction.stream.stack.AnsCoder()
+    log_p = 0.0
     for part in reversed(_chunks(len(x))):
         images = torch.from_numpy(x[part]).long().to(model.device)  # (n, C, H, W)
         steps: list[tuple[np.ndarray, np.ndarray]] = []
@@ -46,8 +49,9 @@ def compress(model: GenerativeModel, x: np.ndarray, progress: Callable[[int], No
         symbols = np.concatenate([s for s, _ in steps])
         probabilities = np.concatenate([p for _, p in steps])  # (steps * n, levels)
         coder.encode_reverse(symbols, _categorical(), probabilities)
+        log_p += float(np.log(probabilities[np.arange(len(symbols)), symbols]).sum())
         progress(len(images))
-    return coder.get_compressed()
+    return coder.get_compressed(), log_p
 
 
 def decompress(model: GenerativeModel, words: np.ndarray, count: int,

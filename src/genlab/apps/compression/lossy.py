@@ -32,8 +32,7 @@ def _snap(scale: torch.Tensor) -> np.ndarray:
 def _z_probabilities(model: Codec, shape: torch.Size) -> np.ndarray:
     """One row of probabilities over -Z_RADIUS..Z_RADIUS per z element (elements in z's flattened order)."""
     table = model.z_density.pmf(Z_RADIUS).double().cpu().numpy()  # (N, 2R + 1)
-    _, channels, h, w = shape
-    return np.repeat(table, h * w, axis=0)
+    return np.repeat(table, shape[2] * shape[3], axis=0)  # (N * h * w, 2R + 1)
 
 
 def _padded(image: np.ndarray, model: Codec) -> torch.Tensor:
