@@ -185,6 +185,117 @@ def test_lossy_file_damage_and_foreign_models_are_refused(genlab, user_error, co
     assert not (tmp_path / "out.png").exists()
 
 
+# ---------------------------------------------------------------- encoder-side refinement
+
+
+def _rounded_cost(model, image: np.ndarray, y: torch.Tensor, z: torch.Tensor) -> float:
+    x = torch.from_numpy(image).float()[None] / 255
+    with torch.no_grad():
+        return float(model.rate_distortion(x, y, z, noisy=False)["cost"])
+
+
+def test_refined_latents_cost_less_and_decode_exactly():
+    model = scaled_codec()
+    image = photo(70, 130)
+    x = torch.from_numpy(image).float()[None] / 255
+    with torch.no_grad():
+        initial = model.refine(x, 0)
+        assert _rounded_cost(model, image, *model.refine(x, 30, lr=0.5)) < 0.95 * _rounded_cost(model, image, *initial)
+        y, z = model.refine(x, 30)  # the step size compress uses
+    assert _rounded_cost(model, image, y, z) < _rounded_cost(model, image, *initial)
+    words, crc = lossy.compress(model, image, refine=30)
+    assert not np.array_equal(words, lossy.compress(model, image)[0])
+    decoded, decoded_crc = lossy.decompress(model, words, image.shape)
+    assert crc == decoded_crc
+    with torch.no_grad():
+        z_hat = torch.round(z).clamp(-32, 32)
+        mean, _ = model.gaussian_params(z_hat)
+        x_hat = model.synthesise(torch.round(y - mean).clamp(-255, 255) + mean)[0, :, :70, :130]
+    np.testing.assert_array_equal(decoded, (x_hat.clamp(0, 1) * 255).round().to(torch.uint8).numpy())
+    again, _ = lossy.compress(model, image, refine=30)
+    np.testing.assert_array_equal(words, again)  # seeded: the same image gives the same file
+
+
+def test_refinement_falls_back_when_it_only_adds_cost():
+    model = scaled_codec()
+    image = photo(64, 64)
+    x = torch.from_numpy(image).float()[None] / 255
+    with torch.no_grad():
+        initial = model.refine(x, 0)
+        hopeless = model.refine(x, 3, lr=1e3)  # steps far too large: refining only adds cost
+    assert all(torch.equal(a, b) for a, b in zip(hopeless, initial))
+
+
+@pytest.fixture(scope="module")
+def scaled_run(codec_run, tmp_path_factory) -> Path:
+    """The tiny codec run with scaled_codec's weights: latents large enough for refinement to change the file."""
+    import shutil
+
+    from genlab.training.checkpoint import save_model
+
+    run = tmp_path_factory.mktemp("scaled") / "run"
+    shutil.copytree(codec_run, run)
+    save_model(run, scaled_codec(), None, {"step": 3})
+    return run
+
+
+def test_refine_through_the_api_and_cli(genlab, user_error, scaled_run, tmp_path):
+    source = _save_png(tmp_path / "p.png", photo(40, 60, "coffee"))
+    plain = compression.compress(scaled_run, source, tmp_path / "plain.glc")
+    calls = []
+    report = compression.compress(scaled_run, source, tmp_path / "x.glc", refine=4,
+                                  progress=lambda total: calls.append(total) or (lambda n: calls.append(n)))
+    assert calls == [5, 1, 1, 1, 1, 1]  # four refinement steps, then the coding
+    assert report.file_bytes == (tmp_path / "x.glc").stat().st_size
+    assert (tmp_path / "x.glc").read_bytes() != (tmp_path / "plain.glc").read_bytes()
+    made = genlab("compress", scaled_run, source, "-o", "y.glc", "--refine", "4")
+    assert made.returncode == 0, str(made)
+    assert (tmp_path / "y.glc").read_bytes() == (tmp_path / "x.glc").read_bytes()
+    assert genlab("decompress", scaled_run, "y.glc", "-o", "y.png").returncode == 0
+    user_error(genlab("compress", scaled_run, source, "-o", "z.glc", "--refine", "-1"), "--refine -1")
+    assert not (tmp_path / "z.glc").exists()
+
+
+# ---------------------------------------------------------------- training
+
+
+def test_augment_flips_and_permutes_channels():
+    from genlab.models.codec import augment
+
+    x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).view(2, 3, 4, 5)
+    seen = set()
+    for seed in range(40):
+        torch.manual_seed(seed)
+        out = augment(x)
+        matches = [(c, flips) for c in itertools.permutations(range(3)) for flips in ((), (3,), (2,), (2, 3))
+                   if torch.equal(out, x[:, list(c)].flip(flips) if flips else x[:, list(c)])]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len({c for c, _ in seen}) == 6 and len({f for _, f in seen}) == 4
+
+
+def test_rates_stay_fp32_under_bf16_autocast():
+    model = scaled_codec()
+    x = torch.from_numpy(photo(64, 64)).float()[None] / 255
+    with torch.no_grad():
+        y, z = model.analyse(x)
+        plain = model.rate_distortion(x, y, z, noisy=False)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = model.rate_distortion(x, y, z, noisy=False)
+            y16, z16 = model.analyse(x)  # what bf16 training hands it
+            assert y16.dtype == torch.bfloat16
+            from_bf16 = model.rate_distortion(x, y16, z16, noisy=True)
+    assert mixed["bpp"].dtype == mixed["mse"].dtype == from_bf16["bpp"].dtype == torch.float32
+    assert mixed["bpp"].item() == plain["bpp"].item()  # the entropy models never ran in bf16
+    assert mixed["mse"].item() == pytest.approx(plain["mse"].item(), rel=0.05)  # the synthesis did
+
+
+def test_codec_trains_in_bf16(tmp_path, metrics):
+    run = train(tmp_path / "run", TINY_CODEC, steps=3, precision="bf16")
+    logged = [m for m in metrics(run) if m.get("split") == "train"]
+    assert logged and all(np.isfinite(m["loss"]) and m["bpd"] > 0 for m in logged)
+
+
 # ---------------------------------------------------------------- entropy models
 
 

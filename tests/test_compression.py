@@ -157,6 +157,14 @@ def test_cli_round_trip_reports_the_overhead(genlab, pixelcnn_run, test_digits, 
     np.testing.assert_array_equal(np.load(tmp_path / "ten-back.npy"), test_digits[:10])
 
 
+def test_rate_and_refine_are_refused_for_lossless_files(pixelcnn_run, test_digits, tmp_path):
+    np.save(tmp_path / "x.npy", test_digits[:1])
+    for option in ({"refine": 5}, {"rate": 0.2}):
+        with pytest.raises(UserError, match="--rate and --refine are for lossy"):
+            compression.compress(pixelcnn_run, tmp_path / "x.npy", tmp_path / "x.glz", **option)
+    assert not (tmp_path / "x.glz").exists()
+
+
 def test_empty_array_is_refused(pixelcnn_run, tmp_path):
     np.save(tmp_path / "none.npy", np.zeros((0, 1, 8, 8), np.uint8))
     with pytest.raises(UserError, match="none.npy holds no images"):

@@ -79,6 +79,6 @@ BUILTINS: dict[str, Builtin] = {
         DatasetSpec("mnist-binary", (1, 28, 28), 2, 10, DIGIT_CLASSES), _mnist_binary, n_test=1000, n_val=500,
         size=5000, description="the same MNIST images binarised at 128",
     ),
-    "photos": Builtin(DatasetSpec("photos", (3, 128, 128), 256), load_photos, n_test=40, n_val=40, size=798,
+    "photos": Builtin(DatasetSpec("photos", (3, 128, 128), 256), load_photos, n_test=40, n_val=40, size=863,
                       description="128x128 RGB crops of bundled photos, for codecs (evaluation photos excluded)"),
 }

@@ -1,4 +1,4 @@
-"""Photographs bundled with scikit-image and scikit-learn: training crops for learned image codecs, and the six
+"""Photographs bundled with scikit-image, scikit-learn and matplotlib: training crops for learned image codecs, and the six
 held-out photos every codec is evaluated on.
 
 The six evaluation photos (astronaut, coffee, chelsea, rocket, immunohistochemistry, hubble_deep_field) never
@@ -27,18 +27,22 @@ SKIMAGE_TRAINING = ("motorcycle_left.png", "motorcycle_right.png", "retina.jpg",
                     "grass.png", "gravel.png", "coins.png", "moon.png", "page.png", "text.png",
                     "clock_motion.png", "cell.png")
 SKLEARN_TRAINING = ("china.jpg", "flower.jpg")
+MATPLOTLIB_TRAINING = ("grace_hopper.jpg",)
 
 # The evaluation photos, by scikit-image loader name (scikit-image's `cat` is `chelsea`).
 EVALUATION_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")
 
 
 def _training_files() -> list[Path]:
+    import matplotlib
     import skimage.data
     import sklearn.datasets
 
     skimage_root = Path(skimage.data.__file__).parent
     sklearn_root = Path(sklearn.datasets.__file__).parent / "images"
-    return [skimage_root / name for name in SKIMAGE_TRAINING] + [sklearn_root / name for name in SKLEARN_TRAINING]
+    matplotlib_root = Path(matplotlib.get_data_path()) / "sample_data"
+    return ([skimage_root / name for name in SKIMAGE_TRAINING] + [sklearn_root / name for name in SKLEARN_TRAINING]
+            + [matplotlib_root / name for name in MATPLOTLIB_TRAINING])
 
 
 def _crops(image: Image.Image) -> list[np.ndarray]:

@@ -20,6 +20,7 @@ density. The decoder rebuilds the Gaussians from z, decodes y, and x_hat = g_s(y
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +33,9 @@ from genlab.models.base import GenerativeModel, ModelConfig
 SCALE_MIN = 0.11  # the smallest Gaussian scale: below it quantised latents cost nothing and learn nothing
 LIKELIHOOD_MIN = 1e-9  # probabilities are floored so a stray value cannot cost infinite bits
 STRIDE = 64  # g_a halves four times and h_a twice: image sides are padded to a multiple of this
+Z_RADIUS = 32  # coded z symbols are clamped into -32..32 (a learned density puts next to nothing beyond)
+Y_RADIUS = 255  # coded y - mean symbols are clamped into -255..255
+REFINE_LR = 0.01  # Adam step size for the encoder-side refinement of latents
 
 
 class CodecConfig(ModelConfig):
@@ -124,6 +128,17 @@ def round_straight_through(t: torch.Tensor) -> torch.Tensor:
     return t + (torch.round(t) - t).detach()
 
 
+def augment(x: torch.Tensor) -> torch.Tensor:
+    """Random flips and a random order of the colour channels of a batch (B, C, H, W). The training photos are
+    few and mostly grey or reddish; permuting channels shows the transforms every hue arrangement of the same
+    structure, so what they learn about colour is not one photo's palette."""
+    if torch.rand(()) < 0.5:
+        x = x.flip(3)
+    if torch.rand(()) < 0.5:
+        x = x.flip(2)
+    return x[:, torch.randperm(x.shape[1])]
+
+
 class Codec(GenerativeModel):
     """Lossy image codec: analysis and synthesis transforms with GDN and a mean-scale hyperprior."""
 
@@ -167,28 +182,68 @@ class Codec(GenerativeModel):
 
     # --- protocol ---------------------------------------------------------------------------------
     def forward_rd(self, x_unit: torch.Tensor) -> dict:
-        """Rate (bits/pixel, from noisy latents) and distortion (MSE on [0, 1], from rounded ones) of images
-        (B, C, H, W) in [0, 1] of any size (padded for the transforms, cropped back)."""
-        b, _, h, w = x_unit.shape
+        """Rate (bits/pixel) and distortion (MSE on [0, 1]) of images (B, C, H, W) in [0, 1] of any size
+        (padded for the transforms, cropped back): relaxed rates while training, rounded latents otherwise."""
         y, z = self.analyse(pad_to_stride(x_unit))
-        z_noisy = z + torch.empty_like(z).uniform_(-0.5, 0.5) if self.training else torch.round(z)
-        z_rate = -torch.log2(self.z_density.likelihood(z_noisy)).sum()
-        mean, scale = self.gaussian_params(z_noisy)
-        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5) if self.training else torch.round(y - mean) + mean
-        y_rate = -torch.log2(gaussian_likelihood(y_noisy, mean, scale)).sum()
-        x_hat = self.synthesise(round_straight_through(y - mean) + mean)[..., :h, :w]
-        pixels = b * h * w
-        return {"bpp": (y_rate + z_rate) / pixels, "mse": F.mse_loss(x_hat, x_unit), "x_hat": x_hat}
+        return self.rate_distortion(x_unit, y, z, noisy=self.training)
+
+    def rate_distortion(self, x_unit: torch.Tensor, y: torch.Tensor, z: torch.Tensor, *, noisy: bool,
+                        generator: torch.Generator | None = None) -> dict:
+        """Rate and distortion of coding images x_unit (B, C, H, W) with latents y, z (of the padded images).
+        noisy: uniform noise (from `generator`) stands in for rounding in the rates, the differentiable
+        relaxation; else the latents are rounded and clamped as the coder codes them (scales not snapped)."""
+        b, _, h, w = x_unit.shape
+        y, z = y.float(), z.float()
+        with torch.autocast(x_unit.device.type, enabled=False):  # rates in fp32, even when training in bf16
+            if noisy:
+                z_hat = z + torch.empty_like(z).uniform_(-0.5, 0.5, generator=generator)
+            else:
+                z_hat = torch.round(z).clamp(-Z_RADIUS, Z_RADIUS)
+            z_rate = -torch.log2(self.z_density.likelihood(z_hat)).sum()
+            mean, scale = self.gaussian_params(z_hat)
+            if noisy:
+                y_hat = y + torch.empty_like(y).uniform_(-0.5, 0.5, generator=generator)
+            else:
+                y_hat = torch.round(y - mean).clamp(-Y_RADIUS, Y_RADIUS) + mean
+            y_rate = -torch.log2(gaussian_likelihood(y_hat, mean, scale)).sum()
+        x_hat = self.synthesise(round_straight_through(y - mean) + mean)[..., :h, :w].float()
+        bpp = (y_rate + z_rate) / (b * h * w)
+        mse = F.mse_loss(x_hat, x_unit)
+        return {"bpp": bpp, "mse": mse, "x_hat": x_hat, "cost": bpp + self.config.rd_lambda * 255**2 * mse}
+
+    def refine(self, x_unit: torch.Tensor, steps: int, *, lr: float = REFINE_LR,
+               on_step: Callable[[], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents y, z for one image (1, C, H, W) in [0, 1], optimised for it by the encoder alone (Campos et
+        al. 2019, Yang et al. 2020): starting from the analysis transform's guess, `steps` Adam steps on this
+        image's own rate + lambda * distortion, decoder fixed. Files decode exactly as before; encoding is
+        slower. Returns the refined latents, or the analysis transform's when refining did not lower the
+        model's estimate of the rounded latents' cost. The noise is seeded: on the same machine and thread
+        count the same image gives the same file."""
+        with torch.no_grad():
+            y0, z0 = self.analyse(pad_to_stride(x_unit))
+        if steps == 0:
+            return y0, z0
+        y, z = y0.clone().requires_grad_(), z0.clone().requires_grad_()
+        optimizer = torch.optim.Adam([y, z], lr=lr)
+        noise = torch.Generator(x_unit.device).manual_seed(0)
+        with torch.enable_grad():
+            for _ in range(steps):
+                cost = self.rate_distortion(x_unit, y, z, noisy=True, generator=noise)["cost"]
+                y.grad, z.grad = torch.autograd.grad(cost, [y, z])
+                optimizer.step()
+                if on_step:
+                    on_step()
+        with torch.no_grad():
+            refined = self.rate_distortion(x_unit, y, z, noisy=False)["cost"]
+            initial = self.rate_distortion(x_unit, y0, z0, noisy=False)["cost"]
+        return (y.detach(), z.detach()) if refined < initial else (y0, z0)
 
     def loss(self, batch: dict) -> dict:
         x = self.to_unit(batch["x"])  # (B, C, H, W) in [0, 1]
-        if self.training:  # the crops are few: random flips double what the codec sees
-            if torch.rand(()) < 0.5:
-                x = x.flip(3)
-            if torch.rand(()) < 0.5:
-                x = x.flip(2)
+        if self.training:
+            x = augment(x)
         rd = self.forward_rd(x)
-        loss = rd["bpp"] + self.config.rd_lambda * 255**2 * rd["mse"]
+        loss = rd["cost"]
         with torch.no_grad():
             psnr = 10 * torch.log10(1 / rd["mse"].clamp(min=1e-10))
         return {"loss": loss, "bpd": rd["bpp"].detach() / self.spec.shape[0], "psnr": psnr}

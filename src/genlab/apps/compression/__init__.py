@@ -74,17 +74,23 @@ def _check_lossless(run) -> None:
                         "or a codec run for lossy files.")
 
 
-def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None,
+def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = None, refine: int = 0,
              progress: Callable[[int], Callable[[int], None]] = no_progress) -> Report:
     """Code the images at `source` with the run at `run_path` into `out` (written whole or not at all).
-    progress(total) is called once the image count is known and returns the per-chunk callback."""
+    refine: lossy only, steps of encoder-side optimisation of the latents (Codec.refine).
+    progress(total) is called once the amount of work is known and returns the callback told of each part done."""
+    if refine < 0:
+        raise UserError(f"--refine {refine} must be 0 (off) or a number of optimisation steps, e.g. 100.")
     runs = _run_folders(run_path)
     first = _load(runs[0])
     if first.model.is_codec:
-        return _compress_lossy([first] + [_load(p) for p in runs[1:]], source, out, rate)
-    if rate is not None or len(runs) > 1:
-        raise UserError("--rate and run families are for lossy codec runs; a lossless file costs what the model "
-                        f"says the images cost: pass one pixelcnn run folder, not {run_path}.")
+        return _compress_lossy([first] + [_load(p) for p in runs[1:]], source, out, rate, refine, progress)
+    if len(runs) > 1:
+        raise UserError(f"{run_path} holds several runs, and only codec runs come in families: pass one pixelcnn run "
+                        "folder for a lossless file.")
+    if rate is not None or refine:
+        raise UserError("--rate and --refine are for lossy codec runs; a lossless file costs what the model says the "
+                        f"images cost: drop them for {run_path}.")
     _check_lossless(first)
     return _compress_lossless(first, source, out, progress)
 
@@ -108,7 +114,7 @@ def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
     return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-log_p / np.log(2))
 
 
-def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> Report:
+def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None, refine: int, progress) -> Report:
     from genlab.evaluation.image_quality import psnr
 
     from . import lossy
@@ -122,12 +128,15 @@ def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None) -> 
         raise UserError(f"--rate {rate} must be positive bits/dim, e.g. 0.2.")
     if rate is None and len(runs) > 1:
         raise UserError(f"{len(runs)} codec runs are in that folder: pass --rate to pick one by bits/dim, e.g. 0.2.")
-    candidates = []
     for run in runs:
         if not run.model.is_codec:
             raise UserError(f"{run.path} holds a {run.model.name}, not a codec: a run family holds codec runs only.")
+    advance = progress(len(runs) * (refine + 1))  # per run: each refinement step, then the coding
+    candidates = []
+    for run in runs:
         started = time.perf_counter()
-        words, crc = lossy.compress(run.model, image)
+        words, crc = lossy.compress(run.model, image, refine, on_step=lambda: advance(1))
+        advance(1)
         seconds = time.perf_counter() - started
         data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape), (),
                                                   words.tobytes(), crc))

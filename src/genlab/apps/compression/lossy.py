@@ -11,15 +11,14 @@ of the symbols, stored in the file, confirms the decoder reproduced them.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import constriction
 import numpy as np
 import torch
 
-from genlab.models.codec import SCALE_MIN, STRIDE, Codec, pad_to_stride
+from genlab.models.codec import SCALE_MIN, STRIDE, Y_RADIUS, Z_RADIUS, Codec
 
-Z_RADIUS = 32  # z symbols are clamped into -32..32 (a learned density puts next to nothing beyond)
-Y_RADIUS = 255  # y - mean symbols are clamped into -255..255
 SCALE_TABLE = np.exp(np.linspace(np.log(SCALE_MIN), np.log(256.0), 64))
 
 
@@ -35,19 +34,18 @@ def _z_probabilities(model: Codec, shape: torch.Size) -> np.ndarray:
     return np.repeat(table, shape[2] * shape[3], axis=0)  # (N * h * w, 2R + 1)
 
 
-def _padded(image: np.ndarray, model: Codec) -> torch.Tensor:
-    """(C, H, W) uint8 -> (1, C, H', W') in [0, 1], sides padded up to multiples of STRIDE."""
-    return pad_to_stride(model.to_unit(torch.from_numpy(image).to(model.device))[None])
-
-
 def _crc(*arrays: np.ndarray) -> int:
     return zlib.crc32(b"".join(a.astype(np.int32).tobytes() for a in arrays))
 
 
 @torch.no_grad()
-def compress(model: Codec, image: np.ndarray) -> tuple[np.ndarray, int]:
-    """One image (C, H, W) uint8 -> (the coder's words, CRC of the symbols)."""
-    y, z = model.analyse(_padded(image, model))
+def compress(model: Codec, image: np.ndarray, refine: int = 0,
+             on_step: Callable[[], None] | None = None) -> tuple[np.ndarray, int]:
+    """One image (C, H, W) uint8 -> (the coder's words, CRC of the symbols). refine: steps of encoder-side
+    optimisation of the latents for this image (Codec.refine, which calls on_step after each); 0 codes the
+    analysis transform's latents."""
+    x_unit = model.to_unit(torch.from_numpy(image).to(model.device))[None]  # (1, C, H, W)
+    y, z = model.refine(x_unit, refine, on_step=on_step)
     z_symbols = torch.round(z).clamp(-Z_RADIUS, Z_RADIUS)  # (1, N, h, w)
     mean, scale = model.gaussian_params(z_symbols)
     y_symbols = torch.round(y - mean).clamp(-Y_RADIUS, Y_RADIUS)  # (1, M, H/16, W/16)
