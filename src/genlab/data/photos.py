@@ -1,5 +1,5 @@
-"""Photographs bundled with scikit-image, scikit-learn and matplotlib: training crops for learned image codecs, and the six
-held-out photos every codec is evaluated on.
+"""Photographs bundled with scikit-image, scikit-learn and matplotlib: training crops for learned image
+codecs, and the six held-out photos every codec is evaluated on.
 
 The six evaluation photos (astronaut, coffee, chelsea, rocket, immunohistochemistry, hubble_deep_field) never
 enter training; scikit-image's `cat` is the same photo as `chelsea`, so it is out too. Everything else that
@@ -7,7 +7,8 @@ ships as a photograph (colour or grey; grey is repeated into three channels) is 
 Large photos are first shrunk to at most 768 pixels a side (the scale of the evaluation photos), and each
 photo is also cut at half that size, so the codec sees both fine texture and whole objects per crop.
 Crops overlap by half; validation and test crops therefore share content with training crops, so the honest
-codec figures are those on the six evaluation photos (`genlab bench compression`).
+codec figures are those on the six evaluation photos (`genlab bench compression`). The list below fixes the
+dataset: adding a photo changes every split, so runs trained before are not comparable on val/test crops.
 """
 
 from __future__ import annotations
