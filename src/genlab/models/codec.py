@@ -13,6 +13,8 @@ density. The decoder rebuilds the Gaussians from z, decodes y, and x_hat = g_s(y
   Rates come from uniform noise added to the latents (the differentiable stand-in for rounding); the synthesis
   sees the rounded latents through a straight-through gradient (Minnen & Singh 2020), so it trains on what it
   will decode.
+- Encoding can go further than the analysis transform: `refine` optimises one image's latents against its
+  own rate-distortion cost (genlab compress --refine), which the decoder never needs to know.
 - The codec declares that it cannot sample and has no likelihood of images; `genlab compress` turns it into
   files (genlab.apps.compression.lossy) and `genlab evaluate` reports its rate and PSNR.
 """
