@@ -55,14 +55,21 @@ def photo(h: int, w: int, name: str = "astronaut") -> np.ndarray:
     return np.ascontiguousarray(evaluation_photo(name)[:, 100 : 100 + h, 150 : 150 + w])
 
 
+def unit(image: np.ndarray) -> torch.Tensor:
+    """(C, H, W) uint8 -> (1, C, H, W) in [0, 1]."""
+    return torch.from_numpy(image).float()[None] / 255
+
+
 @torch.no_grad()
-def encoder_side(model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def encoder_side(model, image: np.ndarray, latents: tuple[torch.Tensor, torch.Tensor] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the encoder quantises and reconstructs, computed here independently of lossy.py: edge padding to
     multiples of 64, z rounded into -32..32, y - mean rounded into -255..255, the synthesis cropped back.
+    latents: (y, z) to code instead of the analysis transform's.
     Returns (reconstruction (3, h, w) uint8, z symbols, y symbols)."""
     _, h, w = image.shape
     padded = np.pad(image, ((0, 0), (0, -h % STRIDE), (0, -w % STRIDE)), mode="edge")
-    y, z = model.analyse(torch.from_numpy(padded).float()[None] / 255)
+    y, z = latents or model.analyse(unit(padded))
     zs = torch.round(z).clamp(-32, 32)
     mean, _ = model.gaussian_params(zs)
     ys = torch.round(y - mean).clamp(-255, 255)
@@ -189,15 +196,14 @@ def test_lossy_file_damage_and_foreign_models_are_refused(genlab, user_error, co
 
 
 def _rounded_cost(model, image: np.ndarray, y: torch.Tensor, z: torch.Tensor) -> float:
-    x = torch.from_numpy(image).float()[None] / 255
     with torch.no_grad():
-        return float(model.rate_distortion(x, y, z, noisy=False)["cost"])
+        return float(model.rate_distortion(unit(image), y, z, noisy=False)["cost"])
 
 
 def test_refined_latents_cost_less_and_decode_exactly():
     model = scaled_codec()
     image = photo(70, 130)
-    x = torch.from_numpy(image).float()[None] / 255
+    x = unit(image)
     with torch.no_grad():
         initial = model.refine(x, 0)
         assert _rounded_cost(model, image, *model.refine(x, 30, lr=0.5)) < 0.95 * _rounded_cost(model, image, *initial)
@@ -207,19 +213,14 @@ def test_refined_latents_cost_less_and_decode_exactly():
     assert not np.array_equal(words, lossy.compress(model, image)[0])
     decoded, decoded_crc = lossy.decompress(model, words, image.shape)
     assert crc == decoded_crc
-    with torch.no_grad():
-        z_hat = torch.round(z).clamp(-32, 32)
-        mean, _ = model.gaussian_params(z_hat)
-        x_hat = model.synthesise(torch.round(y - mean).clamp(-255, 255) + mean)[0, :, :70, :130]
-    np.testing.assert_array_equal(decoded, (x_hat.clamp(0, 1) * 255).round().to(torch.uint8).numpy())
+    np.testing.assert_array_equal(decoded, encoder_side(model, image, (y, z))[0])
     again, _ = lossy.compress(model, image, refine=30)
     np.testing.assert_array_equal(words, again)  # seeded: the same image gives the same file
 
 
 def test_refinement_falls_back_when_it_only_adds_cost():
     model = scaled_codec()
-    image = photo(64, 64)
-    x = torch.from_numpy(image).float()[None] / 255
+    x = unit(photo(64, 64))
     with torch.no_grad():
         initial = model.refine(x, 0)
         hopeless = model.refine(x, 3, lr=1e3)  # steps far too large: refining only adds cost
@@ -276,7 +277,7 @@ def test_augment_flips_and_permutes_channels():
 
 def test_rates_stay_fp32_under_bf16_autocast():
     model = scaled_codec()
-    x = torch.from_numpy(photo(64, 64)).float()[None] / 255
+    x = unit(photo(64, 64))
     with torch.no_grad():
         y, z = model.analyse(x)
         plain = model.rate_distortion(x, y, z, noisy=False)

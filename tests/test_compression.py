@@ -165,17 +165,6 @@ def test_rate_and_refine_are_refused_for_lossless_files(pixelcnn_run, test_digit
     assert not (tmp_path / "x.glz").exists()
 
 
-def test_folder_of_lossless_runs_is_refused(pixelcnn_run, other_pixelcnn_run, test_digits, tmp_path):
-    import shutil
-
-    shutil.copytree(pixelcnn_run, tmp_path / "runs" / "a")
-    shutil.copytree(other_pixelcnn_run, tmp_path / "runs" / "b")
-    np.save(tmp_path / "x.npy", test_digits[:1])
-    with pytest.raises(UserError, match="holds several runs"):
-        compression.compress(tmp_path / "runs", tmp_path / "x.npy", tmp_path / "x.glz")
-    assert not (tmp_path / "x.glz").exists()
-
-
 def test_empty_array_is_refused(pixelcnn_run, tmp_path):
     np.save(tmp_path / "none.npy", np.zeros((0, 1, 8, 8), np.uint8))
     with pytest.raises(UserError, match="none.npy holds no images"):

@@ -34,7 +34,7 @@ LOSSLESS_SETTINGS = {
 }
 TARGET_BPD = 0.2
 CODEC_LAMBDAS = (0.005, 0.013, 0.025, 0.05)
-# bf16 transforms (the rates stay fp32, see Codec.rate_distortion): 1.4x the steps per second on this CPU.
+# bf16 transforms, for CPUs with bf16 units (the rates stay fp32, see Codec.rate_distortion).
 CODEC_TRAINING = {"batch_size": 8, "lr": 1e-3, "eval_every": 1000, "precision": "bf16"}
 SINGLE_FILES = 10  # images stored one per file, to show the header's cost on small images
 OURS = "genlab codec"
@@ -87,13 +87,13 @@ def lossless_section(out: Path, datasets: list[str], minutes: float, seed: int) 
 
 
 # --- lossy --------------------------------------------------------------------------------------------
-def _codec_runs(out: Path, steps: int, seed: int) -> tuple[Path, str]:
-    """The folder holding one codec run per lambda (trained when missing, finished when interrupted) and how
-    they were trained. A finished run is reused as it is, whatever `steps` says."""
+def _codec_runs(out: Path, steps: int, seed: int) -> tuple[list[Path], str]:
+    """One codec run per lambda (trained when missing, finished when interrupted) and how they were trained.
+    A finished run is reused as it is, whatever `steps` says."""
     from genlab.config import load_config
 
     family = out / "runs" / "codec-photos"
-    trained = set()
+    run_dirs, trained = [], set()
     for lam in CODEC_LAMBDAS:
         run_dir = family / f"lambda-{lam}"
         if not (run_dir / "model.safetensors").exists():
@@ -106,17 +106,18 @@ def _codec_runs(out: Path, steps: int, seed: int) -> tuple[Path, str]:
             api.train(run.config, run_dir, resume=True, quiet=True)
             run = api.load_run(run_dir)
         trained.add(f"{run.step} steps at batch {training['batch_size']} ({training['precision']} transforms)")
-    return family, "; ".join(sorted(trained))
+        run_dirs.append(run_dir)
+    return run_dirs, "; ".join(sorted(trained))
 
 
-def _ours(family: Path, image: np.ndarray, work: Path, refine: int) -> list[tuple[float, np.ndarray, str]]:
-    """(bits/dim of the real .glc file, decoded image, run name) for every codec run in the family."""
+def _ours(run_dirs: list[Path], image: np.ndarray, work: Path, refine: int) -> list[tuple[float, np.ndarray, str]]:
+    """(bits/dim of the real .glc file, decoded image, run name) for every codec run."""
     from PIL import Image
 
     source = work / "photo.png"
     Image.fromarray(image.transpose(1, 2, 0)).save(source)
     points = []
-    for run_dir in sorted(p for p in family.iterdir() if (p / "config.json").exists()):
+    for run_dir in run_dirs:
         coded = compression.compress(run_dir, source, work / "photo.glc", refine=refine)
         compression.decompress(run_dir, work / "photo.glc", work / "decoded.png")
         with Image.open(work / "decoded.png") as decoded:
@@ -136,7 +137,7 @@ def _at_target(points: list[tuple[float, float]]) -> float | None:
 def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
     from genlab.viz.compression import save_rd_curves, save_side_by_side
 
-    family, trained = _codec_runs(out, steps, seed)
+    run_dirs, trained = _codec_runs(out, steps, seed)
     curves: dict[str, dict[str, list]] = {}  # photo -> codec -> [(bpd, psnr, ms_ssim)]
     pictures = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +146,7 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
             coded = {codec: [(8 * len(data) / image.size, decoded, f"{setting:g}") for setting in settings
                              for data, decoded in [encode(image, codec, setting)]]
                      for codec, settings in SWEEPS.items()}
-            coded[OURS] = _ours(family, image, Path(tmp), refine)
+            coded[OURS] = _ours(run_dirs, image, Path(tmp), refine)
             curves[name] = {codec: [(bpd, psnr(image, dec), ms_ssim(image, dec)) for bpd, dec, _ in points]
                             for codec, points in coded.items()}
             # The picture: each codec's largest file within the target (or its smallest when none is).
@@ -174,7 +175,8 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
         f"{trained} on the `photos` crops; "
         + (f"each photo's latents refined for {refine} steps before coding (`genlab compress --refine {refine}`). "
            if refine else "latents straight from the analysis transform (no --refine). ")
-        + "Files are real .glc files (header included). Classical codecs through Pillow, each swept over its quality setting. PSNR (dB) and MS-SSIM at "
+        + "Files are real .glc files (header included). Classical codecs through Pillow, each swept over its "
+        "quality setting. PSNR (dB) and MS-SSIM at "
         f"{TARGET_BPD} bits/dim ({3 * TARGET_BPD:.1f} bits/pixel), interpolated between the two settings around it; "
         "n/a: the codec's settings do not reach both sides of it on that photo.", "",
         "| codec | mean PSNR | " + " | ".join(EVALUATION_PHOTOS) + " |",
