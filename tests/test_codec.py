@@ -21,7 +21,7 @@ from genlab.data import BUILTINS
 from genlab.data.photos import EVALUATION_PHOTOS, evaluation_photo, training_crops
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
-from genlab.models.codec import LIKELIHOOD_MIN, STRIDE, FactorizedDensity, gaussian_likelihood
+from genlab.models.codec import LIKELIHOOD_MIN, STRIDE, FactorizedDensity, annealed, gaussian_likelihood, noisy
 from genlab.models.registry import build_model
 
 PHOTOS = BUILTINS["photos"].spec
@@ -197,7 +197,7 @@ def test_lossy_file_damage_and_foreign_models_are_refused(genlab, user_error, co
 
 def _rounded_cost(model, image: np.ndarray, y: torch.Tensor, z: torch.Tensor) -> float:
     with torch.no_grad():
-        return float(model.rate_distortion(unit(image), y, z, noisy=False)["cost"])
+        return float(model.rate_distortion(unit(image), y, z)["cost"])
 
 
 def test_refined_latents_cost_less_and_decode_exactly():
@@ -216,6 +216,19 @@ def test_refined_latents_cost_less_and_decode_exactly():
     np.testing.assert_array_equal(decoded, encoder_side(model, image, (y, z))[0])
     again, _ = lossy.compress(model, image, refine=30)
     np.testing.assert_array_equal(words, again)  # seeded: the same image gives the same file
+
+
+def test_annealed_rounding_hardens_into_rounding():
+    v = torch.linspace(-3.9, 3.9, 1001, requires_grad=True)
+    generator = torch.Generator().manual_seed(0)
+    warm, _ = annealed(0.5, generator)(v, 255)
+    assert torch.all((warm >= torch.floor(v)) & (warm <= torch.ceil(v)))  # a blend of the two neighbours
+    assert not torch.equal(warm, torch.round(v))
+    (grad,) = torch.autograd.grad(warm.sum(), v)
+    assert grad.abs().sum() > 0  # differentiable, unlike rounding
+    clear = v.detach()[(v.detach() - torch.round(v.detach())).abs() < 0.4]  # not too near a half
+    cold, _ = annealed(1e-3, generator)(clear, 255)
+    torch.testing.assert_close(cold, torch.round(clear), atol=1e-4, rtol=0)
 
 
 def test_refinement_falls_back_when_it_only_adds_cost():
@@ -280,12 +293,12 @@ def test_rates_stay_fp32_under_bf16_autocast():
     x = unit(photo(64, 64))
     with torch.no_grad():
         y, z = model.analyse(x)
-        plain = model.rate_distortion(x, y, z, noisy=False)
+        plain = model.rate_distortion(x, y, z)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            mixed = model.rate_distortion(x, y, z, noisy=False)
+            mixed = model.rate_distortion(x, y, z)
             y16, z16 = model.analyse(x)  # what bf16 training hands it
             assert y16.dtype == torch.bfloat16
-            from_bf16 = model.rate_distortion(x, y16, z16, noisy=True)
+            from_bf16 = model.rate_distortion(x, y16, z16, noisy())
     assert mixed["bpp"].dtype == mixed["mse"].dtype == from_bf16["bpp"].dtype == torch.float32
     assert mixed["bpp"].item() == plain["bpp"].item()  # the entropy models never ran in bf16
     assert mixed["mse"].item() == pytest.approx(plain["mse"].item(), rel=0.05)  # the synthesis did
@@ -324,7 +337,7 @@ def test_factorized_density_pmf_sums_to_one(codec_run):
 @pytest.mark.parametrize("mean, scale", list(itertools.product([-3.7, 0.0, 0.3, 12.5], [0.11, 0.5, 3.0, 40.0])))
 def test_gaussian_likelihood_sums_to_one_over_integers(mean, scale):
     y = torch.arange(-400, 401, dtype=torch.float64)
-    p = gaussian_likelihood(y, torch.full_like(y, mean), torch.full_like(y, scale))
+    p = gaussian_likelihood(y - mean, torch.full_like(y, scale))
     assert p.sum().item() == pytest.approx(1.0, abs=1e-5)
     normal = torch.distributions.Normal(torch.tensor(mean, dtype=torch.float64), torch.tensor(scale, dtype=torch.float64))
     exact = (normal.cdf(y + 0.5) - normal.cdf(y - 0.5)).clamp(min=LIKELIHOOD_MIN)

@@ -10,9 +10,8 @@ density. The decoder rebuilds the Gaussians from z, decodes y, and x_hat = g_s(y
   statistics far better than a pointwise nonlinearity.
 - Training minimises rate + lambda * distortion: bits per pixel + lambda * 255^2 * MSE, CompressAI's
   convention, so its lambda values carry over (0.0130 is about 0.45 bits/pixel on Kodak after full training).
-  Rates come from uniform noise added to the latents (the differentiable stand-in for rounding); the synthesis
-  sees the rounded latents through a straight-through gradient (Minnen & Singh 2020), so it trains on what it
-  will decode.
+  How the latents are quantised is a `Quantiser`: uniform noise while training (`noisy`), rounding when
+  coding (`rounded`), annealed rounding when refining (`annealed`).
 - Encoding can go further than the analysis transform: `refine` optimises one image's latents against its
   own rate-distortion cost (genlab compress --refine), which the decoder never needs to know.
 - The codec declares that it cannot sample and has no likelihood of images; `genlab compress` turns it into
@@ -37,7 +36,7 @@ LIKELIHOOD_MIN = 1e-9  # probabilities are floored so a stray value cannot cost 
 STRIDE = 64  # g_a halves four times and h_a twice: image sides are padded to a multiple of this
 Z_RADIUS = 32  # coded z symbols are clamped into -32..32 (a learned density puts next to nothing beyond)
 Y_RADIUS = 255  # coded y - mean symbols are clamped into -255..255
-REFINE_LR = 0.01  # Adam step size for the encoder-side refinement of latents
+REFINE_LR = 0.03  # Adam step size for the encoder-side refinement of latents
 
 
 class CodecConfig(ModelConfig):
@@ -111,10 +110,10 @@ class FactorizedDensity(nn.Module):
         return self.likelihood(values.view(1, 1, 1, -1).expand(1, c, 1, -1))[0, :, 0]
 
 
-def gaussian_likelihood(y: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """Probability of the unit bin around y under N(mean, scale^2), elementwise, computed in the lower tail
-    (|y - mean| mirrored) where the normal CDF keeps its precision."""
-    centred = (y - mean).abs()
+def gaussian_likelihood(offset: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Probability of the unit bin around a value `offset` from the mean of N(mean, scale^2), elementwise,
+    computed in the lower tail (|offset| mirrored) where the normal CDF keeps its precision."""
+    centred = offset.abs()
     upper = torch.special.ndtr((0.5 - centred) / scale)
     lower = torch.special.ndtr((-0.5 - centred) / scale)
     return (upper - lower).clamp(min=LIKELIHOOD_MIN)
@@ -128,6 +127,39 @@ def pad_to_stride(x: torch.Tensor) -> torch.Tensor:
 
 def round_straight_through(t: torch.Tensor) -> torch.Tensor:
     return t + (torch.round(t) - t).detach()
+
+
+# A quantiser turns latents v and the radius the coder clamps them to into (v for the rates, v for the synthesis).
+Quantiser = Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
+
+def rounded(v: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the coder codes: v rounded and clamped, for the rates and the synthesis alike."""
+    hard = torch.round(v).clamp(-radius, radius)
+    return hard, hard
+
+
+def noisy(generator: torch.Generator | None = None) -> Quantiser:
+    """Training's relaxation: uniform noise stands in for rounding in the rates (differentiable, Ballé et al.
+    2017); the synthesis sees the rounded latents through a straight-through gradient (Minnen & Singh 2020), so
+    it trains on what it will decode."""
+    def quantise(v: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return v + torch.empty_like(v).uniform_(-0.5, 0.5, generator=generator), round_straight_through(v)
+    return quantise
+
+
+def annealed(temperature: float, generator: torch.Generator | None = None) -> Quantiser:
+    """Stochastic Gumbel annealing (Yang et al. 2020, "Improving inference for neural image compression"): v
+    becomes a random soft choice between floor(v) and ceil(v), the nearer one likelier; as the temperature falls
+    the choice hardens into rounding, so the relaxed cost being optimised becomes the cost of what is coded."""
+    def quantise(v: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+        low = torch.floor(v)
+        frac = (v - low).clamp(1e-6, 1 - 1e-6)
+        logits = torch.stack([-torch.atanh(frac), -torch.atanh(1 - frac)], dim=-1) / temperature  # (..., 2)
+        gumbel = -torch.log(-torch.log(torch.empty_like(logits).uniform_(1e-10, 1, generator=generator)))
+        soft = low + torch.softmax(logits + gumbel, dim=-1)[..., 1]
+        return soft, soft
+    return quantise
 
 
 def augment(x: torch.Tensor) -> torch.Tensor:
@@ -187,28 +219,21 @@ class Codec(GenerativeModel):
         """Rate (bits/pixel) and distortion (MSE on [0, 1]) of images (B, C, H, W) in [0, 1] of any size
         (padded for the transforms, cropped back): relaxed rates while training, rounded latents otherwise."""
         y, z = self.analyse(pad_to_stride(x_unit))
-        return self.rate_distortion(x_unit, y, z, noisy=self.training)
+        return self.rate_distortion(x_unit, y, z, noisy() if self.training else rounded)
 
-    def rate_distortion(self, x_unit: torch.Tensor, y: torch.Tensor, z: torch.Tensor, *, noisy: bool,
-                        generator: torch.Generator | None = None) -> dict:
-        """Rate and distortion of coding images x_unit (B, C, H, W) with latents y, z (of the padded images).
-        noisy: uniform noise (from `generator`) stands in for rounding in the rates, the differentiable
-        relaxation; else the latents are rounded and clamped as the coder codes them (scales not snapped)."""
+    def rate_distortion(self, x_unit: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
+                        quantise: Quantiser = rounded) -> dict:
+        """Rate and distortion of coding images x_unit (B, C, H, W) with latents y, z of the padded images,
+        quantised by `quantise` (rounded: exactly what the coder codes, scales not snapped)."""
         b, _, h, w = x_unit.shape
         y, z = y.float(), z.float()
         with torch.autocast(x_unit.device.type, enabled=False):  # rates in fp32, even when training in bf16
-            if noisy:
-                z_hat = z + torch.empty_like(z).uniform_(-0.5, 0.5, generator=generator)
-            else:
-                z_hat = torch.round(z).clamp(-Z_RADIUS, Z_RADIUS)
+            z_hat, _ = quantise(z, Z_RADIUS)
             z_rate = -torch.log2(self.z_density.likelihood(z_hat)).sum()
             mean, scale = self.gaussian_params(z_hat)
-            if noisy:
-                y_hat = y + torch.empty_like(y).uniform_(-0.5, 0.5, generator=generator)
-            else:
-                y_hat = torch.round(y - mean).clamp(-Y_RADIUS, Y_RADIUS) + mean
-            y_rate = -torch.log2(gaussian_likelihood(y_hat, mean, scale)).sum()
-        x_hat = self.synthesise(round_straight_through(y - mean) + mean)[..., :h, :w].float()
+            y_rated, y_shown = quantise(y - mean, Y_RADIUS)
+            y_rate = -torch.log2(gaussian_likelihood(y_rated, scale)).sum()
+        x_hat = self.synthesise(y_shown + mean)[..., :h, :w].float()
         bpp = (y_rate + z_rate) / (b * h * w)
         mse = F.mse_loss(x_hat, x_unit)
         return {"bpp": bpp, "mse": mse, "x_hat": x_hat, "cost": bpp + self.config.rd_lambda * 255**2 * mse}
@@ -217,10 +242,10 @@ class Codec(GenerativeModel):
                on_step: Callable[[], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Latents y, z for one image (1, C, H, W) in [0, 1], optimised for it by the encoder alone (Campos et
         al. 2019, Yang et al. 2020): starting from the analysis transform's guess, `steps` Adam steps on this
-        image's own rate + lambda * distortion, decoder fixed. Files decode exactly as before; encoding is
-        slower. Returns the refined latents, or the analysis transform's when refining did not lower the
-        model's estimate of the rounded latents' cost. The noise is seeded: on the same machine and thread
-        count the same image gives the same file."""
+        image's own rate + lambda * distortion, decoder fixed, with the rounding annealed (`annealed`: the
+        temperature falls from 0.5 to 0.5 e^-5). Files decode exactly as before; encoding is slower. Returns the
+        refined latents, or the analysis transform's when refining did not lower the cost of the rounded
+        latents. The noise is seeded: on the same machine and thread count the same image gives the same file."""
         with torch.no_grad():
             y0, z0 = self.analyse(pad_to_stride(x_unit))
         if steps == 0:
@@ -229,15 +254,16 @@ class Codec(GenerativeModel):
         optimizer = torch.optim.Adam([y, z], lr=lr)
         noise = torch.Generator(x_unit.device).manual_seed(0)
         with torch.enable_grad():
-            for _ in range(steps):
-                cost = self.rate_distortion(x_unit, y, z, noisy=True, generator=noise)["cost"]
+            for step in range(steps):
+                temperature = 0.5 * math.exp(-5 * step / steps)
+                cost = self.rate_distortion(x_unit, y, z, annealed(temperature, noise))["cost"]
                 y.grad, z.grad = torch.autograd.grad(cost, [y, z])
                 optimizer.step()
                 if on_step:
                     on_step()
         with torch.no_grad():
-            refined = self.rate_distortion(x_unit, y, z, noisy=False)["cost"]
-            initial = self.rate_distortion(x_unit, y0, z0, noisy=False)["cost"]
+            refined = self.rate_distortion(x_unit, y, z)["cost"]
+            initial = self.rate_distortion(x_unit, y0, z0)["cost"]
         return (y.detach(), z.detach()) if refined < initial else (y0, z0)
 
     def loss(self, batch: dict) -> dict:
