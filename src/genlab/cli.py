@@ -394,7 +394,7 @@ def bench_compression(
     minutes: float = typer.Option(10.0, help="Training budget of each pixelcnn that is not in OUT/runs yet."),
     codec_steps: int = typer.Option(16000, "--codec-steps", help="Training steps of each codec run (one per lambda) "
                                     "not in OUT/runs/codec-photos yet."),
-    refine: int = typer.Option(100, "--refine", help="Steps of encoder-side refinement of the latents for each photo "
+    refine: int = typer.Option(200, "--refine", help="Steps of encoder-side refinement of the latents for each photo "
                                "(as genlab compress --refine); 0 for none."),
     lossless: bool = typer.Option(True, "--lossless/--no-lossless", help="Run the lossless part."),
     lossy: bool = typer.Option(True, "--lossy/--no-lossy", help="Run the lossy part (six photos, four classical codecs)."),
