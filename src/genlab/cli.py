@@ -275,7 +275,7 @@ def compress(
     rate: Optional[float] = typer.Option(None, "--rate", help="Lossy, with a folder of codec runs: the highest-quality "
                                          "run whose file stays within this many bits/dim (else the smallest file)."),
     refine: int = typer.Option(0, "--refine", help="Lossy: optimise the latents for this image for N steps before "
-                               "coding, e.g. 100: a lower rate + lambda x distortion (a smaller file, a sharper image "
+                               "coding, e.g. 200: a lower rate + lambda x distortion (a smaller file, a sharper image "
                                "or both); encoding is slower (each run of a family is refined), decoding unchanged."),
 ) -> None:
     """Compress images with a trained model into a file of about -log2 p(x) bits (lossless) or a learned codec's
