@@ -17,7 +17,7 @@ import constriction
 import numpy as np
 import torch
 
-from genlab.models.codec import SCALE_MIN, STRIDE, Y_RADIUS, Z_RADIUS, Codec
+from genlab.models.codec import SCALE_MIN, STRIDE, Y_RADIUS, Z_RADIUS, Codec, rounded
 
 SCALE_TABLE = np.exp(np.linspace(np.log(SCALE_MIN), np.log(256.0), 64))
 
@@ -46,9 +46,9 @@ def compress(model: Codec, image: np.ndarray, refine: int = 0,
     analysis transform's latents."""
     x_unit = model.to_unit(torch.from_numpy(image).to(model.device))[None]  # (1, C, H, W)
     y, z = model.refine(x_unit, refine, on_step=on_step)
-    z_symbols = torch.round(z).clamp(-Z_RADIUS, Z_RADIUS)  # (1, N, h, w)
+    z_symbols, _ = rounded(z, Z_RADIUS)  # (1, N, h, w)
     mean, scale = model.gaussian_params(z_symbols)
-    y_symbols = torch.round(y - mean).clamp(-Y_RADIUS, Y_RADIUS)  # (1, M, H/16, W/16)
+    y_symbols, _ = rounded(y - mean, Y_RADIUS)  # (1, M, H/16, W/16)
     ys = y_symbols.cpu().numpy().astype(np.int32).ravel()
     zs = z_symbols.cpu().numpy().astype(np.int32).ravel()
     coder = constriction.stream.stack.AnsCoder()
