@@ -122,7 +122,7 @@ def _save_png(path: Path, image: np.ndarray) -> Path:
 @pytest.mark.parametrize("h, w", [(37, 53), (70, 130)])
 def test_lossy_file_round_trip_at_odd_sizes(codec_run, tmp_path, h, w):
     from genlab import api
-    from genlab.evaluation.image_quality import psnr
+    from genlab.metrics.image_quality import psnr
 
     image = photo(h, w, "coffee")
     source = _save_png(tmp_path / "in.png", image)

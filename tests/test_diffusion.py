@@ -17,9 +17,9 @@ from genlab.models.diffusion import (
     cosine_alpha_bar,
     diffuse,
     discretised_gaussian_log_prob,
-    slerp,
     strata,
 )
+from genlab.models.interpolation import slerp
 from genlab.models.registry import build_model
 
 GREY = DatasetSpec("grey17", (1, 8, 8), 17)
@@ -173,7 +173,7 @@ def test_ddpm_sampling_is_stochastic_and_reproducible():
     torch.manual_seed(0)
     few = model.sample(4, method="ddpm", steps=5)
     assert few.shape == a.shape and not torch.equal(few, a)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(UserError, match="--method 'euler' is not a diffusion sampler: use ddim or ddpm"):
         model.sample(2, method="euler")
 
 
@@ -194,12 +194,28 @@ def test_encode_decode_round_trip():
 
 
 def test_slerp_interpolates_on_the_sphere():
+    """The one slerp (models/interpolation.py): rows of a and b (B, D) at fractions t (T,) -> (B, T, D)."""
     a, b = torch.tensor([[3.0, 0.0]]), torch.tensor([[0.0, 3.0]])
-    assert torch.allclose(slerp(a, b, 0.0), a) and torch.allclose(slerp(a, b, 1.0), b)
-    mid = slerp(a, b, 0.5)
+    path = slerp(a, b, torch.tensor([0.0, 0.5, 1.0]))
+    assert path.shape == (1, 3, 2)
+    assert torch.allclose(path[:, 0], a, atol=1e-6) and torch.allclose(path[:, 2], b, atol=1e-6)
+    mid = path[:, 1]
     assert torch.allclose(mid.norm(dim=-1), torch.tensor([3.0]))
     assert torch.allclose(mid, torch.tensor([[3 / math.sqrt(2), 3 / math.sqrt(2)]]))
-    assert torch.allclose(slerp(a, a, 0.3), a)  # parallel latents: no division by zero
+    parallel = slerp(a, a, torch.tensor([0.3]))  # parallel latents: no division by zero
+    assert torch.isfinite(parallel).all() and torch.allclose(parallel[:, 0], a, atol=1e-4)
+
+
+def test_slerp_walks_between_ddim_latents():
+    """Images (B, C, H, W) flatten to latent rows; each path starts and ends at its pair's latents."""
+    model = scrambled(make())
+    z = model.encode(images(GREY))  # (4, D)
+    path = slerp(z[0::2], z[1::2], torch.linspace(0, 1, 5))  # (2, 5, D)
+    assert path.shape == (2, 5, z.shape[1])
+    assert torch.allclose(path[:, 0], z[0::2], atol=1e-4) and torch.allclose(path[:, -1], z[1::2], atol=1e-4)
+    norms = path.norm(dim=-1)  # (2, 5): between the ends' norms, not dipping towards 0 as a straight line does
+    assert (norms >= norms[:, [0, -1]].min(1, keepdim=True).values * 0.99).all()
+    assert model.decode(path.reshape(-1, z.shape[1])).shape == (10, *GREY.shape)
 
 
 # --- conditioning and guidance -------------------------------------------------------------------------------
@@ -241,7 +257,8 @@ def test_labels_drop_to_the_null_class_in_training():
 
 
 def test_guidance_needs_a_conditional_model_and_labels_need_p_uncond():
-    with pytest.raises(ValueError, match="conditional"):
+    with pytest.raises(UserError, match=r"^--guidance applies only to conditional diffusion runs \(train with "
+                       r"--conditional\): drop it\.$"):
         make().sample(2, guidance=1.0)
     strict = make(LABELLED, conditional=True, p_uncond=0.0)
     with pytest.raises(ValueError, match="p_uncond"):

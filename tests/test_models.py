@@ -9,7 +9,7 @@ import torch
 
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
-from genlab.models.base import GenerativeModel
+from genlab.models.base import DECLARED, IMPLEMENTED_BY, GenerativeModel
 from genlab.models.registry import MODELS, build_model, model_class
 
 SPECS = [
@@ -98,11 +98,76 @@ def test_one_training_step(family, spec):
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
+ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive",
+                    "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
+                    "is_conditional"}
+
+
 def test_capabilities_are_declared(family, spec):
     model = tiny(family, spec)
     caps = model.capabilities()
-    assert set(caps) == {"can_sample", "has_likelihood", "is_conditional", "has_latent", "can_classify"}
+    assert set(caps) == ALL_CAPABILITIES
     assert all(isinstance(v, bool) for v in caps.values())
+    cls = model_class(family)
+    for name, value in caps.items():  # the dict, the instance and the class say the same
+        assert getattr(model, name) == value, name
+        if name != "is_conditional":
+            assert getattr(cls, name) == value, name
+    assert caps["is_conditional"] == model.config.conditional
+
+
+def _implements(cls: type[GenerativeModel], method: str) -> bool:
+    return getattr(cls, method) is not getattr(GenerativeModel, method)
+
+
+def test_capabilities_agree_with_the_methods_a_family_implements(family):
+    """A capability that is a method is present exactly when the family implements that method (for a latent
+    space both encode and decode: a GAN's decode alone is not one), and the declared ones are consistent."""
+    cls = model_class(family)
+    for capability, methods in IMPLEMENTED_BY.items():
+        assert getattr(cls, capability) == all(_implements(cls, m) for m in methods), capability
+    assert set(IMPLEMENTED_BY) | set(DECLARED) | {"is_conditional"} == ALL_CAPABILITIES
+    if cls.has_importance_bound:
+        assert cls.has_likelihood, "an importance-weighted bound is a likelihood bound"
+    if cls.is_codec:
+        assert not cls.has_likelihood and not cls.can_sample
+    if cls.semi_supervised:
+        assert cls.needs_labels and cls.can_classify
+    if cls.is_autoregressive:
+        assert cls.has_likelihood
+
+
+def test_what_a_family_does_not_implement_raises(family):
+    """The base's defaults: every method a family leaves out raises NotImplementedError naming the family."""
+    spec = LABELLED if model_class(family).needs_labels else SPECS[0]
+    model = tiny(family, spec).eval()
+    x = random_batch(spec)["x"]
+    calls = {"sample": lambda: model.sample(2), "log_prob": lambda: model.log_prob(x),
+             "encode": lambda: model.encode(x), "decode": lambda: model.decode(torch.zeros(2, 4)),
+             "classify": lambda: model.classify(x), "walk_conditionals": lambda: model.walk_conditionals(2, None)}
+    for method, call in calls.items():
+        if not _implements(type(model), method):
+            with pytest.raises(NotImplementedError, match=family):
+                call()
+
+
+def test_a_derived_capability_cannot_be_declared():
+    """Declaring can_sample (or any capability that follows from a method) would be a second place to say it."""
+    with pytest.raises(TypeError, match="can_sample.*implement"):
+        class Liar(GenerativeModel):  # noqa: F841
+            name = "liar"
+            can_sample = True
+
+            def loss(self, batch):
+                return {}
+
+
+def test_upgrade_state_dict_keeps_current_names(family):
+    """Every family maps its own current tensor names to themselves (an old checkpoint's names are its business)."""
+    spec = LABELLED if model_class(family).needs_labels else SPECS[0]
+    model = tiny(family, spec)
+    state = model.state_dict()
+    assert model.upgrade_state_dict(dict(state)).keys() == state.keys()
 
 
 def test_sample(family, spec):

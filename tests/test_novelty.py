@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlab.evaluation.novelty import nearest_neighbours, novelty
-from genlab.viz.neighbours import save_nearest_pairs
+from genlab.metrics.novelty import nearest_neighbours, novelty
+from genlab.media.neighbours import save_nearest_pairs
 
 LEVELS = 16
 

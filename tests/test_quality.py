@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genlab.evaluation.quality import density_coverage, frechet_distance, kid, precision_recall, sample_quality
+from genlab.metrics.quality import density_coverage, frechet_distance, kid, precision_recall, sample_quality
 
 
 def gaussian(n: int, d: int = 16, shift: float = 0.0, seed: int = 0) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Files written whole or not at all, so an interrupted command never leaves a half-written output."""
+"""Files written whole or not at all, so an interrupted command never leaves a half-written output; and the
+one folder genlab caches things in (feature classifiers, decoded image folders)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from typing import Any
 import numpy as np
 
 from genlab.errors import UserError
+
+
+def cache_root() -> Path:
+    """Where genlab keeps what it can rebuild: $GENLAB_CACHE, else ~/.cache/genlab."""
+    return Path(os.environ.get("GENLAB_CACHE") or Path.home() / ".cache" / "genlab")
 
 
 def _umask() -> int:

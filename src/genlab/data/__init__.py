@@ -1,7 +1,12 @@
-"""Datasets: one entry point, `load_dataset`, for built-ins, image folders and .npy/.npz files.
+"""Datasets: one entry point, `load_dataset`, for built-ins, image folders and .npy/.npz files, and
+`load_data` for a run's [data] config.
 
-Every source yields a `Dataset` of uint8 levels (N, C, H, W) with fixed train / val / test splits chosen
-by `split_seed`. No torch here: listing or validating data must not pay for importing it.
+Every source yields a `Dataset`: a `DatasetSpec` (modality, shape, levels, labels, named extras; images
+today, (C, H, W) uint8 levels) and fixed train / val / test splits chosen by `split_seed`, each a `Split`
+of x, y and named per-example extras. An image folder too large for memory is decoded once into a
+memory-mapped cache under $GENLAB_CACHE (else ~/.cache/genlab) and its splits read from it; set
+GENLAB_FORCE_CACHE=1 to always do so, 0 never, or GENLAB_MEMORY_BUDGET=<bytes> to set the size above
+which it happens (see cache.py). No torch here: listing or validating data must not pay for importing it.
 """
 
 from __future__ import annotations
@@ -10,13 +15,16 @@ import numbers
 import os
 from pathlib import Path
 
+from genlab.config import DataConfig
 from genlab.errors import UserError
 
 from .builtin import BUILTINS, Builtin
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
-from .spec import Dataset, DatasetSpec, Split
+from .labels import hide_labels
+from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split
 
-__all__ = ["BUILTINS", "Builtin", "Dataset", "DatasetSpec", "Split", "list_builtins", "load_dataset"]
+__all__ = ["BUILTINS", "MODALITIES", "Builtin", "Dataset", "DatasetSpec", "ExtraSpec", "Split", "list_builtins",
+           "load_data", "load_dataset"]
 
 
 def list_builtins() -> list[DatasetSpec]:
@@ -91,3 +99,12 @@ def load_dataset(
     raise UserError(
         f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder or .npy/.npz file."
     )
+
+
+def load_data(data: DataConfig, seed: int = 0) -> Dataset:
+    """The dataset a run's [data] config names; with labels_per_class, the training labels beyond that many per
+    class (chosen by `seed`) are hidden as -1."""
+    dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size)
+    if data.labels_per_class:
+        dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
+    return dataset

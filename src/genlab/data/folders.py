@@ -1,5 +1,8 @@
 """User data: an image folder, or a single .npy / .npz file, turned into a split `Dataset` of uint8 levels.
 
+An image folder too large for memory is decoded once into a memory-mapped disk cache and read from there
+(cache.py says when, where, and the GENLAB_FORCE_CACHE / GENLAB_MEMORY_BUDGET variables).
+
 Every problem with the user's files (no images, corrupt file, mixed sizes, wrong shape or dtype, bad
 labels) becomes a one-line `UserError` that names the file and the fix. Arrays are read with
 `allow_pickle=False`: a dataset from a stranger can never run code.
@@ -12,18 +15,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import PIL
 from PIL import Image, UnidentifiedImageError
 
 from genlab.errors import UserError
 
+from . import cache
 from .spec import Dataset, DatasetSpec
-from .splits import split_arrays, user_split_sizes
+from .splits import slice_splits, split_arrays, split_order, user_split_sizes
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 ARRAY_SUFFIXES = frozenset({".npy", ".npz"})
 GRAY_MODES = frozenset({"L", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F", "LA"})
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 MIN_EXAMPLES = 10
+DECODER_VERSION = 1  # bump when decode_image's pixels change (conversion, resampling): cached folders re-decode
 IMAGE_KEYS = ("x", "images")
 LABEL_KEYS = ("y", "labels")
 NPY_MAGIC = b"\x93NUMPY"
@@ -46,6 +52,19 @@ def _require_examples(path: Path, n: int) -> None:
         raise UserError(f"{path} has only {n} examples: at least {MIN_EXAMPLES} are needed for train/val/test splits.")
 
 
+def _spec(
+    path: Path, shape: tuple[int, ...], levels: int, class_names: Sequence[str] | None, notes: Sequence[str]
+) -> DatasetSpec:
+    return DatasetSpec(
+        name=_display_name(path),
+        shape=tuple(int(d) for d in shape),
+        levels=levels,
+        num_classes=None if class_names is None else len(class_names),
+        class_names=None if class_names is None else tuple(class_names),
+        notes=tuple(notes),
+    )
+
+
 def _finish(
     path: Path,
     x: np.ndarray,
@@ -58,15 +77,7 @@ def _finish(
     """Split checked uint8 images (N, C, H, W) with the shared user fractions and wrap them in a Dataset."""
     n_test, n_val = user_split_sizes(len(x))
     train, val, test = split_arrays(x, y, n_test=n_test, n_val=n_val, seed=split_seed)
-    spec = DatasetSpec(
-        name=_display_name(path),
-        shape=tuple(int(d) for d in x.shape[1:]),  # type: ignore[arg-type]
-        levels=levels,
-        num_classes=None if class_names is None else len(class_names),
-        class_names=None if class_names is None else tuple(class_names),
-        notes=tuple(notes),
-    )
-    return Dataset(spec, train, val, test)
+    return Dataset(_spec(path, x.shape[1:], levels, class_names, notes), train, val, test)
 
 
 # ---------------------------------------------------------------- image folders
@@ -163,22 +174,80 @@ def _check_same_size(files: list[Path], sizes: list[tuple[int, int]]) -> None:
             )
 
 
+def _prepare(
+    folder: Path, files: list[Path], channels: int | None, size: tuple[int, int] | None
+) -> tuple[int, tuple[int, int, int], list[str]]:
+    """(channels, decoded shape (C, H, W), notes) from every image's header, checked before any decoding."""
+    modes, sizes = zip(*(_probe(f) for f in files))
+    channels, notes = _choose_channels(folder, list(modes), channels)
+    if size is None:
+        _check_same_size(files, list(sizes))
+    h, w = size if size is not None else sizes[0]
+    return channels, (channels, h, w), notes
+
+
+def _decoded_bytes_at_most(files: list[Path], channels: int | None, size: tuple[int, int] | None) -> int:
+    """An upper bound on the decoded folder's bytes from the first image alone (colour unless told)."""
+    h, w = size if size is not None else _probe(files[0])[1]
+    return len(files) * (channels or 3) * h * w
+
+
 def load_image_folder(
     folder: Path, *, split_seed: int = 0, channels: int | None = None, size: tuple[int, int] | None = None
 ) -> Dataset:
-    """Images directly in `folder` (unlabelled) or in one subfolder per class (labels by sorted name)."""
+    """Images directly in `folder` (unlabelled) or in one subfolder per class (labels by sorted name).
+
+    Held in memory, or read from a memory-mapped disk cache when the folder is too large (see cache.py)."""
     try:
         files, labels, class_names = _find_images(folder)
     except OSError as err:  # unreadable folder (permissions, vanished while listing)
         raise UserError(f"Cannot list folder {folder} ({_one_line(err)}): check its permissions.") from err
     _require_examples(folder, len(files))
-    modes, sizes = zip(*(_probe(f) for f in files))
-    channels, notes = _choose_channels(folder, list(modes), channels)
-    if size is None:
-        _check_same_size(files, list(sizes))
-    x = np.stack([decode_image(f, channels, size) for f in files])
     y = None if labels is None else np.asarray(labels, dtype=np.int64)
+    if cache.wanted(lambda: _decoded_bytes_at_most(files, channels, size)):
+        return _load_cached(folder, files, y, class_names, split_seed, channels, size)
+    channels, shape, notes = _prepare(folder, files, channels, size)
+    x = np.empty((len(files), *shape), dtype=np.uint8)  # filled one image at a time: no list of N arrays
+    for i, f in enumerate(files):
+        x[i] = decode_image(f, channels, size)
     return _finish(folder, x, y, 256, class_names, notes, split_seed)
+
+
+def _load_cached(
+    folder: Path,
+    files: list[Path],
+    y: np.ndarray | None,
+    class_names: list[str] | None,
+    split_seed: int,
+    channels: int | None,
+    size: tuple[int, int] | None,
+) -> Dataset:
+    """The folder through the disk cache: decoded once in split order, then every split a read-only memmap
+    slice. Same examples, labels and splits as the in-memory load."""
+    n = len(files)
+    n_test, n_val = user_split_sizes(n)
+    options = {"channels": channels, "size": None if size is None else list(size), "split_seed": split_seed,
+               "decoder": DECODER_VERSION, "pillow": PIL.__version__}
+    entry = cache.entry_for(folder, options)
+    try:
+        key = cache.fingerprint(folder, files, options)
+    except OSError as err:  # a file vanished or became unreadable since the listing
+        raise UserError(f"Cannot read image {err.filename} ({_one_line(err.strerror)}): fix or remove the file.") from err
+    found = cache.read(entry, key)
+    how = "read from"
+    if found is None:
+        chosen, shape, notes = _prepare(folder, files, channels, size)
+        order = split_order(n, n_test=n_test, n_val=n_val, seed=split_seed)
+        rows = (decode_image(files[i], chosen, size) for i in order)
+        cache.write(entry, key, (n, *shape), rows, None if y is None else y[order], {"notes": notes})
+        found = cache.read(entry, key)
+        if found is None:
+            raise RuntimeError(f"the image cache {entry} just written does not read back")
+        how = "decoded once into"
+    x, y_cached, info = found
+    train, val, test = slice_splits(x, y_cached, n_test=n_test, n_val=n_val)
+    notes = [*info.get("notes", []), f"{folder} is {how} a memory-mapped cache ({entry}), not held in memory."]
+    return Dataset(_spec(folder, x.shape[1:], 256, class_names, notes), train, val, test)
 
 
 # ---------------------------------------------------------------- .npy / .npz arrays

@@ -19,7 +19,7 @@ HIDDEN = -1  # the label value that means "not known"
 def hide_labels(split: Split, per_class: int, seed: int) -> Split:
     """Keep exactly `per_class` labels of each class (chosen by `seed`), set every other label to -1.
 
-    The images are shared with `split`, not copied; the labels are a new array.
+    The images and extras are shared with `split`, not copied; the labels are a new array.
     """
     if split.y is None:
         raise UserError("This split has no labels to keep: semi-supervised training needs labelled data "
@@ -37,19 +37,23 @@ def hide_labels(split: Split, per_class: int, seed: int) -> Split:
     keep = np.sort(np.concatenate(keep)) if keep else np.zeros(0, dtype=np.int64)
     y = np.full_like(split.y, HIDDEN)
     y[keep] = split.y[keep]
-    return Split(split.x, y)
+    return split.with_labels(y)
 
 
 def labelled_only(split: Split) -> Split:
-    """The examples whose label is known (not -1), in their original order."""
+    """The examples whose label is known (not -1), in their original order, with their extras.
+
+    A split with every label known comes back unchanged (not copied: its x may be a memory-mapped cache)."""
     if split.y is None:
-        return Split(split.x[:0], np.zeros(0, dtype=np.int64))
+        return split.take(slice(0, 0)).with_labels(np.zeros(0, dtype=np.int64))
     known = split.y != HIDDEN
-    return Split(split.x[known], split.y[known])
+    if known.all():
+        return split
+    return split.take(known)
 
 
 def balance_labelled(split: Split) -> Split:
-    """Every example, plus the labelled ones repeated so they are about half of the result.
+    """Every example, plus the labelled ones repeated so they are about half of the result (extras too).
 
     With a handful of labels among thousands of images, random batches would almost never hold a labelled
     example; repeating them plays the role of Kingma et al.'s separate labelled batches without a second
@@ -64,4 +68,4 @@ def balance_labelled(split: Split) -> Split:
     copies = max(1, round(hidden / len(known)))  # labelled examples appear this many times in all
     extra = np.tile(known, copies - 1)  # (len(known) * (copies - 1),)
     index = np.concatenate([np.arange(len(split)), extra])
-    return Split(split.x[index], split.y[index])
+    return split.take(index)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from genlab.errors import UserError
-from genlab.evaluation.likelihood import split_log_likelihood
+from genlab.evaluation.base import Context, Evaluator, Options, Result
+from genlab.models.batched import log_likelihood
+from genlab.models.loading import Run
+from genlab.runs import EvaluationRecord
+from genlab.tables import Section
 
 
 def log_prior(train_y: np.ndarray, num_classes: int) -> np.ndarray:
@@ -15,15 +19,39 @@ def log_prior(train_y: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def bayes_accuracy(model, x: np.ndarray, y: np.ndarray, prior: np.ndarray, *, seed: int = 0) -> tuple[float, str]:
-    """Test accuracy of argmax_y log p(x | y) + log p(y) on images x (N, C, H, W) with labels y (N,), and the
-    name of the likelihood used (a bound such as "elbo" ranks classes by the bound, not the exact value)."""
+    """Test accuracy of argmax_y log p(x | y) + log p(y) on examples x with labels y (N,), and the name of the
+    likelihood used (a bound such as "elbo" ranks classes by the bound, not the exact value)."""
     if not (model.is_conditional and model.has_likelihood):
         raise UserError(f"--classify needs a class-conditional likelihood model; this {model.name} run is "
                         f"{'not conditional' if model.has_likelihood else 'without likelihood'}: "
                         "train one with --conditional (vae, pixelcnn, flow, diffusion).")
     scores, bound = [], ""
     for k in range(model.num_classes):
-        nats, bound = split_log_likelihood(model, x, np.full(len(x), k), seed=seed)  # log p(x | y=k), (N,)
+        nats, bound = log_likelihood(model, x, np.full(len(x), k), seed=seed)  # log p(x | y=k), (N,)
         scores.append(nats + prior[k])
     predicted = np.stack(scores, axis=1).argmax(axis=1)  # (N,)
     return float((predicted == y).mean()), bound
+
+
+class BayesResult(Result):
+    accuracy: float
+    bound: str  # the likelihood classes were ranked by
+
+    def section(self, header: EvaluationRecord) -> Section:
+        return Section("Classification by Bayes' rule",
+                       [f"{header.split.capitalize()} accuracy of argmax_y log p(x|y) + log p(y): "
+                        f"{100 * self.accuracy:.2f} % (log p(x|y) by {self.bound})."])
+
+
+class BayesClassification(Evaluator):
+    name = "bayes"
+    Result = BayesResult
+
+    def applies(self, run: Run, options: Options) -> bool:
+        return options.classify
+
+    def evaluate(self, context: Context) -> BayesResult:
+        model, held_out = context.run.model, context.held_out
+        accuracy, bound = bayes_accuracy(model, held_out.x, held_out.y, log_prior(context.data.train.y, model.num_classes),
+                                         seed=context.options.seed)
+        return BayesResult(accuracy=accuracy, bound=bound)

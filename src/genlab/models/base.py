@@ -32,21 +32,53 @@ class LogLikelihood(NamedTuple):
     bound: str
 
 
+# What a family can do, read from one place. A capability that is a method is derived from whether the family
+# implements it (overrides the base's raising default), so it can never disagree with the code; the others
+# are properties of the learning problem that no method shows, and a family declares them as class attributes.
+IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
+    "can_sample": ("sample",),
+    "has_likelihood": ("log_prob",),
+    "has_latent": ("encode", "decode"),  # both: decode alone (a GAN's generator) gives no latent of an image
+    "can_classify": ("classify",),
+    "is_autoregressive": ("walk_conditionals",),  # lossless coding (genlab compress)
+}
+DECLARED: dict[str, bool] = {  # name -> default
+    "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
+    "semi_supervised": False,  # learns from a training split where some labels are -1 (hidden)
+    "needs_labels": False,  # models the labels themselves (classifiers): labelled data, no --conditional
+    "can_condition": True,  # accepts --conditional (p(x | label))
+    "is_codec": False,  # a lossy codec: rate and distortion instead of a likelihood (genlab compress)
+}
+
+
 class GenerativeModel(nn.Module, ABC):
-    """A generative model of one dataset. Subclasses set `name`, `Config` and the capability flags."""
+    """A generative model of one dataset. Subclasses set `name` and `Config`, implement `loss` and whichever
+    of sample / log_prob / encode+decode / classify / walk_conditionals they can, and declare the DECLARED
+    capabilities that differ from the defaults. `capabilities()` lists them all; each is also an attribute
+    of the class and of its instances (`Flow.has_latent`, `model.can_sample`)."""
 
     name: ClassVar[str]
     Config: ClassVar[type[ModelConfig]] = ModelConfig
-    can_sample: ClassVar[bool] = True
+    # Derived in __init_subclass__ from the methods a family implements (IMPLEMENTED_BY); never set by hand.
+    can_sample: ClassVar[bool] = False
     has_likelihood: ClassVar[bool] = False
     has_latent: ClassVar[bool] = False
-    has_importance_bound: ClassVar[bool] = False  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
-    can_classify: ClassVar[bool] = False  # classify(x) predicts labels (a classifier, a semi-supervised model)
-    semi_supervised: ClassVar[bool] = False  # learns from a training split where some labels are -1 (hidden)
-    needs_labels: ClassVar[bool] = False  # models the labels themselves (classifiers): labelled data, no --conditional
-    is_autoregressive: ClassVar[bool] = False  # walk_conditionals(): lossless coding (genlab compress)
-    can_condition: ClassVar[bool] = True  # accepts --conditional (p(x | label))
-    is_codec: ClassVar[bool] = False  # a lossy codec: rate and distortion instead of a likelihood (genlab compress)
+    can_classify: ClassVar[bool] = False
+    is_autoregressive: ClassVar[bool] = False
+    # Declared by the family (DECLARED holds what each means and its default).
+    has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
+    semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
+    needs_labels: ClassVar[bool] = DECLARED["needs_labels"]
+    can_condition: ClassVar[bool] = DECLARED["can_condition"]
+    is_codec: ClassVar[bool] = DECLARED["is_codec"]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for capability, methods in IMPLEMENTED_BY.items():
+            if capability in vars(cls):
+                raise TypeError(f"{cls.__name__} sets {capability}, which follows from implementing "
+                                f"{' and '.join(methods)}: implement the method(s) instead")
+            setattr(cls, capability, all(getattr(cls, m) is not getattr(GenerativeModel, m) for m in methods))
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
@@ -98,9 +130,9 @@ class GenerativeModel(nn.Module, ABC):
     def loss(self, batch: dict) -> dict:
         """{"loss": scalar to minimise, plus named parts (floats or tensors) worth logging}."""
 
-    @abstractmethod
     def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
         """n new examples (n, C, H, W) as integer levels; condition: (n,) labels for conditional models."""
+        raise NotImplementedError(f"{self.name} does not generate examples")
 
     def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None, **options) -> LogLikelihood:
         """Log-likelihood of discrete data x in nats per example (exact or a stated lower bound)."""
@@ -112,9 +144,11 @@ class GenerativeModel(nn.Module, ABC):
         raise NotImplementedError(f"{self.name} is not autoregressive")
 
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Latents (B, D) of images x (B, C, H, W) of integer levels."""
         raise NotImplementedError(f"{self.name} has no latent space")
 
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (B, C, H, W) of integer levels for latents z (B, D)."""
         raise NotImplementedError(f"{self.name} has no latent space")
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,19 +156,28 @@ class GenerativeModel(nn.Module, ABC):
         raise NotImplementedError(f"{self.name} does not predict labels")
 
     def capabilities(self) -> dict[str, bool]:
-        return {
-            "can_sample": self.can_sample,
-            "has_likelihood": self.has_likelihood,
-            "is_conditional": self.is_conditional,
-            "has_latent": self.has_latent,
-            "can_classify": self.can_classify,
-        }
+        """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""
+        names = [*IMPLEMENTED_BY, *DECLARED]
+        return {name: bool(getattr(self, name)) for name in names} | {"is_conditional": self.is_conditional}
+
+    def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """An older checkpoint's tensors under the names this version of the family uses. The weight loader
+        calls it on the model's tensors and, separately, on the EMA copies with their "ema." prefix
+        stripped; a family whose module layout changed maps the old names here. Default: unchanged."""
+        return state
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
 
-def to_unit_range(x: torch.Tensor, levels: int) -> torch.Tensor:
-    """Integer levels 0..levels-1 -> floats in [-1, 1], the scale networks see."""
-    return x.float() * (2.0 / (levels - 1)) - 1.0
+def to_unit_range(x: torch.Tensor, levels: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Integer levels 0..levels-1 (any shape) -> floats in [-1, 1], the scale networks see; level i sits at
+    i * 2 / (levels - 1) - 1, so one level is 2 / (levels - 1) wide."""
+    return x.to(dtype) * (2.0 / (levels - 1)) - 1.0
+
+
+def from_unit_range(x: torch.Tensor, levels: int) -> torch.Tensor:
+    """Floats on the [-1, 1] scale (any shape) -> the nearest integer level 0..levels-1 (long), values
+    outside the range taken to its ends: the inverse of `to_unit_range` on the level grid."""
+    return ((x.clamp(-1, 1) + 1) * (levels - 1) / 2).round().long()

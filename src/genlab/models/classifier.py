@@ -17,7 +17,7 @@ from torch import nn
 from genlab.data.labels import HIDDEN
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, ModelConfig, to_unit_range
-from genlab.models.layers import ResBlock, downsampled_sizes, pyramid_widths
+from genlab.models.conv_parts import Pyramid, conv_trunk
 
 
 class ClassifierConfig(ModelConfig):
@@ -28,34 +28,28 @@ class ClassifierConfig(ModelConfig):
 
 
 class Classifier(GenerativeModel):
-    """A residual CNN: stride-2 pyramid, global average pooling, a linear layer to class logits."""
+    """A residual CNN: the shared stride-2 pyramid (models/conv_parts.py), global average pooling, a linear
+    layer to class logits. `body` is one flat Sequential ("body.N.…" in the state dict, the names feature
+    classifiers cached on disk are loaded by)."""
 
     name = "classifier"
     Config = ClassifierConfig
-    can_sample = False
-    can_classify = True
     needs_labels = True
 
     def __init__(self, spec: DatasetSpec, config: ClassifierConfig):
         super().__init__(spec, config)
-        c = spec.shape[0]
-        sizes = downsampled_sizes(*spec.shape[1:])
-        widths = pyramid_widths(config.channels, len(sizes))
-        layers: list[nn.Module] = [nn.Conv2d(c, widths[0], 3, padding=1)]
-        for i in range(len(sizes)):
-            layers += [ResBlock(widths[i], config.dropout) for _ in range(config.blocks)]
-            if i + 1 < len(sizes):
-                layers.append(nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1))
-        layers += [nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.body = nn.Sequential(*layers)
-        self.to_logits = nn.Linear(widths[-1], spec.num_classes)
-        self.feature_dim = widths[-1]
+        pyramid = Pyramid(spec.shape, config.channels)
+        self.body = nn.Sequential(*conv_trunk(pyramid, config.blocks, config.dropout),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())  # (B, C, H, W) -> (B, widths[-1])
+        self.to_logits = nn.Linear(pyramid.widths[-1], spec.num_classes)
+        self.feature_dim = pyramid.widths[-1]
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate-layer features (B, D) of integer-level images x (B, C, H, W)."""
         return self.body(to_unit_range(x, self.spec.levels))
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits (B, K) for images x (B, C, H, W) of integer levels."""
         return self.to_logits(self.features(x))  # (B, K)
 
     def loss(self, batch: dict) -> dict:
@@ -67,6 +61,3 @@ class Classifier(GenerativeModel):
         ce = F.cross_entropy(logits, y[known], label_smoothing=self.config.label_smoothing)
         accuracy = (logits.argmax(1) == y[known]).float().mean()
         return {"loss": ce, "accuracy": accuracy.detach()}
-
-    def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
-        raise NotImplementedError("a classifier does not generate images")

@@ -14,8 +14,8 @@ density. The decoder rebuilds the Gaussians from z, decodes y, and x_hat = g_s(y
   coding (`rounded`), annealed rounding when refining (`annealed`).
 - Encoding can go further than the analysis transform: `refine` optimises one image's latents against its
   own rate-distortion cost (genlab compress --refine), which the decoder never needs to know.
-- The codec declares that it cannot sample and has no likelihood of images; `genlab compress` turns it into
-  files (genlab.apps.compression.lossy) and `genlab evaluate` reports its rate and PSNR.
+- The codec implements neither sampling nor a likelihood of images (so it declares neither capability); `genlab compress` turns it into
+  files (genlab.coding.lossy) and `genlab evaluate` reports its rate and PSNR.
 """
 
 from __future__ import annotations
@@ -178,7 +178,6 @@ class Codec(GenerativeModel):
 
     name = "codec"
     Config = CodecConfig
-    can_sample = False
     can_condition = False
     is_codec = True
 
@@ -275,6 +274,3 @@ class Codec(GenerativeModel):
         with torch.no_grad():
             psnr = 10 * torch.log10(1 / rd["mse"].clamp(min=1e-10))
         return {"loss": loss, "bpd": rd["bpp"].detach() / self.spec.shape[0], "psnr": psnr}
-
-    def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
-        raise NotImplementedError("a codec compresses images; it does not sample them")

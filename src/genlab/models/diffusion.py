@@ -27,13 +27,15 @@ from pydantic import Field
 from torch import nn
 
 from genlab.data.spec import DatasetSpec
-from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, from_unit_range, to_unit_range
 from genlab.models.layers import downsampled_sizes
 from genlab.units import bits_per_dim
 
 VLB_TERMS = 20  # default Monte-Carlo terms of log_prob: 1,000 28x28 images in ~1.5 CPU-minutes at channels=32
 COSINE_OFFSET = 0.008  # s of Nichol & Dhariwal: keeps sqrt(β_1) just below one 8-bit bin at T=1000
 MAX_BETA = 0.999  # their clip of β_t, so ᾱ_T > 0 and the last step is not singular
+SAMPLING_METHODS = ("ddim", "ddpm")  # deterministic DDIM (Song et al. 2021), ancestral DDPM (Ho et al. 2020)
 SMALLEST_SIDE = 7  # the U-Net halves the resolution while the shorter side is above this: 28 -> 14 -> 7
 
 
@@ -69,18 +71,6 @@ def diffuse(x0: torch.Tensor, alpha_bar: torch.Tensor, noise: torch.Tensor) -> t
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
-    """Spherical interpolation between latents a and b (B, D) at t in [0, 1]: the way to walk between two
-    DDIM-encoded images, since x_T of natural images lies near the sphere of radius sqrt(D)."""
-    cos = F.cosine_similarity(a, b, dim=-1).clamp(-1, 1).unsqueeze(-1)  # (B, 1)
-    theta = torch.arccos(cos)
-    sin = torch.sin(theta)
-    safe = sin.abs() > 1e-6
-    wa = torch.where(safe, torch.sin((1 - t) * theta) / sin.where(safe, 1.0), torch.full_like(sin, 1 - t))
-    wb = torch.where(safe, torch.sin(t * theta) / sin.where(safe, 1.0), torch.full_like(sin, t))
-    return wa * a + wb * b
-
-
 def strata(timesteps: int, k: int) -> list[int]:
     """Edges 1 = e_0 < e_1 < ... < e_k = T + 1 of k strata [e_i, e_{i+1}) of the steps 1..T, spaced
     geometrically (each at least one step): the bound's terms fall roughly like 1/t, so equal-ratio strata
@@ -113,7 +103,7 @@ def _log_normal_mass(lower: torch.Tensor, upper: torch.Tensor) -> torch.Tensor:
 def discretised_gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, std: float, levels: int) -> torch.Tensor:
     """log P(x) in nats per example (B,) of integer levels x (B, C, H, W) under N(mean, std²) integrated over
     each level's bin of width 2 / (levels - 1) on [-1, 1]; the outer bins reach to ±∞ (Ho et al. 2020, eq. 13)."""
-    centre = x.double() * (2.0 / (levels - 1)) - 1.0  # float64, so neighbouring bins meet exactly
+    centre = to_unit_range(x, levels, torch.float64)  # (B, C, H, W) float64, so neighbouring bins meet exactly
     mean = mean.double()
     half = 1.0 / (levels - 1)
     inf = torch.full_like(centre, math.inf)
@@ -246,12 +236,10 @@ class UNet(nn.Module):
 class Diffusion(GenerativeModel):
     """DDPM with fixed posterior variances β̃_t, DDIM/DDPM sampling, DDIM latents and classifier-free
     guidance. Steps are numbered 1..T; index 0 of the schedule is the clean image. Interpolate between
-    images by `slerp` of their `encode`d latents, then `decode`."""
+    images by `slerp` (models/interpolation.py) of their `encode`d latents, then `decode`."""
 
     name = "diffusion"
     Config = DiffusionConfig
-    has_likelihood = True
-    has_latent = True
 
     def __init__(self, spec: DatasetSpec, config: DiffusionConfig):
         super().__init__(spec, config)
@@ -393,7 +381,7 @@ class Diffusion(GenerativeModel):
             x = math.sqrt(ab_s) * x0 + math.sqrt(max(1 - ab_s - sigma**2, 0.0)) * eps
             if sigma > 0:
                 x = x + sigma * temperature * torch.randn_like(x)
-        return ((x.clamp(-1, 1) + 1) * (self.spec.levels - 1) / 2).round().long()
+        return from_unit_range(x, self.spec.levels)  # (B, C, H, W) levels
 
     @torch.no_grad()
     def sample(self, n: int, condition: torch.Tensor | None = None, temperature: float = 1.0, steps: int | None = None,
@@ -402,10 +390,11 @@ class Diffusion(GenerativeModel):
         x_T; DDPM ancestral sampling takes `steps` (default all T) stochastic ones. `temperature` scales
         x_T and DDPM's added noise. A conditional model without `condition` samples the classes in turn
         (0, 1, 2, ...); guidance W > 0 trades variety for more typical members of each class."""
-        if method not in ("ddpm", "ddim"):
-            raise ValueError(f"unknown sampling method {method!r}: use 'ddpm' or 'ddim'")
+        if method not in SAMPLING_METHODS:
+            raise UserError(f"--method {method!r} is not a diffusion sampler: use {' or '.join(SAMPLING_METHODS)}.")
         if guidance and not self.is_conditional:
-            raise ValueError("classifier-free guidance needs a conditional model (train with --conditional)")
+            raise UserError("--guidance applies only to conditional diffusion runs (train with --conditional): "
+                            "drop it.")
         if self.is_conditional and condition is None:
             condition = torch.arange(n, device=self.device) % self.num_classes
         labels = self._labels(condition, n)

@@ -28,6 +28,7 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
+from genlab.models.bounds import importance_weighted
 from genlab.units import bits_per_dim
 
 LOG_2PI = math.log(2 * math.pi)
@@ -378,8 +379,6 @@ class Flow(GenerativeModel):
 
     name = "flow"
     Config = FlowConfig
-    has_likelihood = True
-    has_latent = True
     has_importance_bound = True
 
     def __init__(self, spec: DatasetSpec, config: FlowConfig):
@@ -473,13 +472,13 @@ class Flow(GenerativeModel):
         q(u_i | x) (importance-weighted, as in Flow++), which is tighter as k grows."""
         if k <= 1:
             return LogLikelihood(self._log_bound(x, condition), self._bound_name)
-        log_w = []
-        for start in range(0, k, chunk):
-            kc = min(chunk, k - start)
+
+        def log_weights(kc: int) -> torch.Tensor:
+            """kc one-draw bounds per image: (kc, B)."""
             labels = None if condition is None else condition.repeat(kc)
-            log_w.append(self._log_bound(x.repeat(kc, 1, 1, 1), labels).view(kc, -1))  # (kc, B)
-        log_w = torch.cat(log_w)  # (k, B)
-        return LogLikelihood(torch.logsumexp(log_w, 0) - math.log(k), f"iwae-{k}")
+            return self._log_bound(x.repeat(kc, 1, 1, 1), labels).view(kc, -1)
+
+        return LogLikelihood(importance_weighted(log_weights, k, chunk), f"iwae-{k}")
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:

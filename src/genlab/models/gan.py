@@ -12,8 +12,9 @@ images alone asks the generator to reproduce the noise, and on binary data its m
 Conditional: the generator takes a one-hot label beside z, the discriminator adds the projection term
 <embed(y), features> (Miyato & Koyama 2018).
 
-A GAN has no likelihood (log_prob raises) and no encoder: `decode(z)` maps latents to images, but
-`has_latent` stays False because `encode` would need a per-image optimisation this file does not do.
+A GAN has no likelihood (no log_prob) and no encoder: `decode(z)` maps latents to images, but
+`has_latent` (which needs encode and decode) stays False because `encode` would need a per-image
+optimisation this file does not do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch import nn
 from torch.func import functional_call
 
 from genlab.data.spec import DatasetSpec
-from genlab.models.base import GenerativeModel, ModelConfig, to_unit_range
+from genlab.models.base import GenerativeModel, ModelConfig, from_unit_range, to_unit_range
 from genlab.models.layers import downsampled_sizes, pyramid_widths
 
 
@@ -206,4 +207,4 @@ class GAN(GenerativeModel):
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The generator's image for each latent z (B, latent_dim), rounded to integer levels."""
         out = self.generator(z, self.labels(condition))  # (B, C, H, W) in [-1, 1]
-        return ((out + 1) * (self.spec.levels - 1) / 2).round().long()
+        return from_unit_range(out, self.spec.levels)  # (B, C, H, W) levels

@@ -6,9 +6,10 @@ Each head turns a network output (B, C * params_per_channel, H, W) into log p(x)
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
+
+from genlab.models.base import from_unit_range, to_unit_range
 
 
 class CategoricalHead:
@@ -71,7 +72,7 @@ class LogisticMixtureHead:
     def _log_mix(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x) per sub-pixel for levels x (..., C, H, W) and parameters broadcastable to them."""
         logit_pi, mu, log_s = self._split(params)
-        xs = (x.float() * (2.0 / (self.levels - 1)) - 1.0).unsqueeze(-3)  # (..., C, 1, H, W) beside M components
+        xs = to_unit_range(x, self.levels).unsqueeze(-3)  # (..., C, 1, H, W) beside M components
         inv_s = torch.exp(-log_s)
         upper = (xs + self.half_bin - mu) * inv_s
         lower = (xs - self.half_bin - mu) * inv_s
@@ -88,15 +89,12 @@ class LogisticMixtureHead:
         pick = lambda t: t.gather(2, comp.unsqueeze(2)).squeeze(2)  # noqa: E731
         u = torch.rand_like(pick(mu)).clamp(1e-5, 1 - 1e-5)
         xs = pick(mu) + temperature * torch.exp(pick(log_s)) * (torch.log(u) - torch.log1p(-u))
-        return self._to_levels(xs)
+        return from_unit_range(xs, self.levels)  # (B, C, H, W)
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         logit_pi, mu, _ = self._split(params)
-        xs = (F.softmax(logit_pi, dim=2) * mu).sum(2)
-        return self._to_levels(xs)
-
-    def _to_levels(self, xs: torch.Tensor) -> torch.Tensor:
-        return ((xs.clamp(-1, 1) + 1) * (self.levels - 1) / 2).round().long()
+        xs = (F.softmax(logit_pi, dim=2) * mu).sum(2)  # (B, C, H, W)
+        return from_unit_range(xs, self.levels)
 
 
 def make_head(kind: str, channels: int, levels: int, mixtures: int = 5):

@@ -153,8 +153,6 @@ class PixelCNN(GenerativeModel):
 
     name = "pixelcnn"
     Config = PixelCNNConfig
-    has_likelihood = True
-    is_autoregressive = True
 
     def __init__(self, spec: DatasetSpec, config: PixelCNNConfig):
         super().__init__(spec, config)

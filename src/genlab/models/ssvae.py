@@ -35,7 +35,8 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.conv_vae_parts import ConvDecoder, Pyramid, conv_encoder
+from genlab.models.bounds import gaussian_kl_to_standard
+from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.units import bits_per_dim
 
@@ -61,12 +62,9 @@ class SSVAEConfig(ModelConfig):
 class SSVAE(GenerativeModel):
     name = "ssvae"
     Config = SSVAEConfig
-    has_likelihood = True
-    can_sample = True
-    can_classify = True
     semi_supervised = True
     needs_labels = True
-    has_latent = False  # z alone does not describe an image (y does too), so encode/decode are not offered
+    # No encode/decode (so no latent space): z alone does not describe an image, y does too.
 
     def __init__(self, spec: DatasetSpec, config: SSVAEConfig):
         super().__init__(spec, config)
@@ -98,8 +96,7 @@ class SSVAE(GenerativeModel):
         log_var = log_var.clamp(-12.0, 8.0)
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
         recon = -self.head.log_prob(self.decoder(torch.cat([z, one_hot], 1)), x)  # (N,)
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)  # (N,)
-        return recon, kl
+        return recon, gaussian_kl_to_standard(mu, log_var)  # (N,) each
 
     def _all_labels(self, x: torch.Tensor, features: torch.Tensor):
         """Every image paired with every class, image-major: x (B*K, C, H, W), features (B*K, F), y (B*K,)."""

@@ -1,22 +1,23 @@
 """Convolutional VAE (Kingma & Welling 2014) with a discrete decoder, β as a knob, IWAE likelihood.
 
 The decoder outputs a categorical (few levels) or a discretised logistic mixture (many levels) per
-sub-pixel, so -ELBO is a true upper bound on the code length of the discrete images.
+sub-pixel, so -ELBO is a true upper bound on the code length of the discrete images. Encoder and decoder
+are the shared convolutional parts (models/conv_parts.py).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import Field
-import torch.nn.functional as F
 from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.layers import ResBlock, downsampled_sizes, pyramid_widths
+from genlab.models.bounds import gaussian_kl_to_standard, importance_weighted
+from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.units import bits_per_dim
 
@@ -34,40 +35,41 @@ class VAEConfig(ModelConfig):
 
 
 class VAE(GenerativeModel):
+    """q(z | x) = N(mu(x), diag sigma^2(x)) from the conv encoder, p(z) = N(0, I), p(x | z) the discrete head
+    on the conv decoder's output; conditional: the one-hot label joins the features and the code."""
+
     name = "vae"
     Config = VAEConfig
-    has_likelihood = True
-    has_latent = True
     has_importance_bound = True
+
+    # Checkpoints written before the decoder became the shared ConvDecoder (models/conv_parts.py) kept its
+    # layers on the VAE itself: old name prefix -> new.
+    OLD_DECODER_PREFIXES: ClassVar[dict[str, str]] = {
+        "from_latent.": "decoder.from_latent.",
+        "dec_blocks.": "decoder.stages.",
+        "to_params.": "decoder.to_params.",
+    }
 
     def __init__(self, spec: DatasetSpec, config: VAEConfig):
         super().__init__(spec, config)
-        c, h, w = spec.shape
-        self.sizes = downsampled_sizes(h, w)
-        widths = pyramid_widths(config.channels, len(self.sizes))
-        self.head = make_head(config.likelihood, c, spec.levels, config.mixtures)
-        hs, ws = self.sizes[-1]
-        flat = widths[-1] * hs * ws
-
-        enc: list[nn.Module] = [nn.Conv2d(c, widths[0], 3, padding=1)]
-        for i in range(len(self.sizes) - 1):
-            enc += [ResBlock(widths[i], config.dropout) for _ in range(config.blocks)]
-            enc += [nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1)]
-        enc += [ResBlock(widths[-1], config.dropout) for _ in range(config.blocks)]
-        enc += [nn.SiLU(), nn.Flatten()]
-        self.encoder = nn.Sequential(*enc)
+        pyramid = Pyramid(spec.shape, config.channels)
+        self.head = make_head(config.likelihood, spec.shape[0], spec.levels, config.mixtures)
         labels = self.num_classes if config.conditional else 0  # one-hot label beside features and codes
-        self.to_posterior = nn.Linear(flat + labels, 2 * config.latent_dim)
+        # Created in this order (encoder, posterior, decoder), so the initial weights are those of every
+        # earlier version of this family at the same seed.
+        self.encoder = conv_encoder(pyramid, config.blocks, config.dropout)
+        self.to_posterior = nn.Linear(pyramid.flat + labels, 2 * config.latent_dim)
+        self.decoder = ConvDecoder(pyramid, config.latent_dim + labels, self.head.params_per_channel, config.blocks,
+                                   config.dropout)
 
-        self.from_latent = nn.Linear(config.latent_dim + labels, flat)
-        self.dec_blocks = nn.ModuleList()
-        for i in reversed(range(len(self.sizes))):
-            stage = [ResBlock(widths[i], config.dropout) for _ in range(config.blocks)]
-            if i > 0:
-                stage.append(nn.Conv2d(widths[i], widths[i - 1], 3, padding=1))
-            self.dec_blocks.append(nn.Sequential(*stage))
-        self.to_params = nn.Sequential(nn.SiLU(), nn.Conv2d(widths[0], c * self.head.params_per_channel, 1))
-        self.bottom_width = widths[-1]
+    def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Old decoder names (from_latent.*, dec_blocks.*, to_params.*) -> decoder.*; other names unchanged."""
+        def renamed(key: str) -> str:
+            for old, new in self.OLD_DECODER_PREFIXES.items():
+                if key.startswith(old):
+                    return new + key[len(old):]
+            return key
+        return {renamed(key): value for key, value in state.items()}
 
     # --- networks ---------------------------------------------------------------------------
     def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -76,27 +78,22 @@ class VAE(GenerativeModel):
         return h if one_hot is None else torch.cat([h, one_hot], dim=1)
 
     def _posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance (B, Z) each of q(z | x) for images x (B, C, H, W) of integer levels."""
         features = self.encoder(to_unit_range(x, self.spec.levels))  # (B, flat)
         mu, log_var = self.to_posterior(self._with_label(features, y)).chunk(2, dim=1)  # (B, Z) each
         return mu, log_var.clamp(-12.0, 8.0)
 
     def _decoder_params(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        hs, ws = self.sizes[-1]
-        h = self.from_latent(self._with_label(z, y)).view(len(z), self.bottom_width, hs, ws)  # (B, C', hs, ws)
-        sizes = list(reversed(self.sizes))
-        for i, stage in enumerate(self.dec_blocks):
-            if h.shape[-2:] != sizes[i]:
-                h = F.interpolate(h, size=sizes[i], mode="nearest")
-            h = stage(h)
-        return self.to_params(h)  # (B, C * params_per_channel, H, W)
+        """Head parameters (B, C * params_per_channel, H, W) for codes z (B, Z) (and labels y (B,))."""
+        return self.decoder(self._with_label(z, y))
 
     # --- protocol ---------------------------------------------------------------------------
     def _elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = self._posterior(x, y)
+        """(recon, kl), each (B,) nats, with one reparameterised draw of z: -ELBO = recon + kl."""
+        mu, log_var = self._posterior(x, y)  # (B, Z) each
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
         recon = -self.head.log_prob(self._decoder_params(z, y), x)  # (B,) nats
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)  # (B,) nats
-        return recon, kl
+        return recon, gaussian_kl_to_standard(mu, log_var)
 
     def loss(self, batch: dict) -> dict:
         recon, kl = self._elbo_parts(batch["x"], batch.get("y"))
@@ -107,6 +104,7 @@ class VAE(GenerativeModel):
 
     @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:
+        """z ~ N(0, I) (n, Z), then the head's sample at `temperature` (the prior itself is not scaled)."""
         z = torch.randn(n, self.config.latent_dim, device=self.device)
         return self.head.sample(self._decoder_params(z, condition), temperature)
 
@@ -116,24 +114,25 @@ class VAE(GenerativeModel):
         if k <= 1:
             recon, kl = self._elbo_parts(x, condition)
             return LogLikelihood(-(recon + kl), "elbo")
-        mu, log_var = self._posterior(x, condition)
+        mu, log_var = self._posterior(x, condition)  # (B, Z) each
         std = torch.exp(0.5 * log_var)
-        log_w = []
-        for start in range(0, k, chunk):
-            kc = min(chunk, k - start)
+
+        def log_weights(kc: int) -> torch.Tensor:
+            """log p(x, z) - log q(z | x) for kc draws of z per image: (kc, B)."""
             eps = torch.randn(kc, *mu.shape, device=mu.device)  # (kc, B, Z)
             z = mu + std * eps
             log_q = (-0.5 * (eps.pow(2) + LOG_2PI) - 0.5 * log_var).sum(-1)  # (kc, B)
-            log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)
+            log_prior = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)  # (kc, B)
             labels = None if condition is None else condition.repeat(kc)
-            params = self._decoder_params(z.flatten(0, 1), labels)
-            log_lik = self.head.log_prob(params, x.repeat(kc, 1, 1, 1)).view(kc, -1)
-            log_w.append(log_lik + log_prior - log_q)
-        log_w = torch.cat(log_w)  # (k, B)
-        return LogLikelihood(torch.logsumexp(log_w, 0) - math.log(k), f"iwae-{k}")
+            params = self._decoder_params(z.flatten(0, 1), labels)  # (kc * B, C * P, H, W)
+            log_lik = self.head.log_prob(params, x.repeat(kc, 1, 1, 1)).view(kc, -1)  # (kc, B)
+            return log_lik + log_prior - log_q
+
+        return LogLikelihood(importance_weighted(log_weights, k, chunk), f"iwae-{k}")
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """The posterior means (B, Z): a deterministic code for each image."""
         return self._posterior(x, condition)[0]
 
     @torch.no_grad()

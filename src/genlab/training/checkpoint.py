@@ -1,68 +1,18 @@
-"""Run-folder files written whole or not at all, and read without pickle.
-
-Weights and optimizer state go to safetensors (tensors + a JSON string of metadata); everything else is
-JSON. Each file is written to a temporary name, fsynced, then renamed over the old one.
-"""
+"""The trainer's resumable state in a run folder: optimizer moments, scalars, step and RNG state, as
+safetensors (genlab/runs/weights.py), so resuming needs no pickle."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
 
 from genlab.errors import UserError
-from genlab.files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for run-folder code)
-
-MODEL_FILE, STATE_FILE, CONFIG_FILE = "model.safetensors", "state.safetensors", "config.json"
-
-
-def write_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    atomic_write(path, save(tensors, metadata={"genlab": json.dumps(meta)}))
-
-
-def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path} is missing: is this a genlab run folder that finished at least one checkpoint?")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = json.loads((f.metadata() or {}).get("genlab", "{}"))
-        return load_file(str(path)), meta
-    except (SafetensorError, OSError, ValueError, json.JSONDecodeError):
-        raise UserError(f"{path} is not a readable safetensors file: the run folder is damaged; retrain or restore it.") from None
-
-
-# --- model weights (+ EMA) -------------------------------------------------------------------
-def save_model(run_dir: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor] | None, meta: dict) -> None:
-    tensors = dict(model.state_dict())
-    if ema is not None:
-        tensors.update({f"ema.{k}": v for k, v in ema.items()})
-    write_tensors(Path(run_dir) / MODEL_FILE, tensors, meta)
-
-
-def load_model_weights(run_dir: Path, model: torch.nn.Module, use_ema: bool = True) -> tuple[dict | None, dict]:
-    """Load weights into `model` (EMA weights if present and asked for); return (ema dict or None, meta)."""
-    path = Path(run_dir) / MODEL_FILE
-    tensors, meta = read_tensors(path)
-    ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
-    plain = {k: v for k, v in tensors.items() if not k.startswith("ema.")}
-    try:
-        model.load_state_dict(ema if (use_ema and ema) else plain)
-    except RuntimeError:
-        raise UserError(
-            f"{path} holds weights of a different model or configuration than {run_dir}/config.json describes: "
-            "restore the matching files or retrain."
-        ) from None
-    return (ema or None), meta
-
+from genlab.runs.folder import RunFolder
+from genlab.runs.weights import read_tensors, write_tensors
 
 # --- optimizer, step and RNG state ----------------------------------------------------------
-def save_state(run_dir: Path, optimizer: torch.optim.Optimizer, trainer_meta: dict) -> None:
+def save_state(folder: RunFolder, optimizer: torch.optim.Optimizer, trainer_meta: dict) -> None:
     sd = optimizer.state_dict()
     tensors, scalars = {}, {}
     for idx, entry in sd["state"].items():
@@ -73,12 +23,12 @@ def save_state(run_dir: Path, optimizer: torch.optim.Optimizer, trainer_meta: di
                 scalars[f"{idx}.{name}"] = value
     tensors["rng.torch"] = torch.get_rng_state()
     meta = dict(trainer_meta, param_groups=sd["param_groups"], scalars=scalars)
-    write_tensors(Path(run_dir) / STATE_FILE, tensors, meta)
+    write_tensors(folder.state, tensors, meta)
 
 
-def load_state(run_dir: Path, optimizer: torch.optim.Optimizer) -> dict:
+def load_state(folder: RunFolder, optimizer: torch.optim.Optimizer) -> dict:
     """Restore optimizer and RNG state; return the trainer metadata (step, elapsed time, ...)."""
-    path = Path(run_dir) / STATE_FILE
+    path = folder.state
     tensors, meta = read_tensors(path)
     if not {"step", "scalars", "param_groups"} <= meta.keys() or "rng.torch" not in tensors:
         raise UserError(f"{path} is not a genlab training state: restore the run's own file or retrain.")

@@ -21,15 +21,17 @@ from torch.nn.parallel import DistributedDataParallel
 from genlab.config import DEFAULT_STEPS, RunConfig, TrainingConfig
 from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
-from genlab.evaluation.features import accuracy
-from genlab.evaluation.likelihood import bits_per_dim, split_log_likelihood
+from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
+from genlab.models.batched import log_likelihood, predicted_labels
+from genlab.runs import RunFolder
+from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
 from genlab.training.batches import GlobalBatches, shard_seed
 from genlab.training.distributed import World
 from genlab.training.metrics import MetricsLog
 from genlab.training.progress import TrainingProgress
-from genlab.viz.grids import save_grid
+from genlab.units import bits_per_dim
 
 GRID_SIZE = 64
 VAL_LIMIT = 1000  # validation examples scored at each evaluation
@@ -66,12 +68,16 @@ def total_steps(cfg: TrainingConfig, steps_per_epoch: int) -> int | None:
     return None if cfg.minutes else DEFAULT_STEPS
 
 
+def _on(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Integer arrays (levels, tokens, labels) as int64, floats (waveforms, factors) as they are."""
+    t = torch.from_numpy(np.array(array))  # a copy: cached splits are read-only memory maps
+    return (t if t.is_floating_point() else t.long()).to(device)
+
+
 def make_batch(split: Split, idx: torch.Tensor, device: torch.device) -> dict:
+    """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`."""
     i = idx.numpy()
-    batch = {"x": torch.from_numpy(split.x[i]).long().to(device)}
-    if split.y is not None:
-        batch["y"] = torch.from_numpy(split.y[i]).long().to(device)
-    return batch
+    return {name: _on(array[i], device) for name, array in split.arrays().items()}
 
 
 class _StopFlag:
@@ -104,7 +110,8 @@ class Trainer:
         # make CPU arithmetic several times slower: an M2 run on digits fell from 16 to 3 steps/s. Treat them
         # as zero, as GPUs do.
         torch.set_flush_denormal(True)
-        self.data, self.model, self.run_dir, self.world, self.device = data, model, Path(run_dir), world, device
+        self.data, self.model, self.world, self.device = data, model, world, device
+        self.folder = RunFolder(run_dir)
         self.quiet = quiet
         groups = model.optimizer_groups()
         for group in groups:
@@ -115,24 +122,24 @@ class Trainer:
         self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed)
         self.total = total_steps(self.tcfg, self.batches.steps_per_epoch)
         self.step, self.elapsed = 0, 0.0
-        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", enabled=world.is_main)
+        self.metrics = MetricsLog(self.folder.metrics, enabled=world.is_main)
         self.ddp = DistributedDataParallel(model) if world.size > 1 else model
         self.last_eval: dict = {}
 
     # --- state ----------------------------------------------------------------------------------
     def resume(self) -> None:
-        ema, _ = checkpoint.load_model_weights(self.run_dir, self.model, use_ema=False)
+        ema, _ = load_model_weights(self.folder, self.model, use_ema=False)
         if self.ema is not None and ema is not None:
             self.ema = {k: v.to(self.device) for k, v in ema.items()}
-        meta = checkpoint.load_state(self.run_dir, self.optimizer)
+        meta = checkpoint.load_state(self.folder, self.optimizer)
         self.step, self.elapsed = int(meta["step"]), float(meta["elapsed"])
         self.metrics.truncate_after(self.step)
 
     def save(self) -> None:
         if self.world.is_main:
             meta = {"step": self.step, "elapsed": self.elapsed, "model": self.model.name}
-            checkpoint.save_state(self.run_dir, self.optimizer, meta)
-            checkpoint.save_model(self.run_dir, self.model, self.ema, meta)
+            checkpoint.save_state(self.folder, self.optimizer, meta)
+            save_model(self.folder, self.model, self.ema, meta)
         self.world.barrier()
 
     # --- one optimisation step ------------------------------------------------------------------
@@ -182,8 +189,8 @@ class Trainer:
         return parts | {"lr": lr, "grad_norm": grad_norm}
 
     def _diverged(self, loss: float, grad_norm: float) -> None:
-        kept = (self.run_dir / checkpoint.MODEL_FILE).exists()
-        where = f"the last good checkpoint in {self.run_dir} is kept" if kept else "no checkpoint had been written yet"
+        kept = self.folder.has_weights()
+        where = f"the last good checkpoint in {self.folder.path} is kept" if kept else "no checkpoint had been written yet"
         raise TrainingDiverged(
             f"Training diverged at step {self.step + 1} (loss {loss}, gradient norm {grad_norm}); {where}: "
             "lower training.lr or set training.grad_clip, then retrain or --resume."
@@ -204,12 +211,12 @@ class Trainer:
             model = self.eval_model().eval()
             val = self.data.val
             if model.has_likelihood:
-                nats, bound = split_log_likelihood(model, val.x[:VAL_LIMIT], None if val.y is None else val.y[:VAL_LIMIT],
-                                                   seed=self.cfg.seed)
-                record.update(val_nll=-float(nats.mean()), val_bpd=bits_per_dim(-nats.mean(), self.data.spec.dims),
+                nats, bound = log_likelihood(model, val.x[:VAL_LIMIT], None if val.y is None else val.y[:VAL_LIMIT],
+                                             seed=self.cfg.seed)
+                record.update(val_nll=-float(nats.mean()), val_bpd=float(bits_per_dim(-nats.mean(), self.data.spec.dims)),
                               bound=bound)
             if model.can_classify:
-                record["val_accuracy"] = accuracy(model, val.x[:VAL_LIMIT], val.y[:VAL_LIMIT])
+                record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
             if model.can_sample:
                 labels, row = None, None
                 if model.is_conditional:  # one row per class
@@ -218,7 +225,7 @@ class Trainer:
                 with torch.random.fork_rng(), torch.no_grad():
                     torch.manual_seed(self.cfg.seed)
                     x = model.sample(GRID_SIZE if labels is None else len(labels), labels).cpu().numpy()
-                save_grid(x, self.data.spec.levels, self.run_dir / "samples" / f"step_{self.step:07d}.png", nrow=row)
+                save_examples(self.data.spec, x, self.folder.preview(self.step), nrow=row)
             self.metrics.append(record)
             self.last_eval = record
         self.model.train()
@@ -260,7 +267,7 @@ class Trainer:
         finally:
             progress.close()
         if stopped == "interrupted":
-            progress.note(f"Stopped at step {self.step}; continue with: genlab train --out {self.run_dir} --resume")
+            progress.note(f"Stopped at step {self.step}; continue with: genlab train --out {self.folder.path} --resume")
         return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval, self.world.is_main)
 
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from genlab.errors import UserError
 from genlab.files import atomic_write
+from genlab.runs import RunFolder
 
-from . import container
+from genlab.coding import container
 from .images import check_levels, read_inputs, write_outputs
 
 
@@ -50,20 +51,18 @@ def no_progress(total: int) -> Callable[[int], None]:
 def _run_folders(path: Path) -> list[Path]:
     """A run folder, or the run folders inside a folder (a family of codecs trained at several lambdas)."""
     path = Path(path)
-    if (path / "config.json").is_file():
+    if RunFolder(path).holds_run():
         return [path]
-    runs = sorted(p for p in path.iterdir() if (p / "config.json").is_file()) if path.is_dir() else []
+    runs = sorted(p for p in path.iterdir() if RunFolder(p).holds_run()) if path.is_dir() else []
     if not runs:
         raise UserError(f"{path} is neither a run folder nor a folder of runs: pass what `genlab train --out` made.")
     return runs
 
 
-def _load(path: Path):
-    from genlab.api import load_run
+def _load(path: Path, device: str = "cpu"):
+    from genlab.models.loading import load_run
 
-    run = load_run(path)
-    run.model.eval()
-    return run
+    return load_run(path, device=device)
 
 
 def _check_lossless(run) -> None:
@@ -96,7 +95,7 @@ def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = No
 
 
 def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
-    from . import lossless
+    from genlab.coding import lossless
 
     model, spec = run.model, run.spec
     images, names = read_inputs(source, spec.shape[0])
@@ -115,9 +114,9 @@ def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
 
 
 def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None, refine: int, progress) -> Report:
-    from genlab.evaluation.image_quality import psnr
+    from genlab.metrics.image_quality import psnr
 
-    from . import lossy
+    from genlab.coding import lossy
 
     images, _ = read_inputs(source, 3)  # a lossy file keeps no name: decompress -o names the image
     if len(images) != 1 or images[0].shape[0] not in (1, 3):
@@ -164,13 +163,13 @@ def decompress(run_path: Path, path: Path, out: Path,
         raise UserError(f"{path} is damaged (payload of {len(box.payload)} bytes): re-create it from the original.")
     started = time.perf_counter()
     if box.kind == "lossless":
-        from . import lossless
+        from genlab.coding import lossless
 
         _check_lossless(run)
         images = lossless.decompress(run.model, words, box.count, progress(box.count))
         container.check_data(box, zlib.crc32(images.tobytes()), str(path))
     else:
-        from . import lossy
+        from genlab.coding import lossy
 
         if not run.model.is_codec:
             raise UserError(f"{path} is a lossy file, but {run.path} holds a {run.model.name}, not a codec: decompress "

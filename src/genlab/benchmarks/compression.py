@@ -18,10 +18,10 @@ import torch
 from genlab import api
 from genlab.apps import compression
 from genlab.apps.compression.classical import SWEEPS, encode
-from genlab.bench import FAMILY_SETTINGS, _train
+from genlab.benchmarks.families import FAMILY_SETTINGS, _train
 from genlab.data.photos import EVALUATION_PHOTOS, evaluation_photo
-from genlab.evaluation.baselines import file_bits_per_dim
-from genlab.evaluation.image_quality import ms_ssim, psnr
+from genlab.metrics.baselines import file_bits_per_dim
+from genlab.metrics.image_quality import ms_ssim, psnr
 from genlab.files import atomic_write
 
 # The pixelcnn each lossless row uses when OUT/runs has none: MNIST as in `bench families` (for --minutes);
@@ -135,7 +135,7 @@ def _at_target(points: list[tuple[float, float]]) -> float | None:
 
 
 def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
-    from genlab.viz.compression import save_rd_curves, save_side_by_side
+    from genlab.reports.compression import save_rd_curves, save_side_by_side
 
     run_dirs, trained = _codec_runs(out, steps, seed)
     curves: dict[str, dict[str, list]] = {}  # photo -> codec -> [(bpd, psnr, ms_ssim)]

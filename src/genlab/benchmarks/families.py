@@ -12,8 +12,8 @@ from genlab import api
 from genlab.config import DataConfig, load_config
 from genlab.errors import UserError
 from genlab.files import atomic_write
-from genlab.viz.grids import save_grid
-from genlab.viz.report import anchor_rows, evaluation_table
+from genlab.media.grids import save_grid
+from genlab.reports.report import anchor_rows, evaluation_table
 
 # Per-dataset VAE sizes that train well on a laptop CPU.
 VAE_SETTINGS = {

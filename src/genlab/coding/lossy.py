@@ -79,7 +79,7 @@ def decompress(model: Codec, words: np.ndarray, shape: tuple[int, int, int]) -> 
 def evaluate_split(model: Codec, x: np.ndarray) -> dict:
     """Code every image of x (N, 3, H, W) into a real payload and decode it: mean bits/dim of the payloads
     (a .glc file adds a header of about 20 bytes), PSNR and MS-SSIM of the decoded images."""
-    from genlab.evaluation.image_quality import ms_ssim, psnr
+    from genlab.metrics.image_quality import ms_ssim, psnr
 
     bits, psnrs, ssims = [], [], []
     for image in x:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genlab.errors import UserError
+from genlab.runs import RunFolder
 
 MAGIC = {"lossless": b"GLZ", "lossy": b"GLC"}
 SUFFIX = {"lossless": ".glz", "lossy": ".glc"}
@@ -41,8 +42,9 @@ class Container:
 
 def fingerprint(run_path: Path) -> bytes:
     """4 bytes that identify a trained model: a hash of its weights and of its model and data configuration."""
-    config = json.loads((run_path / "config.json").read_text())["config"]
-    digest = hashlib.sha256((run_path / "model.safetensors").read_bytes())
+    folder = RunFolder(run_path)
+    config = json.loads(folder.config.read_text())["config"]
+    digest = hashlib.sha256(folder.model.read_bytes())
     digest.update(json.dumps({k: config.get(k) for k in ("model", "data")}, sort_keys=True).encode())
     return digest.digest()[:FINGERPRINT_BYTES]
 

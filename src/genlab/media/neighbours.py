@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ImageDraw
 
-from genlab.viz.grids import grid_image, save_png
+from genlab.media.grids import grid_image, save_png
 
 
 def save_nearest_pairs(
@@ -16,7 +16,7 @@ def save_nearest_pairs(
 ) -> None:
     """One PNG of pairs, sample then its nearest training image, `pairs_per_row` pairs to a row, closest pairs
     first (the worst case). Inputs are integer-level images (N, C, H, W) and the nearest_index / distances (N,)
-    from genlab.evaluation.novelty. Pairs that are exact copies (distance 0) get a red frame.
+    from genlab.metrics.novelty. Pairs that are exact copies (distance 0) get a red frame.
     """
     if not len(samples) == len(nearest_index) == len(distances) or len(samples) == 0:
         raise ValueError(f"need one nearest_index and one distance per sample; got {len(samples)}, {len(nearest_index)}, {len(distances)}.")

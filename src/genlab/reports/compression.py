@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.viz.plots import plt, save_figure
+from genlab.reports.plots import plt, save_figure
 
 
 def save_side_by_side(original: np.ndarray, shown: list[tuple[str, float, np.ndarray, float]], path: Path,

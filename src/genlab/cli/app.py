@@ -1,0 +1,66 @@
+"""The command line's one Typer app and what every command shares: the console and flag parsing.
+
+Nothing here imports torch: `genlab --help` and argument errors must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from genlab.errors import UserError
+
+app = typer.Typer(
+    help="genlab: learn how a dataset was generated, sample new data from it, and measure the model honestly.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+
+
+def _parse_size(size: Optional[str]) -> Optional[tuple[int, int]]:
+    if size is None:
+        return None
+    try:
+        h, w = (int(v) for v in size.lower().split("x"))
+        if h <= 0 or w <= 0:
+            raise ValueError
+    except ValueError:
+        raise UserError(f"--size {size!r} is not HxW: write it like 28x28.") from None
+    return h, w
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, dict]:
+    """--set section.key=value (value read as JSON when it parses, else as a string)."""
+    out: dict[str, dict] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        section, dot, name = key.partition(".")
+        if not sep or not dot or section not in ("data", "model", "training"):
+            raise UserError(f"--set {pair!r} is not section.key=value with section data, model or training.")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+
+def print_sections(sections) -> None:
+    """Evaluators' sections (genlab.tables.Section) on the terminal: tables as rich tables, then sentences."""
+    for section in sections:
+        for table in section.tables:
+            shown = Table(title=table.title or section.title)
+            for i, column in enumerate(table.columns):
+                shown.add_column(column, justify="left" if i == 0 else "right")
+            for row in table.rows:
+                shown.add_row(*row)
+            console.print(shown)
+        for sentence in (section.text if not section.tables else []) + section.after:
+            console.print(sentence, markup=False)

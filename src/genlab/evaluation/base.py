@@ -1,0 +1,67 @@
+"""What an evaluator is: it says which runs it applies to and returns a typed result that can show itself.
+
+An evaluator is one file in this folder and one line in registry.py. Its result is a pydantic model (saved
+in evaluation.json under the evaluator's name) with a `section()` that the CLI prints and report.md shows,
+so adding an evaluator touches no if-chain in the CLI, the report or the benchmarks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from genlab.data.spec import Dataset, Split
+from genlab.models.loading import Run
+from genlab.runs import EvaluationRecord
+from genlab.tables import Section
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `genlab evaluate` was asked for."""
+
+    iwae_k: int = 100  # importance samples for bounds that tighten with more (1: the plain bound)
+    samples: int = 1000  # samples for quality and novelty (0: none)
+    classify: bool = False  # also classify by Bayes' rule with a class-conditional likelihood
+    split: str = "test"
+    seed: int = 0
+    write: bool = True  # write pictures (and evaluation.json) into the run folder
+
+
+@dataclass
+class Context:
+    """One evaluation: the opened run, its loaded dataset, and the options."""
+
+    run: Run
+    data: Dataset
+    options: Options
+
+    @property
+    def held_out(self) -> Split:
+        return self.data.split(self.options.split)
+
+
+class Result(BaseModel):
+    """Base of every evaluator's result: plain JSON-able fields, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def section(self, header: EvaluationRecord) -> Section:
+        """How this result reads in the terminal and in report.md (header: which run, split, examples)."""
+        raise NotImplementedError
+
+
+class Evaluator(ABC):
+    name: ClassVar[str]
+    Result: ClassVar[type[Result]]
+
+    @abstractmethod
+    def applies(self, run: Run, options: Options) -> bool:
+        """Whether this evaluator measures `run` (from its capabilities, its data's modality, the options)."""
+
+    @abstractmethod
+    def evaluate(self, context: Context) -> Result:
+        """Measure the run; raise UserError for a request that cannot be met."""

@@ -1,0 +1,26 @@
+"""Evaluators by name, in the order they run and show. Each entry names the module and class, imported only
+when used. Bayes-rule classification comes first: a run that cannot be classified that way is refused
+before any long computation."""
+
+from __future__ import annotations
+
+import importlib
+
+from genlab.evaluation.base import Evaluator
+
+EVALUATORS: dict[str, str] = {
+    "bayes": "genlab.evaluation.bayes:BayesClassification",
+    "likelihood": "genlab.evaluation.likelihood:Likelihood",
+    "classification": "genlab.evaluation.classification:Classification",
+    "codec": "genlab.evaluation.codec:CodecRateDistortion",
+    "samples": "genlab.evaluation.samples:SampleQuality",
+}
+
+
+def evaluator(name: str) -> Evaluator:
+    module, cls = EVALUATORS[name].split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def evaluators() -> list[Evaluator]:
+    return [evaluator(name) for name in EVALUATORS]

@@ -1,0 +1,68 @@
+"""A trained run folder opened for use: its config, dataset spec and model, on the device asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from genlab.config import RunConfig
+from genlab.data import load_data
+from genlab.data.spec import Dataset, DatasetSpec
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel
+from genlab.models.registry import build_model
+from genlab.runs import RunFolder, RunInfo
+from genlab.runs.weights import load_model_weights
+
+
+@dataclass
+class Run:
+    """An opened run: the folder, its info (config.json), the model (EMA weights if any) and its step."""
+
+    folder: RunFolder
+    info: RunInfo
+    model: GenerativeModel
+    step: int
+
+    @property
+    def path(self) -> Path:
+        return self.folder.path
+
+    @property
+    def config(self) -> RunConfig:
+        return self.info.config
+
+    @property
+    def spec(self) -> DatasetSpec:
+        return self.model.spec
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    def dataset(self) -> Dataset:
+        """The run's dataset with the splits it was trained and is evaluated on."""
+        return load_data(self.config.data, self.config.seed)
+
+
+def resolve_device(name: str | torch.device, rank: int = 0) -> torch.device:
+    """"cpu", "cuda" (the process's GPU under torchrun) or "cuda:N"; an absent GPU is a UserError."""
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"Device '{name}' was asked for but no CUDA device is visible: use --device cpu.")
+        if device.index is None:
+            device = torch.device("cuda", rank % torch.cuda.device_count())
+    return device
+
+
+def load_run(path: Path | str, device: str | torch.device = "cpu", use_ema: bool = True) -> Run:
+    """Open the run folder at `path` with its model on `device` (evaluation mode)."""
+    folder = RunFolder(path)
+    info = folder.read_info()
+    model = build_model(info.config.model.name, info.spec, info.config.model.options).to(resolve_device(device))
+    _, meta = load_model_weights(folder, model, use_ema=use_ema)
+    model.eval()
+    return Run(folder, info, model, int(meta.get("step", 0)))

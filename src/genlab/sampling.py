@@ -1,0 +1,108 @@
+"""New examples from a run, reproducibly by seed: samples, sample grids, and latent interpolation.
+
+Every check on the sampler's options lives here (or in the family's sampler), so the CLI and a notebook
+get the same one-line errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import torch
+
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel
+from genlab.models.interpolation import slerp
+from genlab.models.loading import Run
+
+SAMPLE_CHUNK = 256
+METHODS = ("ddim", "ddpm")
+
+
+def _check_sample_options(model: GenerativeModel, options: dict) -> dict:
+    """Drop unset options; refuse bad values and ones this family's sampler does not take (e.g. --guidance for
+    a VAE)."""
+    options = {k: v for k, v in options.items() if v is not None}
+    if options.get("temperature", 1.0) <= 0:
+        raise UserError(f"--temperature {options['temperature']} must be positive: try 1.0.")
+    if options.get("steps", 1) <= 0:
+        raise UserError(f"--steps {options['steps']} must be positive.")
+    if options.get("method", METHODS[0]) not in METHODS:
+        raise UserError(f"--method {options['method']!r} is not {' or '.join(METHODS)}.")
+    accepted = inspect.signature(model.sample).parameters
+    for key in options:
+        if key not in accepted:
+            raise UserError(f"--{key} does not apply to model {model.name}: drop it.")
+    return options
+
+
+def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None, **options) -> np.ndarray:
+    """n new examples in the dataset's own form (integer levels (n, C, H, W) for images), reproducible by
+    seed. Conditional runs take one label per example; options (temperature, steps, method, guidance, ...) go
+    to the family's sampler."""
+    model = run.model
+    if not model.can_sample:
+        raise UserError(f"Model {model.name} in {run.path} does not generate samples.")
+    if n <= 0:
+        raise UserError(f"Number of samples {n} must be positive: pass -n 64, for example.")
+    options = _check_sample_options(model, options)
+    if model.is_conditional and labels is None:
+        labels = np.arange(n) % model.num_classes
+    if labels is not None and not model.is_conditional:
+        raise UserError(f"Run {run.path} was not trained with --conditional, so it takes no --label.")
+    out = []
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        for start in range(0, n, SAMPLE_CHUNK):
+            count = min(SAMPLE_CHUNK, n - start)
+            cond = None if labels is None else torch.as_tensor(labels[start : start + count]).long().to(model.device)
+            out.append(model.sample(count, cond, **options).cpu().numpy())
+    return np.concatenate(out)
+
+
+def sample_grid(run: Run, n: int, *, seed: int = 0, label: int | None = None, **options) -> tuple[np.ndarray, int]:
+    """Samples laid out for a grid, and the grid's row length: one row per class for a conditional run
+    when no label is asked for, else a square-ish grid."""
+    model = run.model
+    if label is not None and model.is_conditional and not 0 <= label < model.num_classes:
+        raise UserError(f"--label {label} is not a class of {run.spec.name}: use 0..{model.num_classes - 1}.")
+    if model.is_conditional and label is None:
+        per_class = max(1, math.ceil(n / model.num_classes))
+        labels = np.repeat(np.arange(model.num_classes), per_class)
+        return sample(run, len(labels), seed=seed, labels=labels, **options), per_class
+    labels = None if label is None else np.full(n, label)
+    return sample(run, n, seed=seed, labels=labels, **options), math.ceil(math.sqrt(n))
+
+
+def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: int = 10, seed: int = 0) -> np.ndarray:
+    """Walk the latent space between consecutive pairs of examples x (2P, ...): (P * steps, ...)."""
+    model = run.model
+    if not model.has_latent:
+        raise UserError(f"Model {model.name} has no latent space to interpolate in: drop --interpolate.")
+    pairs = len(x) // 2
+    if pairs == 0:
+        raise UserError("Interpolation needs at least two examples, a pair to walk between.")
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        xt = torch.from_numpy(x[: 2 * pairs]).long().to(model.device)
+        cond = torch.from_numpy(y[: 2 * pairs]).long().to(model.device) if model.is_conditional else None
+        z = model.encode(xt, cond)
+        path = slerp(z[0::2], z[1::2], torch.linspace(0, 1, steps, device=z.device))  # (P, steps, D)
+        path = path.reshape(pairs * steps, *z.shape[1:])
+        labels = None if cond is None else cond[0::2].repeat_interleave(steps)
+        return model.decode(path, labels).cpu().numpy()
+
+
+def reconstructions(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, seed: int = 0) -> np.ndarray:
+    """Examples x (B, ...) followed by the model's decode(encode(x)) (B, ...): (2B, ...)."""
+    model = run.model
+    if not model.has_latent:
+        raise UserError(f"Model {model.name} has no latent space, so it does not reconstruct examples.")
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        xt = torch.from_numpy(x).long().to(model.device)
+        cond = torch.from_numpy(y).long().to(model.device) if model.is_conditional else None
+        recon = model.decode(model.encode(xt, cond), cond).cpu().numpy()
+    return np.concatenate([x, recon])

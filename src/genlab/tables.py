@@ -1,0 +1,52 @@
+"""Tables and report sections as data, rendered once: as markdown here, as rich tables by the CLI.
+
+Evaluators, reports and benchmarks describe what they measured as `Table`s inside `Section`s instead of
+writing markdown by hand, so the terminal, report.md, benchmark pages and a web page show the same cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Table:
+    """Rows of already-formatted cells under `columns`; the first column is left-aligned, the rest right."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    title: str = ""
+
+    def markdown(self) -> list[str]:
+        """The table as markdown lines (no title: a section's heading and text introduce it)."""
+        lines = ["| " + " | ".join(self.columns) + " |", "|---" + "|---:" * (len(self.columns) - 1) + "|"]
+        return lines + ["| " + " | ".join(row) + " |" for row in self.rows]
+
+
+@dataclass
+class Section:
+    """One part of a report: a heading, sentences, tables, then pictures (paths relative to the report)."""
+
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    pictures: list[tuple[str, Path]] = field(default_factory=list)  # (caption, path)
+    after: list[str] = field(default_factory=list)  # sentences below the tables
+
+    def markdown(self, level: int = 2) -> list[str]:
+        lines = [f"{'#' * level} {self.title}", ""]
+        if self.text:
+            lines += [" ".join(self.text), ""]
+        for table in self.tables:
+            lines += [*table.markdown(), ""]
+        if self.after:
+            lines += [" ".join(self.after), ""]
+        for caption, path in self.pictures:
+            lines += [f"![{caption}]({path.as_posix()})", ""]
+        return lines
+
+
+def cell(value: float | None, spec: str, missing: str = "n/a") -> str:
+    """A number formatted by `spec`, or `missing` when there is none."""
+    return missing if value is None else format(value, spec)

@@ -1,0 +1,124 @@
+"""Training a run folder from a config: the one entry point the CLI, the API, evaluation's feature
+classifier and the benchmarks call. It resolves the data and the model, writes config.json, and hands the
+loop to the Trainer; a run that never reached its first checkpoint leaves nothing behind."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from pathlib import Path
+
+import torch
+
+import genlab
+from genlab.config import RunConfig, TrainingConfig
+from genlab.data import BUILTINS, load_data
+from genlab.data.labels import HIDDEN, balance_labelled, labelled_only
+from genlab.data.spec import Dataset, Split
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel
+from genlab.models.loading import resolve_device
+from genlab.models.registry import build_model
+from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
+from genlab.training.distributed import close_world, init_world
+from genlab.training.trainer import Trainer, TrainResult, seed_everything
+
+BUDGET_KEYS = ("steps", "epochs", "minutes")
+
+
+def training_split(model: GenerativeModel, train: Split) -> Split:
+    """What a model trains on when some labels are hidden: a semi-supervised model sees everything (labelled
+    examples repeated to half of it), a classifier or conditional model only the labelled examples, and an
+    unconditional generative model all examples (it ignores labels)."""
+    if train.y is None or not (train.y == HIDDEN).any():
+        return train
+    if model.semi_supervised:
+        return balance_labelled(train)
+    if model.can_classify or model.is_conditional:
+        return labelled_only(train)
+    return train
+
+
+def _run_info(config: RunConfig, model: GenerativeModel, data: Dataset, world_size: int, created_by: str) -> RunInfo:
+    resolved = config.model_copy(deep=True)
+    resolved.model = type(config.model)(name=model.name, **model.config.model_dump())
+    if Path(config.data.source).exists() and config.data.source not in BUILTINS:
+        resolved.data.source = str(Path(config.data.source).resolve())  # so the run opens from any folder
+    return RunInfo(
+        format=FORMAT_VERSION, config=resolved, dataset=data.spec.to_dict(),
+        model=ModelInfo(name=model.name, parameters=sum(p.numel() for p in model.parameters()),
+                        capabilities=model.capabilities()),
+        world_size=world_size, created_by=created_by,
+        versions={"genlab": genlab.__version__, "torch": torch.__version__, "python": platform.python_version()},
+    )
+
+
+def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict | None) -> tuple[RunConfig, str]:
+    """The saved config of the run being resumed, with a new budget if one is given. A config passed in must
+    be the run's own (budget aside): resuming never silently trains something else."""
+    if not folder.holds_run():
+        raise UserError(f"{folder.path} holds no run to resume: check --out, or train a new run without --resume.")
+    info = folder.read_info()
+    saved = info.config
+    if config is not None:
+        ours, theirs = config.model_dump(mode="json"), saved.model_dump(mode="json")
+        for dump in (ours, theirs):
+            dump["training"] = {k: v for k, v in dump["training"].items() if k not in BUDGET_KEYS}
+            dump["data"].pop("source")
+            dump["model"] = {k: v for k, v in dump["model"].items() if v is not None}
+        same_source = Path(config.data.source).resolve() == Path(saved.data.source).resolve() or \
+            config.data.source == saved.data.source
+        if not same_source or ours["data"] != theirs["data"] or ours["training"] != theirs["training"] \
+                or ours["seed"] != theirs["seed"] or not _same_model(ours["model"], theirs["model"]):
+            raise UserError(f"The config passed differs from the one {folder.path} was trained with: resume with "
+                            "config=None (only the budget: steps, epochs or minutes may change), or train a new run.")
+        budget = (budget or {}) | {k: getattr(config.training, k) for k in BUDGET_KEYS if getattr(config.training, k)}
+    if budget and any(budget.get(k) is not None for k in BUDGET_KEYS):
+        fields = saved.training.model_dump() | {k: budget.get(k) for k in BUDGET_KEYS}
+        saved.training = TrainingConfig.model_validate(fields)
+    return saved, info.created_by
+
+
+def _same_model(ours: dict, saved: dict) -> bool:
+    """The saved model section holds every option resolved; a config passed in may leave defaults out."""
+    return all(saved.get(k) == v for k, v in ours.items())
+
+
+def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: dict | None = None,
+          quiet: bool = False, stop_at_step: int | None = None, created_by: str = "train") -> TrainResult:
+    """Train a model into run folder `out`, or continue it with resume=True (config None or the run's own;
+    `budget` may extend steps, epochs or minutes)."""
+    folder = RunFolder(out)
+    if resume:
+        config, created_by = _config_to_resume(folder, config, budget)
+    elif config is None:
+        raise UserError("train needs a config for a new run (or resume=True to continue one).")
+    elif folder.holds_run() or folder.has_weights():
+        raise UserError(f"{folder.path} already holds a run: pass --resume to continue it, or choose another --out.")
+    if folder.path.exists() and not folder.path.is_dir():
+        raise UserError(f"--out {folder.path} is a file, not a folder: choose another --out.")
+    fresh_folder = not folder.path.exists()
+    world = init_world(config.training.device)
+    try:
+        device = resolve_device(config.training.device, world.rank)
+        data = load_data(config.data, config.seed)
+        for note in data.spec.notes:
+            if world.is_main and not quiet:
+                print(f"note: {note}")
+        seed_everything(config.seed)
+        model = build_model(config.model.name, data.spec, config.model.options).to(device)
+        data.train = training_split(model, data.train)
+        trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
+        if resume:
+            trainer.resume()
+        if world.is_main:
+            folder.write_info(_run_info(config, model, data, world.size, created_by))
+        world.barrier()
+        return trainer.run(stop_at_step)
+    except BaseException:
+        # A run that never reached its first checkpoint is no run: leave nothing behind.
+        if world.is_main and fresh_folder and not folder.has_weights():
+            shutil.rmtree(folder.path, ignore_errors=True)
+        raise
+    finally:
+        close_world(world)
