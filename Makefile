@@ -26,6 +26,7 @@ demo: install
 	$(BIN)/genlab demo
 
 test: install-test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from genlab import bench_compression
+from genlab.benchmarks import compression as bench_compression
 
 
 def test_value_at_the_target_is_interpolated_between_the_settings_around_it():

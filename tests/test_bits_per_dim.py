@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from genlab.data.spec import DatasetSpec
-from genlab.evaluation.likelihood import bits_per_dim, split_log_likelihood
+from genlab.models.batched import log_likelihood
 from genlab.models.likelihoods import CategoricalHead, LogisticMixtureHead, make_head
 from genlab.models.registry import build_model
+from genlab.units import bits_per_dim
 
 # ---------------------------------------------------------------- the conversion
 
@@ -27,13 +28,19 @@ def test_one_bit_per_dim(dims):
 
 
 def test_bits_per_dim_accepts_numpy_and_tensor_scalars():
+    """The one conversion keeps its input's kind: a float or numpy scalar gives a number, a tensor a tensor
+    (so a training loss stays differentiable); JSON and metrics wrap it in float()."""
     import numpy as np
 
     nats = 64 * math.log(256)
-    for value in (np.float64(nats), np.float32(nats), torch.tensor(nats, dtype=torch.float64)):
+    for value in (nats, np.float64(nats), np.float32(nats)):
         result = bits_per_dim(value, 64)
-        assert isinstance(result, float)
-        assert result == pytest.approx(8.0, rel=1e-6)
+        assert not torch.is_tensor(result)
+        assert float(result) == pytest.approx(8.0, rel=1e-6)
+    tensor = torch.tensor(nats, dtype=torch.float64, requires_grad=True)
+    result = bits_per_dim(tensor, 64)
+    assert torch.is_tensor(result) and result.requires_grad
+    assert result.item() == pytest.approx(8.0, rel=1e-6)
 
 
 def _uniform_vae(levels: int) -> torch.nn.Module:
@@ -42,7 +49,7 @@ def _uniform_vae(levels: int) -> torch.nn.Module:
     spec = DatasetSpec("uniform", (1, 8, 8), levels)
     model = build_model("vae", spec, {"channels": 8, "latent_dim": 4, "likelihood": "categorical"})
     with torch.no_grad():
-        last_dec = model.to_params[-1]
+        last_dec = model.decoder.to_params[-1]
         last_dec.weight.zero_()
         last_dec.bias.zero_()
         last_enc = model.to_posterior
@@ -56,7 +63,7 @@ def test_untrained_vae_with_uniform_logits_scores_log2_levels_bits_per_dim(k):
     levels, dims = 17, 64
     model = _uniform_vae(levels)
     x = torch.randint(0, levels, (6, 1, 8, 8), generator=torch.Generator().manual_seed(0))
-    nats, bound = split_log_likelihood(model, x.numpy().astype("uint8"), seed=0, k=k)
+    nats, bound = log_likelihood(model, x.numpy().astype("uint8"), seed=0, k=k)
     assert bound == ("elbo" if k == 1 else f"iwae-{k}")
     assert nats.shape == (6,)
     assert nats == pytest.approx(-dims * math.log(levels), rel=1e-5)

@@ -100,15 +100,24 @@ def test_evaluate_writes_evaluation_and_report(genlab, digits_run, tmp_path):
     result = genlab("evaluate", run, "--iwae", 5)
     assert result.returncode == 0, str(result)
     ev = json.loads((run / "evaluation.json").read_text())
-    assert ev["bound"] == "iwae-5"
-    assert set(ev["estimates"]) == {"elbo", "iwae-5"}
-    assert ev["estimates"]["iwae-5"]["nats_per_example"] <= ev["estimates"]["elbo"]["nats_per_example"]
+    assert ev["format"] == 2 and ev["model"] == "vae" and ev["step"] == 30 and ev["run"] == str(run)
     assert ev["dims"] == 64 and ev["split"] == "test" and ev["examples"] == 360
-    assert ev["nats_per_example"] > 0
-    assert ev["bits_per_dim"] == pytest.approx(ev["nats_per_example"] / (64 * np.log(2)))
-    assert 0 < ev["bits_per_dim"] < np.log2(17) + 0.5  # near or below a uniform guess after 30 steps
-    assert {"png", "webp_lossless"} <= set(ev["baselines"])
-    assert all(v > 0 for v in ev["baselines"].values())
+    likelihood = ev["results"]["likelihood"]
+    assert likelihood["bound"] == "iwae-5"
+    assert set(likelihood["estimates"]) == {"elbo", "iwae-5"}
+    assert likelihood["estimates"]["iwae-5"]["nats_per_example"] <= likelihood["estimates"]["elbo"]["nats_per_example"]
+    assert likelihood["nats_per_example"] > 0
+    assert likelihood["bits_per_dim"] == pytest.approx(likelihood["nats_per_example"] / (64 * np.log(2)))
+    assert 0 < likelihood["bits_per_dim"] < np.log2(17) + 0.5  # near or below a uniform guess after 30 steps
+    assert {"png", "webp_lossless"} <= set(likelihood["anchors"])
+    assert all(v > 0 for v in likelihood["anchors"].values())
+    # The terminal shows the same figures: each estimate's bits/dim and nats/image, and the anchors.
+    for bound in ("elbo", "iwae-5"):
+        estimate = likelihood["estimates"][bound]
+        row = next(line for line in result.stdout.splitlines() if f"vae ({bound})" in line)
+        assert f"{estimate['bits_per_dim']:.3f}" in row and f"{estimate['nats_per_example']:.1f}" in row
+    png_row = next(line for line in result.stdout.splitlines() if "PNG, one file per image" in line)
+    assert f"{likelihood['anchors']['png']:.3f}" in png_row
     assert (run / "report.md").is_file()
     report = (run / "report.md").read_text()
     assert "iwae-5" in report

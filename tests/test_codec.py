@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from genlab.apps import compression
-from genlab.apps.compression import container, lossy
+from genlab.coding import container, lossy
 from genlab.data import BUILTINS
 from genlab.data.photos import EVALUATION_PHOTOS, evaluation_photo, training_crops
 from genlab.data.spec import DatasetSpec
@@ -245,11 +245,12 @@ def scaled_run(codec_run, tmp_path_factory) -> Path:
     """The tiny codec run with scaled_codec's weights: latents large enough for refinement to change the file."""
     import shutil
 
-    from genlab.training.checkpoint import save_model
+    from genlab.runs import RunFolder
+    from genlab.runs.weights import save_model
 
     run = tmp_path_factory.mktemp("scaled") / "run"
     shutil.copytree(codec_run, run)
-    save_model(run, scaled_codec(), None, {"step": 3})
+    save_model(RunFolder(run), scaled_codec(), None, {"step": 3})
     return run
 
 

@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from genlab.apps import compression
-from genlab.apps.compression import container
+from genlab.coding import container
 from genlab.errors import UserError
 
 DIGIT_LEVELS = 17  # digits are whole numbers 0..16
@@ -124,7 +124,7 @@ def test_coder_round_trips_rgb_models_across_chunks(monkeypatch, shape, levels, 
     come back in order; the words cost about -log2 p(x) under a many-level logistic mixture too."""
     import torch
 
-    from genlab.apps.compression import lossless
+    from genlab.coding import lossless
     from genlab.data.spec import DatasetSpec
     from genlab.models.registry import build_model
 

@@ -77,3 +77,17 @@ def test_conditional_on_unlabelled_data_is_refused(genlab, user_error, levels_np
     user_error(genlab("train", "--data", levels_npy, "--model", "vae", "--conditional", "--out", "r", "--steps", 2,
                       *TINY_FLAGS), "no labels")
     assert not (tmp_path / "r").exists()
+
+
+def test_guidance_on_an_unconditional_diffusion_run_is_a_user_error(genlab, user_error, tmp_path):
+    """The check lives in the API (the family's sampler), so the CLI gives exit 2 and one line, not a traceback."""
+    made = genlab("train", "--data", "digits", "--model", "diffusion", "--out", "run", "--steps", 2, "--batch-size", 16,
+                  "--set", "model.channels=8", "--set", "model.timesteps=20", "--set", "model.sample_steps=2", "--quiet")
+    assert made.returncode == 0, str(made)
+    user_error(genlab("sample", "run", "-n", 4, "--guidance", "2", "-o", "out.png"), "--guidance", "--conditional")
+    assert not (tmp_path / "out.png").exists()
+    from genlab import api
+    from genlab.errors import UserError
+
+    with pytest.raises(UserError, match="--guidance"):
+        api.sample(api.load_run(tmp_path / "run"), 4, guidance=2.0)

@@ -28,11 +28,13 @@ def test_classifier_learns_digits(genlab, classifier_run, tmp_path):
     shutil.copytree(classifier_run, run)
     result = genlab("evaluate", run)
     assert result.returncode == 0, str(result)
-    ev = json.loads((run / "evaluation.json").read_text())
-    assert ev["accuracy"] > 0.85  # chance is 0.1
-    assert ev["bits_per_dim"] is None and "samples" not in ev  # a classifier neither scores nor draws images
-    assert "test accuracy" in result.stdout
-    assert "Test accuracy" in (run / "report.md").read_text()
+    ev = json.loads((run / "evaluation.json").read_text())["results"]
+    accuracy = ev["classification"]["accuracy"]
+    assert accuracy > 0.85  # chance is 0.1
+    # a classifier neither scores nor draws images
+    assert ev["likelihood"]["bits_per_dim"] is None and "samples" not in ev
+    assert f"Test accuracy: {100 * accuracy:.2f} %" in result.stdout
+    assert f"Test accuracy: {100 * accuracy:.2f} %" in (run / "report.md").read_text()
 
 
 def test_classifier_does_not_sample(genlab, user_error, classifier_run):
@@ -46,6 +48,7 @@ def test_classifier_needs_labels(genlab, user_error, levels_npy):
 def test_labels_per_class_trains_the_classifier_on_those_labels_only(tmp_path):
     from genlab import api
     from genlab.config import load_config
+    from genlab.training.run import training_split
 
     config = load_config(None, {"data": {"source": "digits", "labels_per_class": 3},
                                 "model": {"name": "classifier", "channels": 8}, "training": {"steps": 2, "batch_size": 16}})
@@ -54,27 +57,27 @@ def test_labels_per_class_trains_the_classifier_on_those_labels_only(tmp_path):
     assert info["config"]["data"]["labels_per_class"] == 3
     train = api.load_run(tmp_path / "run").dataset().train
     assert (train.y >= 0).sum() == 30 and (train.y == -1).sum() == len(train) - 30
-    split = api._training_split(api.load_run(tmp_path / "run").model, train)
+    split = training_split(api.load_run(tmp_path / "run").model, train)
     assert len(split) == 30 and (split.y >= 0).all()
 
 
 def test_feature_classifier_is_trained_once_and_keyed_by_data(monkeypatch, tmp_path):
-    from genlab import api
     from genlab.config import DataConfig
     from genlab.evaluation import features
+    from genlab.models.batched import features as features_of
 
     monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(features, "MIN_STEPS", 5)
     monkeypatch.setattr(features, "FEATURE_EPOCHS", 0)
     trained = []
-    real_train = api.train
-    monkeypatch.setattr(api, "train", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    real_train = features.train
+    monkeypatch.setattr(features, "train", lambda *a, **k: trained.append(1) or real_train(*a, **k))
     first = features.feature_classifier(DataConfig(source="digits"))
     again = features.feature_classifier(DataConfig(source="digits", labels_per_class=2))  # same features
     assert len(trained) == 1 and first.path == again.path
     other = features.feature_classifier(DataConfig(source="digits", split_seed=1))
     assert len(trained) == 2 and other.path != first.path
-    f = features.features(first, first.dataset().test.x[:7])
+    f = features_of(first.model, first.dataset().test.x[:7])
     assert f.shape == (7, first.model.feature_dim) and np.isfinite(f).all()
     assert not list((tmp_path / "cache" / "classifiers").glob(".*"))  # no staging folder left behind
 
@@ -84,7 +87,7 @@ def test_evaluate_measures_samples_against_the_real_floor(genlab, digits_run, tm
     shutil.copytree(digits_run, run)
     result = genlab("evaluate", run, "--iwae", 2, "--samples", 200)
     assert result.returncode == 0, str(result)
-    found = json.loads((run / "evaluation.json").read_text())["samples"]
+    found = json.loads((run / "evaluation.json").read_text())["results"]["samples"]
     assert found["samples"] == 200 and "classifier" in found["features"]
     real, model = found["quality"]["real"], found["quality"]["model"]
     for key in ("fd", "kid", "precision", "recall", "density", "coverage"):
@@ -103,7 +106,7 @@ def test_evaluate_without_samples_skips_quality(tmp_path, digits_run):
     from genlab import api
 
     result = api.evaluate(api.load_run(digits_run), iwae_k=1, samples=0, write=False)
-    assert "samples" not in result and result["bits_per_dim"] > 0
+    assert "samples" not in result.results and result["likelihood"].bits_per_dim > 0
 
 
 @pytest.fixture(scope="module")
@@ -120,15 +123,15 @@ def test_bayes_rule_classifier_beats_chance(conditional_vae):
 
     run = api.load_run(conditional_vae)
     result = api.evaluate(run, iwae_k=1, samples=0, classify=True, write=False)
-    assert result["bayes_bound"] == "elbo"
-    assert result["bayes_accuracy"] > 0.5  # chance is 0.1
+    assert result["bayes"].bound == "elbo"
+    assert result["bayes"].accuracy > 0.5  # chance is 0.1
 
 
 def test_conditional_samples_are_of_the_asked_class(conditional_vae):
     from genlab import api
 
     found = api.evaluate(api.load_run(conditional_vae), iwae_k=1, samples=200, write=False)["samples"]
-    assert found["label_accuracy"] > 0.5  # a classifier trained on real digits recognises the asked class
+    assert found.label_accuracy > 0.5  # a classifier trained on real digits recognises the asked class
 
 
 def test_classify_needs_a_conditional_likelihood_model(genlab, user_error, digits_run):

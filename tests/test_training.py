@@ -14,7 +14,8 @@ from genlab import api
 from genlab.data import load_dataset
 from genlab.errors import UserError
 from genlab.models.registry import build_model
-from genlab.training import checkpoint
+from genlab.runs import RunFolder
+from genlab.runs.weights import read_tensors
 from genlab.training.batches import GlobalBatches, shard_seed
 from genlab.training.distributed import World
 from genlab.training.trainer import Trainer, make_batch, seed_everything
@@ -63,7 +64,7 @@ def test_resume_is_exact(tmp_path, tiny_config, straight_run, weights, same_tens
     out = tmp_path / "resumed"
     first = api.train(tiny_config(training=training), out, quiet=True, stop_at_step=stop)
     assert (first.step, first.stopped) == (stop, "paused")
-    _, meta = checkpoint.read_tensors(out / checkpoint.STATE_FILE)
+    _, meta = read_tensors(RunFolder(out).state)
     assert meta["step"] == stop
 
     second = api.train(None, out, resume=True, quiet=True)
@@ -73,9 +74,8 @@ def test_resume_is_exact(tmp_path, tiny_config, straight_run, weights, same_tens
     final = weights(out)
     same_tensors(weights(straight), final)
     assert any(k.startswith("ema.") for k in final) == (ema is not None)
-    same_tensors(weights(straight, checkpoint.STATE_FILE), weights(out, checkpoint.STATE_FILE))
-    assert checkpoint.read_json(out / checkpoint.CONFIG_FILE)["config"] == \
-        checkpoint.read_json(straight / checkpoint.CONFIG_FILE)["config"]
+    same_tensors(weights(straight, RunFolder.STATE), weights(out, RunFolder.STATE))
+    assert RunFolder(out).read_info().config == RunFolder(straight).read_info().config
 
     # metrics.jsonl: no step logged twice; everything the straight run logged, with the same values.
     resumed_records = metrics(out)
@@ -119,8 +119,25 @@ def test_resume_with_a_larger_budget_continues(tmp_path, tiny_config, weights, s
     same_tensors(done, weights(out))
     longer = api.train(None, out, resume=True, budget={"steps": 9}, quiet=True)
     assert (longer.step, longer.stopped) == (9, "done")
-    assert checkpoint.read_json(out / checkpoint.CONFIG_FILE)["config"]["training"]["steps"] == 9
+    assert RunFolder(out).read_info().config.training.steps == 9
     assert not all(torch.equal(done[k], v) for k, v in weights(out).items())
+
+
+def test_resume_takes_the_runs_own_config_and_refuses_another(tmp_path, tiny_config, fingerprint):
+    """resume=True with the run's own config (a new budget aside) continues it; any other config is a UserError
+    that leaves the run untouched, never a run silently trained on something else."""
+    out = tmp_path / "run"
+    api.train(tiny_config(training={"steps": 2, "eval_every": 2}), out, quiet=True)
+    before = fingerprint(out)
+    for other in (tiny_config(training={"steps": 2, "eval_every": 2, "lr": 0.01}),
+                  tiny_config(training={"steps": 2, "eval_every": 2}, model={"latent_dim": 6}),
+                  tiny_config(training={"steps": 2, "eval_every": 2}, **{"": {"seed": 1}})):
+        with pytest.raises(UserError, match="differs"):
+            api.train(other, out, resume=True, quiet=True)
+        assert fingerprint(out) == before
+    own = api.train(tiny_config(training={"steps": 3, "eval_every": 2}), out, resume=True, quiet=True)
+    assert (own.step, own.stopped) == (3, "done")
+    assert RunFolder(out).read_info().config.training.steps == 3
 
 
 def test_training_into_an_existing_run_is_refused(tmp_path, tiny_config, fingerprint):
@@ -226,7 +243,6 @@ def test_run_trained_on_a_relative_npy_path_evaluates_from_another_directory(tmp
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     result = api.evaluate(api.load_run(tmp_path / "run"), iwae_k=1, write=False)
-    assert result["examples"] == 4
+    assert result.header.examples == 4
     api.train(None, tmp_path / "run", resume=True, budget={"steps": 3}, quiet=True)
-    assert checkpoint.read_json(tmp_path / "run" / checkpoint.CONFIG_FILE)["config"]["data"]["source"] == \
-        str(levels_npy.resolve())
+    assert RunFolder(tmp_path / "run").read_info().config.data.source == str(levels_npy.resolve())

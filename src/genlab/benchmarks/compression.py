@@ -15,14 +15,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab import api
 from genlab.apps import compression
 from genlab.apps.compression.classical import SWEEPS, encode
-from genlab.benchmarks.families import FAMILY_SETTINGS, _train
+from genlab.benchmarks.checks import at_least_zero, positive
+from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.settings import FAMILY_SETTINGS, family_config
+from genlab.config import load_config
 from genlab.data.photos import EVALUATION_PHOTOS, evaluation_photo
+from genlab.files import atomic_write
 from genlab.metrics.baselines import file_bits_per_dim
 from genlab.metrics.image_quality import ms_ssim, psnr
-from genlab.files import atomic_write
+from genlab.tables import Table
 
 # The pixelcnn each lossless row uses when OUT/runs has none: MNIST as in `bench families` (for --minutes);
 # on the 1,257 training digits that network overfits within 1,000 steps (validation 2.01 bits/dim at step
@@ -37,16 +40,18 @@ CODEC_LAMBDAS = (0.005, 0.013, 0.025, 0.05)
 # bf16 transforms, for CPUs with bf16 units (the rates stay fp32, see Codec.rate_distortion).
 CODEC_TRAINING = {"batch_size": 8, "lr": 1e-3, "eval_every": 1000, "precision": "bf16"}
 SINGLE_FILES = 10  # images stored one per file, to show the header's cost on small images
+LOSSLESS_COLUMNS = ("test split", "model -log2 p", "our file", "overhead", "our file, one per image", "PNG",
+                    "WebP-lossless", "JPEG 2000-lossless", "encode / decode images/s")
 OURS = "genlab codec"
 
 
 # --- lossless -----------------------------------------------------------------------------------------
-def _lossless_row(data: str, out: Path, minutes: float, seed: int) -> str:
+def _lossless_row(data: str, out: Path, minutes: float, seed: int) -> tuple[str, ...]:
     run_dir = out / "runs" / f"pixelcnn-{data}"
-    if not (run_dir / "model.safetensors").exists():
-        settings = LOSSLESS_SETTINGS.get(data, FAMILY_SETTINGS["pixelcnn"])
-        _train(data, "pixelcnn", settings, None if "steps" in settings["training"] else minutes, run_dir, seed)
-    run = api.load_run(run_dir)
+    settings = LOSSLESS_SETTINGS.get(data, FAMILY_SETTINGS["pixelcnn"])
+    config = family_config(data, "pixelcnn", settings, minutes=None if "steps" in settings["training"] else minutes,
+                           seed=seed)
+    run = train_or_reuse(run_dir, config)
     test = run.dataset().test.x  # (N, C, H, W)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -60,12 +65,12 @@ def _lossless_row(data: str, out: Path, minutes: float, seed: int) -> str:
             np.save(work / "one.npy", test[i : i + 1])
             single_bytes += compression.compress(run_dir, work / "one.npy", work / "one.glz").file_bytes
     dims = test[0].size
-    anchors = " | ".join(f"{file_bits_per_dim(test, run.spec.levels, fmt):.3f}"
-                         for fmt in ("png", "webp_lossless", "jpeg2000_lossless"))
+    anchors = [f"{file_bits_per_dim(test, run.spec.levels, fmt):.3f}"
+               for fmt in ("png", "webp_lossless", "jpeg2000_lossless")]
     model_bpd = coded.model_bits / coded.dims
-    return (f"| {data} ({len(test)} test images; {run.step} steps) | {model_bpd:.4f} | **{coded.bits_per_dim:.4f}** | "
-            f"{100 * (coded.bits_per_dim / model_bpd - 1):.2f} % | {8 * single_bytes / SINGLE_FILES / dims:.3f} | "
-            f"{anchors} | {len(test) / coded.seconds:.1f} / {len(test) / decoded.seconds:.1f} |")
+    return (f"{data} ({len(test)} test images; {run.step} steps)", f"{model_bpd:.4f}", f"**{coded.bits_per_dim:.4f}**",
+            f"{100 * (coded.bits_per_dim / model_bpd - 1):.2f} %", f"{8 * single_bytes / SINGLE_FILES / dims:.3f}",
+            *anchors, f"{len(test) / coded.seconds:.1f} / {len(test) / decoded.seconds:.1f}")
 
 
 def lossless_section(out: Path, datasets: list[str], minutes: float, seed: int) -> list[str]:
@@ -79,10 +84,7 @@ def lossless_section(out: Path, datasets: list[str], minutes: float, seed: int) 
         f"size; overhead against the model's -log2 p. \"One file per image\": the first {SINGLE_FILES} images stored "
         f"one per .glz, header included. Speeds in images per second with {torch.get_num_threads()} torch thread(s) on "
         "this machine.", "",
-        "| test split | model -log2 p | our file | overhead | our file, one per image | PNG | WebP-lossless | "
-        "JPEG 2000-lossless | encode / decode images/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *rows, "",
+        *Table(LOSSLESS_COLUMNS, rows).markdown(), "",
     ]
 
 
@@ -90,22 +92,14 @@ def lossless_section(out: Path, datasets: list[str], minutes: float, seed: int) 
 def _codec_runs(out: Path, steps: int, seed: int) -> tuple[list[Path], str]:
     """One codec run per lambda (trained when missing, finished when interrupted) and how they were trained.
     A finished run is reused as it is, whatever `steps` says."""
-    from genlab.config import load_config
-
-    family = out / "runs" / "codec-photos"
     run_dirs, trained = [], set()
     for lam in CODEC_LAMBDAS:
-        run_dir = family / f"lambda-{lam}"
-        if not (run_dir / "model.safetensors").exists():
-            config = load_config(None, {"data": {"source": "photos"}, "model": {"name": "codec", "rd_lambda": lam},
-                                        "training": {"steps": steps, **CODEC_TRAINING}, "": {"seed": seed}})
-            api.train(config, run_dir, quiet=True)
-        run = api.load_run(run_dir)
-        training = run.info["config"]["training"]
-        if training["steps"] and run.step < training["steps"]:  # interrupted: finish it
-            api.train(run.config, run_dir, resume=True, quiet=True)
-            run = api.load_run(run_dir)
-        trained.add(f"{run.step} steps at batch {training['batch_size']} ({training['precision']} transforms)")
+        run_dir = out / "runs" / "codec-photos" / f"lambda-{lam}"
+        config = load_config(None, {"data": {"source": "photos"}, "model": {"name": "codec", "rd_lambda": lam},
+                                    "training": {"steps": steps, **CODEC_TRAINING}, "": {"seed": seed}})
+        run = train_or_reuse(run_dir, config)
+        training = run.config.training
+        trained.add(f"{run.step} steps at batch {training.batch_size} ({training.precision} transforms)")
         run_dirs.append(run_dir)
     return run_dirs, "; ".join(sorted(trained))
 
@@ -167,7 +161,7 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
         cells = [f"{p:.2f} / {s:.4f}" if p is not None else "n/a" for p, s in at]
         known = [p for p, _ in at if p is not None]
         mean = f"**{np.mean(known):.2f}**" if len(known) == len(at) else f"n/a ({len(known)} of {len(at)} photos)"
-        rows.append(f"| {codec} | {mean} | " + " | ".join(cells) + " |")
+        rows.append((codec, mean, *cells))
     lambdas = ", ".join(f"{lam:g}" for lam in CODEC_LAMBDAS)
     return [
         "## Lossy: six photos never seen in training", "",
@@ -179,9 +173,7 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
         "quality setting. PSNR (dB) and MS-SSIM at "
         f"{TARGET_BPD} bits/dim ({3 * TARGET_BPD:.1f} bits/pixel), interpolated between the two settings around it; "
         "n/a: the codec's settings do not reach both sides of it on that photo.", "",
-        "| codec | mean PSNR | " + " | ".join(EVALUATION_PHOTOS) + " |",
-        "|---|---:|" + "---:|" * len(EVALUATION_PHOTOS),
-        *rows, "",
+        *Table(("codec", "mean PSNR", *EVALUATION_PHOTOS), rows).markdown(), "",
         "![rate-distortion curves](compression-rd.png)", "",
         *[f"**{name}**\n\n![{name}]({picture})\n" for name, picture in pictures],
     ]
@@ -190,6 +182,9 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
 def compression_bench(out: Path, *, datasets: list[str], minutes: float, codec_steps: int, refine: int,
                       lossless: bool = True, lossy: bool = True, seed: int = 0) -> list[Path]:
     """Write compression-lossless.md and/or compression-lossy.md (each part on its own, so one can be rerun)."""
+    positive("--minutes", minutes, "10")
+    positive("--codec-steps", codec_steps, "16000")
+    at_least_zero("--refine", refine, "200")
     out = Path(out)
     command = (f"`genlab bench compression --data {','.join(datasets)} --minutes {minutes:g} --codec-steps {codec_steps}"
                f" --refine {refine}`")

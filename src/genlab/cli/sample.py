@@ -17,6 +17,7 @@ def sample(
     output: Path = typer.Option(Path("samples.png"), "-o", "--output", help="PNG grid to write."),
     npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W)."),
     seed: int = typer.Option(0, help="Sampling seed."),
+    device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
     label: Optional[int] = typer.Option(None, help="Class to generate (conditional runs); omitted: one row per class."),
     temperature: Optional[float] = typer.Option(None, help="Below 1: safer, less varied samples (latent, flow, autoregressive)."),
     steps: Optional[int] = typer.Option(None, help="Denoising steps (diffusion)."),
@@ -30,7 +31,7 @@ def sample(
     from genlab.files import write_npy
     from genlab.media import save_examples
 
-    loaded = api.load_run(run)
+    loaded = api.load_run(run, device=device)
     if interpolate:
         test = loaded.dataset().test
         pairs = max(1, n // 10)
@@ -38,8 +39,8 @@ def sample(
     else:
         x, row = api.sample_grid(loaded, n, seed=seed, label=label, temperature=temperature, steps=steps,
                                  method=method, guidance=guidance)
-    save_examples(loaded.spec, x, output, nrow=row)
+    written = save_examples(loaded.spec, x, output, nrow=row) or output
     if npy is not None:
         write_npy(npy, x.astype("uint8"))
-    console.print(f"{len(x)} {'interpolated images' if interpolate else 'samples'} -> {output}"
+    console.print(f"{len(x)} {'interpolated images' if interpolate else 'samples'} -> {written}"
                   + (f" and {npy}" if npy else ""))

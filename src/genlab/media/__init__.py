@@ -17,7 +17,7 @@ from genlab.media.grids import save_grid
 
 def _image_grid(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
     """Images (N, C, H, W) of levels as one PNG grid, `nrow` to a row."""
-    out = path if path.suffix else path.with_suffix(".png")
+    out = path if path.suffix or path.is_dir() else path.with_suffix(".png")  # a folder: refused by atomic_write
     save_grid(x, spec.levels, out, nrow=nrow)
     return out
 

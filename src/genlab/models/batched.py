@@ -9,10 +9,14 @@ import torch
 from genlab.models.base import GenerativeModel
 
 
-def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """A batch of examples on `device`: integer levels as int64, anything else as it is."""
-    t = torch.from_numpy(np.array(array))  # a copy: cached splits are read-only memory maps
-    return (t.long() if not t.is_floating_point() else t).to(device)
+def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A batch on `device`: integer arrays (levels, tokens, labels) as int64, floats (waveforms, factors) as
+    they are."""
+    # Always a copy, with the array's own strides: they choose the convolution kernels, so the last bits of every
+    # figure stay those of earlier versions. A read-only memory map (a cached split) is copied for torch first.
+    array = np.asarray(array)
+    array = array if array.flags.writeable else np.array(array)
+    return torch.from_numpy(array).to(device, dtype=None if array.dtype.kind == "f" else torch.long, copy=True)
 
 
 @torch.no_grad()
@@ -25,8 +29,8 @@ def log_likelihood(model: GenerativeModel, x: np.ndarray, y: np.ndarray | None =
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         for start in range(0, len(x), batch_size):
-            xb = _tensor(x[start : start + batch_size], model.device)
-            cond = None if y is None or not model.is_conditional else _tensor(y[start : start + batch_size], model.device)
+            xb = as_tensor(x[start : start + batch_size], model.device)
+            cond = None if y is None or not model.is_conditional else as_tensor(y[start : start + batch_size], model.device)
             result = model.log_prob(xb, cond, **options)
             out.append(result.nats.double().cpu().numpy())
             bound = result.bound
@@ -37,7 +41,7 @@ def log_likelihood(model: GenerativeModel, x: np.ndarray, y: np.ndarray | None =
 def predicted_labels(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """The class a model with classify() predicts for each example: (N,) int64."""
     model.eval()
-    return np.concatenate([model.classify(_tensor(x[i : i + batch_size], model.device)).argmax(1).cpu().numpy()
+    return np.concatenate([model.classify(as_tensor(x[i : i + batch_size], model.device)).argmax(1).cpu().numpy()
                            for i in range(0, len(x), batch_size)])
 
 
@@ -45,5 +49,5 @@ def predicted_labels(model: GenerativeModel, x: np.ndarray, batch_size: int = 50
 def features(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """A feature model's features(x) (N, D) float64, e.g. the classifier's penultimate layer."""
     model.eval()
-    return np.concatenate([model.features(_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
+    return np.concatenate([model.features(as_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
                            for i in range(0, len(x), batch_size)])

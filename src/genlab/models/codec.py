@@ -166,11 +166,11 @@ def augment(x: torch.Tensor) -> torch.Tensor:
     """Random flips and a random order of the colour channels of a batch (B, C, H, W). The training photos are
     few and mostly grey or reddish; permuting channels shows the transforms every hue arrangement of the same
     structure, so what they learn about colour is not one photo's palette."""
-    if torch.rand(()) < 0.5:
+    if torch.rand((), device=x.device) < 0.5:
         x = x.flip(3)
-    if torch.rand(()) < 0.5:
+    if torch.rand((), device=x.device) < 0.5:
         x = x.flip(2)
-    return x[:, torch.randperm(x.shape[1])]
+    return x[:, torch.randperm(x.shape[1], device=x.device)]
 
 
 class Codec(GenerativeModel):

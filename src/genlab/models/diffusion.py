@@ -60,9 +60,10 @@ def cosine_alpha_bar(timesteps: int) -> torch.Tensor:
     """ᾱ_0..ᾱ_T (float64, ᾱ_0 = 1) of the cosine schedule (Nichol & Dhariwal 2021, eq. 17), after
     clipping each β_t = 1 - ᾱ_t / ᾱ_{t-1} to MAX_BETA."""
     s = COSINE_OFFSET
-    f = torch.cos((torch.arange(timesteps + 1, dtype=torch.float64) / timesteps + s) / (1 + s) * math.pi / 2) ** 2
+    steps = torch.arange(timesteps + 1, dtype=torch.float64)  # cpu: built once at construction, kept as a buffer
+    f = torch.cos((steps / timesteps + s) / (1 + s) * math.pi / 2) ** 2
     betas = (1 - f[1:] / f[:-1]).clamp(max=MAX_BETA)  # (T,)
-    return torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - betas, 0)])
+    return torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - betas, 0)])  # cpu: as above
 
 
 def diffuse(x0: torch.Tensor, alpha_bar: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:

@@ -49,20 +49,29 @@ class Run:
 
 def resolve_device(name: str | torch.device, rank: int = 0) -> torch.device:
     """"cpu", "cuda" (the process's GPU under torchrun) or "cuda:N"; an absent GPU is a UserError."""
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"Device '{name}' is not a device name: use cpu, cuda or cuda:N.") from None
+    if device.type not in ("cpu", "cuda"):
+        raise UserError(f"Device '{name}' is not supported: use cpu, cuda or cuda:N.")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise UserError(f"Device '{name}' was asked for but no CUDA device is visible: use --device cpu.")
         if device.index is None:
             device = torch.device("cuda", rank % torch.cuda.device_count())
+        elif device.index >= torch.cuda.device_count():
+            raise UserError(f"Device '{name}' does not exist: this machine has {torch.cuda.device_count()} CUDA "
+                            "device(s), cuda:0 onwards.")
     return device
 
 
 def load_run(path: Path | str, device: str | torch.device = "cpu", use_ema: bool = True) -> Run:
     """Open the run folder at `path` with its model on `device` (evaluation mode)."""
+    device = resolve_device(device)
     folder = RunFolder(path)
     info = folder.read_info()
-    model = build_model(info.config.model.name, info.spec, info.config.model.options).to(resolve_device(device))
+    model = build_model(info.config.model.name, info.spec, info.config.model.options).to(device)
     _, meta = load_model_weights(folder, model, use_ema=use_ema)
     model.eval()
     return Run(folder, info, model, int(meta.get("step", 0)))

@@ -31,7 +31,7 @@ class GlobalBatches:
     def _permutation(self, epoch: int) -> torch.Tensor:
         if epoch != self._epoch:
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._epoch, self._perm = epoch, torch.randperm(self.num_examples, generator=gen)
+            self._epoch, self._perm = epoch, torch.randperm(self.num_examples, generator=gen)  # cpu: host indices
         return self._perm
 
     def shard(self, step: int, shard: int) -> torch.Tensor:

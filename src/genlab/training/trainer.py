@@ -23,7 +23,7 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
-from genlab.models.batched import log_likelihood, predicted_labels
+from genlab.models.batched import as_tensor, log_likelihood, predicted_labels
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
@@ -68,16 +68,10 @@ def total_steps(cfg: TrainingConfig, steps_per_epoch: int) -> int | None:
     return None if cfg.minutes else DEFAULT_STEPS
 
 
-def _on(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Integer arrays (levels, tokens, labels) as int64, floats (waveforms, factors) as they are."""
-    t = torch.from_numpy(np.array(array))  # a copy: cached splits are read-only memory maps
-    return (t if t.is_floating_point() else t.long()).to(device)
-
-
 def make_batch(split: Split, idx: torch.Tensor, device: torch.device) -> dict:
     """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`."""
     i = idx.numpy()
-    return {name: _on(array[i], device) for name, array in split.arrays().items()}
+    return {name: as_tensor(array[i], device) for name, array in split.arrays().items()}
 
 
 class _StopFlag:
@@ -168,7 +162,8 @@ class Trainer:
             for k, v in out.items():
                 parts[k] = parts.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / self.tcfg.accumulate
         names = sorted(parts)
-        reduced = self.world.mean(torch.tensor([parts[k] for k in names], dtype=torch.float64))
+        # On the training device: NCCL reduces only CUDA tensors.
+        reduced = self.world.mean(torch.tensor([parts[k] for k in names], dtype=torch.float64, device=self.device))
         parts = dict(zip(names, reduced.tolist()))
         params = [p for p in self.model.parameters() if p.grad is not None]
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, self.tcfg.grad_clip or float("inf")))
@@ -243,7 +238,8 @@ class Trainer:
         if stop_at_step is not None and self.step >= stop_at_step:
             reasons.append("paused")
         # Every process must stop at the same step: agree on whether anyone wants to.
-        wanted = self.world.mean(torch.tensor([1.0 if reasons else 0.0], dtype=torch.float64)).item() > 0
+        vote = torch.tensor([1.0 if reasons else 0.0], dtype=torch.float64, device=self.device)
+        wanted = self.world.mean(vote).item() > 0
         return (reasons[0] if reasons else "interrupted") if wanted else None
 
     def run(self, stop_at_step: int | None = None) -> TrainResult:

@@ -1,0 +1,43 @@
+"""Benchmarks by name (`genlab bench NAME`). Each entry names the module and function, imported only when
+run, and says in one line what the benchmark measures (the command's help). Adding a benchmark: one module
+in this folder with one function that checks its arguments and writes its page, one line here, and one
+command in genlab/cli/bench.py for its options."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, NamedTuple
+
+from genlab.errors import UserError
+
+
+class Benchmark(NamedTuple):
+    target: str  # "module:function"
+    description: str
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "likelihood": Benchmark(
+        "genlab.benchmarks.likelihood:likelihood",
+        "Train the VAE for a time budget; test bits/dim beside PNG, WebP-lossless and xz of the same images."),
+    "families": Benchmark(
+        "genlab.benchmarks.families:families",
+        "Train every family under the same time budget: bits/dim, sample quality, parameters, steps, sampling "
+        "speed, grids."),
+    "semisupervised": Benchmark(
+        "genlab.benchmarks.semisupervised:semisupervised",
+        "Semi-supervised M2 (ssvae) against the classifier trained on the few labels alone: test error."),
+    "compression": Benchmark(
+        "genlab.benchmarks.compression:compression_bench",
+        "Our lossless files (pixelcnn) against PNG, WebP-lossless and JPEG 2000-lossless; our learned codec against "
+        "JPEG, JPEG 2000, WebP and AVIF on six held-out photos (rate-distortion curves, a table at 0.2 bits/dim, and "
+        "every codec's output side by side). Sizes from real files."),
+}
+
+
+def benchmark(name: str) -> Callable:
+    """The benchmark's function (its module imported now)."""
+    if name not in BENCHMARKS:
+        raise UserError(f"Unknown benchmark '{name}': use one of {', '.join(BENCHMARKS)}.")
+    module, function = BENCHMARKS[name].target.split(":")
+    return getattr(importlib.import_module(module), function)

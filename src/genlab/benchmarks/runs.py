@@ -1,0 +1,59 @@
+"""The one way a benchmark gets a run: train it unless a finished one is there, finish an interrupted one.
+
+Benchmarks keep their runs in OUT/runs/<name>, so a benchmark stopped halfway (Ctrl-C, a closed laptop)
+continues where it stopped when it is called again, and one rerun to rewrite a table trains nothing:
+
+- no run in the folder (or one that never reached its first checkpoint): train `config` into it;
+- a run that stopped before its own budget (steps, epochs or minutes): resume it to that budget, exactly
+  as `genlab train --resume` would;
+- a finished run: reuse it as it is. Its own settings are what the benchmark reports, even when `config`
+  asks for others (a finished 16,000-step codec run is not retrained because --codec-steps changed), unless
+  same_budget asks for a run of `config`'s budget, or retrain for a new run whatever is there.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from genlab.config import RunConfig, TrainingConfig
+from genlab.models.loading import Run, load_run
+from genlab.runs import RunFolder
+from genlab.runs.weights import read_tensors
+from genlab.training.run import BUDGET_KEYS, train, training_split
+from genlab.training.trainer import total_steps
+
+
+def _budget(training: TrainingConfig) -> tuple:
+    return tuple(getattr(training, key) for key in BUDGET_KEYS)
+
+
+def finished(run: Run) -> bool:
+    """Whether the run reached its own budget: its steps (or epochs), or its minutes of training time."""
+    cfg = run.config.training
+    _, meta = read_tensors(run.folder.model)  # the last checkpoint's step and training time
+    steps_per_epoch = 0
+    if cfg.epochs and not cfg.steps:  # only an epoch budget needs the training split's size
+        steps_per_epoch = len(training_split(run.model, run.dataset().train)) // cfg.batch_size
+    total = total_steps(cfg, steps_per_epoch)
+    return (total is not None and run.step >= total) or \
+        bool(cfg.minutes and float(meta.get("elapsed", 0.0)) >= 60 * cfg.minutes)
+
+
+def train_or_reuse(folder: Path | str, config: RunConfig, *, retrain: bool = False,
+                   same_budget: bool = False) -> Run:
+    """The finished run in `folder`, trained from `config` if there is none and resumed if it was interrupted
+    (see the module's docstring). retrain: train anew whatever is there; same_budget: a finished run trained
+    for another budget (steps, epochs, minutes) than `config`'s is trained anew."""
+    folder = RunFolder(folder)
+    if not retrain and folder.holds_run() and folder.has_weights():
+        run = load_run(folder.path)
+        if not (same_budget and _budget(run.config.training) != _budget(config.training)):
+            if finished(run):
+                return run
+            train(None, folder.path, resume=True, quiet=True)  # to the run's own budget
+            return load_run(folder.path)
+    if folder.holds_run() or folder.has_weights():  # only ever remove a run folder, nothing else
+        shutil.rmtree(folder.path)
+    train(config, folder.path, quiet=True)
+    return load_run(folder.path)

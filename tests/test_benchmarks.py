@@ -1,0 +1,86 @@
+"""The benchmarks' shared parts, on a tiny digits VAE trained a few steps: train-or-reuse (a finished run is
+reused, an interrupted one finished exactly, a run of other settings kept or replaced as asked), the
+registry behind `genlab bench NAME`, and the argument checks, which the benchmarks make (a notebook gets
+the same one-line errors as the CLI). The benchmarks' figures live in benchmarks/results."""
+
+from __future__ import annotations
+
+import pytest
+
+from genlab.benchmarks.registry import BENCHMARKS, benchmark
+from genlab.benchmarks.runs import finished, train_or_reuse
+from genlab.errors import UserError
+from genlab.runs import RunFolder
+from genlab.training.run import train
+
+FEW_STEPS = {"steps": 4, "eval_every": 2, "warmup_steps": 1}
+
+
+def _mtime(folder) -> int:
+    return RunFolder(folder).model.stat().st_mtime_ns
+
+
+def test_a_finished_run_is_reused_and_an_interrupted_one_finished(tmp_path, tiny_config, weights, same_tensors):
+    config = tiny_config(training=FEW_STEPS)
+    straight = train_or_reuse(tmp_path / "straight", config)  # nothing there: trained
+    assert straight.step == 4 and finished(straight)
+    before = _mtime(straight.path)
+    again = train_or_reuse(straight.path, config)
+    assert again.step == 4 and _mtime(straight.path) == before  # reused, not retrained
+
+    interrupted = tmp_path / "interrupted"
+    train(config, interrupted, quiet=True, stop_at_step=2)
+    resumed = train_or_reuse(interrupted, config)
+    assert resumed.step == 4
+    same_tensors(weights(straight.path), weights(interrupted))  # finished by resuming, exactly
+
+    (interrupted / RunFolder.MODEL).unlink()  # a run that never reached a checkpoint: nothing to resume
+    assert train_or_reuse(interrupted, config).step == 4
+    same_tensors(weights(straight.path), weights(interrupted))
+
+
+def test_a_run_of_another_budget_is_kept_unless_asked_otherwise(tmp_path, tiny_config):
+    config = tiny_config(training=FEW_STEPS)
+    folder = tmp_path / "run"
+    train_or_reuse(folder, config)
+    longer = tiny_config(training=FEW_STEPS | {"steps": 6})
+    assert train_or_reuse(folder, longer).step == 4  # finished: reused as it is
+    assert train_or_reuse(folder, longer, same_budget=True).step == 6  # trained anew for the budget asked
+    before = _mtime(folder)
+    assert train_or_reuse(folder, config, retrain=True).step == 4 and _mtime(folder) != before
+
+    timed = train_or_reuse(tmp_path / "timed", tiny_config(training={"steps": None, "minutes": 0.001}))
+    assert finished(timed)  # a time budget counts training time, not steps
+
+
+def test_every_benchmark_in_the_registry_opens():
+    for name in BENCHMARKS:
+        assert callable(benchmark(name)), name
+    with pytest.raises(UserError, match="Unknown benchmark 'nope'"):
+        benchmark("nope")
+
+
+@pytest.mark.parametrize("name, args, kwargs, option", [
+    ("semisupervised", ("digits", "out"), {"seeds": 0}, "--seeds"),
+    ("semisupervised", ("digits", "out"), {"steps": -1}, "--steps"),
+    ("semisupervised", ("digits", "out"), {"labels": [5, 0]}, "--labels"),
+    ("families", ("digits", 1.0, "out"), {"names": ["vae", "nope"]}, "--families"),
+    ("families", ("digits", 1.0, "out"), {"names": []}, "--families"),
+    ("families", ("digits", 0.0, "out"), {"names": ["vae"]}, "--minutes"),
+    ("likelihood", ("digits", -1.0, "out"), {}, "--minutes"),
+    ("likelihood", ("digits", 1.0, "out"), {"iwae_k": 0}, "--iwae"),
+    ("compression", ("out",), {"datasets": [], "minutes": 0, "codec_steps": 1, "refine": 0}, "--minutes"),
+    ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 0, "refine": 0}, "--codec-steps"),
+    ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 1, "refine": -1}, "--refine"),
+])
+def test_benchmarks_check_their_arguments_before_any_work(tmp_path, monkeypatch, name, args, kwargs, option):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=option) as err:
+        benchmark(name)(*args, **kwargs)
+    assert str(err.value).count(".") >= 1 and "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_a_bench_argument_error_on_the_command_line_is_one_line(genlab, user_error, tmp_path):
+    user_error(genlab("bench", "semisupervised", "--seeds", "0", "--out", "out"), "--seeds", "positive")
+    assert not (tmp_path / "out").exists()
