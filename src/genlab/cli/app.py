@@ -6,6 +6,7 @@ Nothing here imports torch: `genlab --help` and argument errors must stay fast.
 from __future__ import annotations
 
 import json
+import re
 from typing import Optional
 
 import typer
@@ -13,6 +14,28 @@ from rich.console import Console
 from rich.table import Table
 
 from genlab.errors import UserError
+
+
+def _plain_help_types() -> None:
+    """Typer's help shows a type after every parameter, flags included (`--resume <bool>`, `--help <bool>`),
+    which reads as if a value were expected, and Python's spelling for repeated values (`<list[Path]>`). A flag
+    shows none, as in the field's other CLIs; a repeated value shows its element (`<path>`)."""
+    core = getattr(typer, "core", None)
+    for kind in (getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)):
+        shown = getattr(kind, "display_type_rich", None)
+        if shown is None:  # another Typer: tests/test_help.py says so
+            continue
+
+        def display_type_rich(self, ctx, shown=shown):
+            if getattr(self, "is_flag", False):
+                return None
+            text = shown(self, ctx)
+            return re.sub(r"<list\[(\w+)\]>(\.\.\.)?", lambda m: f"<{m.group(1).lower()}>", text) if text else text
+
+        kind.display_type_rich = display_type_rich
+
+
+_plain_help_types()
 
 app = typer.Typer(
     help="genlab: learn how a dataset was generated, sample new data from it, and measure the model honestly.",

@@ -32,7 +32,7 @@ def train(
     labels_per_class: Optional[int] = typer.Option(None, "--labels-per-class", help="Semi-supervised: keep only N "
                                                    "training labels per class (the rest are hidden), e.g. for ssvae."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with \\[data], \\[model], \\[training] sections."),
-    sets: list[str] = typer.Option([], "--set", help="Override any option: --set model.latent_dim=16 (repeatable)."),
+    sets: list[str] = typer.Option([], "--set", metavar="<section.key=value>", help="Override any option: --set model.latent_dim=16 (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out exactly where it stopped."),
     quiet: bool = typer.Option(False, "--quiet", help="Plain log lines instead of a progress bar."),
 ) -> None:
