@@ -65,3 +65,39 @@ def test_two_processes_equal_one_process_accumulating_two(tmp_path, genlab_at, w
     assert records[0]["loss"] == pytest.approx(metrics(single_out)[0]["loss"], rel=1e-5)
     # The CLI reports once, from rank 0.
     assert result.stdout.count("done at step") == 1, str(result)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not TORCHRUN.exists(), reason=f"torchrun not found next to {sys.executable}")
+def test_two_nodes_by_c10d_rendezvous_equal_one_process_accumulating_two(tmp_path, weights, same_tensors):
+    """Two launchers, as two machines would start them (`--nnodes=2`, a c10d rendezvous on one endpoint), write
+    one shared run folder from rank 0 and learn the same weights as one process accumulating two shards."""
+    import os
+    import subprocess
+
+    port, out = _free_port(), tmp_path / "two-nodes"
+    command = [str(TORCHRUN), "--nnodes=2", "--nproc_per_node=1", "--rdzv_backend=c10d",
+               f"--rdzv_endpoint=127.0.0.1:{port}", "--rdzv_id=genlab-test", "-m", "genlab", "train",
+               "--data", "digits", "--model", "vae", "--out", str(out), "--steps", str(STEPS),
+               "--batch-size", str(BATCH), "--set", "model.channels=8", "--set", "model.latent_dim=4", "--quiet"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    nodes = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [node.communicate(timeout=300) for node in nodes]
+    for node, (stdout, stderr) in zip(nodes, outputs):
+        assert node.returncode == 0, stdout + stderr
+        assert "Traceback" not in stderr, stderr
+    assert sum(stdout.count("done at step") for stdout, _ in outputs) == 1  # rank 0 alone reports
+    assert json.loads((out / "config.json").read_text())["world_size"] == 2
+
+    single = tmp_path / "single"
+    api.train(load_config(None, {"data": {"source": "digits"}, "model": {"name": "vae", "channels": 8, "latent_dim": 4},
+                                 "training": {"steps": STEPS, "batch_size": BATCH, "accumulate": 2}}), single, quiet=True)
+    same_tensors(weights(out), weights(single), atol=1e-5)
