@@ -16,6 +16,7 @@ from genlab.data import load_dataset
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.flow import (
+    MAX_LOG_SHRINK,
     ActNorm,
     AffineCoupling,
     Flow,
@@ -263,8 +264,26 @@ def test_resume_is_exact_and_does_not_initialise_actnorm_again(tmp_path, weights
     assert flags and all(bool(final[k]) for k in flags)
 
 
-def test_overflowing_inverse_still_gives_levels_in_range():
-    """A latent far in the tail can overflow the inverse couplings; samples must still be valid levels."""
-    model = flow((1, 4, 4), levels=17)
-    v = torch.tensor([[float("nan"), float("inf"), -float("inf"), 0.5]]).view(1, 1, 2, 2)
-    assert model._quantize(v).flatten().tolist() == [0, 16, 0, 8]
+def test_a_coupling_inverse_stretches_at_most_its_bound():
+    """Whatever its network says, a coupling's log-scale stays in (-MAX_LOG_SHRINK, 0]: the inverse of a
+    latent far in the prior's tail cannot overflow (Glow's unbounded shrink once gave inf/NaN samples)."""
+    coupling = AffineCoupling(2, 8, "channel")
+    with torch.no_grad():
+        coupling.net[-1].bias[2:] = -1e4  # the scale half: sigmoid(-1e4 + 2) = 0 without the bound
+    y = torch.full((1, 2, 3, 3), 1e30)
+    x = coupling.inverse(y)
+    assert torch.isfinite(x).all()
+    _, log_scale = coupling._shift_and_log_scale(y, coupling._mask(y), None)
+    assert log_scale.min() >= -MAX_LOG_SHRINK and log_scale.max() <= 0
+
+
+def test_ten_thousand_samples_of_a_trained_flow_are_finite_before_quantisation(tmp_path):
+    config = load_config(None, {"data": {"source": "digits"},
+                                "model": {"name": "flow", "channels": 16, "scales": 2, "steps_per_scale": 2},
+                                "training": {"steps": 60, "batch_size": 32, "lr": 5e-3, "eval_every": 60}})
+    api.train(config, tmp_path / "flow", quiet=True)
+    model = api.load_run(tmp_path / "flow").model
+    torch.manual_seed(0)
+    with torch.no_grad():
+        v = model.from_latent(torch.randn(10_000, model.spec.dims))  # temperature 1, before quantisation
+    assert torch.isfinite(v).all()

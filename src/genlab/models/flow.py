@@ -33,6 +33,11 @@ from genlab.units import bits_per_dim
 
 LOG_2PI = math.log(2 * math.pi)
 SCALE_OFFSET = 2.0  # Glow's sigmoid(raw + 2): couplings start close to the identity (scale 0.88)
+# Glow's sigmoid scale is bounded above (a coupling never stretches going forward) but not below, so its
+# inverse could stretch without bound: latents in the prior's tail overflowed to inf/NaN in about 2 % of
+# MNIST samples. The log-scale is squashed into (-MAX_LOG_SHRINK, 0] (a tanh bound, as RealNVP's), so one
+# inverse coupling stretches at most e^3 = 20x and sampling stays finite.
+MAX_LOG_SHRINK = 3.0
 DEQUANTIZER_STEPS = 4  # couplings in the variational dequantiser's own small flow
 DEQUANTIZER_WIDTH = 0.5  # its hidden width, as a fraction of `channels`: it runs at full resolution
 LOGIT_ALPHA = 1e-6  # keeps the logit finite at v = 0 and 1 (RealNVP's value for MNIST)
@@ -179,9 +184,9 @@ class InvConv1x1(nn.Module):
 
 
 class AffineCoupling(nn.Module):
-    """Affine coupling (Dinh et al. 2017) with Glow's sigmoid scale: the kept entries feed a small CNN
-    that sets a shift and a scale in (0, 1) for the others, y = (x + shift) * scale, so the inverse is
-    exact and log|det| = sum(log scale).
+    """Affine coupling (Dinh et al. 2017) with Glow's sigmoid scale, bounded below: the kept entries feed a
+    small CNN that sets a shift and a scale in (e^-3, 1] for the others, y = (x + shift) * scale, so the
+    inverse is exact, stretches at most e^3, and log|det| = sum(log scale).
 
     "channel" keeps the first half of the channels (the 1x1 convolutions before it choose which);
     "checkerboard" keeps alternate pixels, which works for any number of channels (one, for grey images)
@@ -218,7 +223,9 @@ class AffineCoupling(nn.Module):
             kept = x[:, : self.kept]  # (B, C/2, H, W)
         shift, raw = self.net(with_context(kept, context)).chunk(2, dim=1)  # (B, C, H, W) each
         free = 1.0 - mask
-        return shift * free, F.logsigmoid(raw + SCALE_OFFSET) * free
+        shrink = -F.logsigmoid(raw + SCALE_OFFSET)  # >= 0: Glow's -log sigmoid(raw + 2)
+        log_scale = -MAX_LOG_SHRINK * torch.tanh(shrink / MAX_LOG_SHRINK)  # in (-MAX_LOG_SHRINK, 0]
+        return shift * free, log_scale * free
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         mask = self._mask(x)
@@ -437,11 +444,9 @@ class Flow(GenerativeModel):
         return (x.float() + u) / self.spec.levels, log_q
 
     def _quantize(self, v: torch.Tensor) -> torch.Tensor:
-        """Dequantised values in [0, 1) -> integer levels. The inverse of an affine coupling can overflow for a
-        latent far in the prior's tail (about 2 % of MNIST samples at temperature 1 after ten CPU-minutes);
-        such a pixel becomes level 0 (NaN) or the nearest end (inf) instead of an out-of-range integer."""
+        """Dequantised values -> integer levels. inverse_logit gives v within LOGIT_ALPHA of [0, 1]; the ends go
+        to the outer levels. The bounded couplings keep v finite (see MAX_LOG_SHRINK)."""
         levels = self.spec.levels
-        v = torch.nan_to_num(v, nan=0.0, posinf=1.0, neginf=0.0)
         return torch.floor(v * levels).clamp(0, levels - 1).long()
 
     def _log_bound(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
