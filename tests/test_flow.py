@@ -17,6 +17,7 @@ from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.flow import (
     MAX_LOG_SHRINK,
+    MAX_LOG_STD,
     ActNorm,
     AffineCoupling,
     Flow,
@@ -275,6 +276,16 @@ def test_a_coupling_inverse_stretches_at_most_its_bound():
     assert torch.isfinite(x).all()
     _, log_scale = coupling._shift_and_log_scale(y, coupling._mask(y), None)
     assert log_scale.min() >= -MAX_LOG_SHRINK and log_scale.max() <= 0
+
+
+def test_a_split_prior_keeps_its_std_bounded_for_a_huge_kept_half():
+    """The traced overflow: a split prior's log-std is a convolution of the kept half, which a tail latent can
+    have grown to hundreds; its std stays within e^MAX_LOG_STD and the inverse stays finite."""
+    prior = perturbed(SplitPrior(4, 0))
+    kept = torch.full((1, 2, 3, 3), 1e4)
+    _, log_std = prior._gaussian(kept, None)
+    assert log_std.abs().max() <= MAX_LOG_STD
+    assert torch.isfinite(prior.inverse(kept, torch.full((1, 2, 3, 3), 5.0))).all()
 
 
 def test_ten_thousand_samples_of_a_trained_flow_are_finite_before_quantisation(tmp_path):

@@ -20,7 +20,7 @@ app.add_typer(bench_app, name="bench")
 
 def _print(*paths: Path) -> None:
     for path in paths:
-        console.print(path.read_text())
+        console.print(path.read_text(), markup=False)
         console.print(f"wrote {path}")
 
 

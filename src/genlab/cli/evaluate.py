@@ -43,5 +43,5 @@ def compare(
     from genlab import api
 
     path = api.compare(runs, out, seed=seed, device=device)
-    console.print(path.read_text())
+    console.print(path.read_text(), markup=False)
     console.print(f"wrote {path}")

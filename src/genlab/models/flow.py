@@ -33,11 +33,20 @@ from genlab.units import bits_per_dim
 
 LOG_2PI = math.log(2 * math.pi)
 SCALE_OFFSET = 2.0  # Glow's sigmoid(raw + 2): couplings start close to the identity (scale 0.88)
-# Glow's sigmoid scale is bounded above (a coupling never stretches going forward) but not below, so its
-# inverse could stretch without bound: latents in the prior's tail overflowed to inf/NaN in about 2 % of
-# MNIST samples. The log-scale is squashed into (-MAX_LOG_SHRINK, 0] (a tanh bound, as RealNVP's), so one
-# inverse coupling stretches at most e^3 = 20x and sampling stays finite.
+# Sampling runs every layer backwards, and a layer whose log-scale is unbounded can overflow there for a
+# latent in the prior's tail: 4 of 1,000 MNIST samples at temperature 1 (a 10-minute run) became NaN. The
+# overflow was traced to a split prior, whose log-std a convolution computes from the kept half (grown to
+# ~300 by then), so exp(log std) reached inf; Glow's sigmoid coupling scale is likewise unbounded below, so
+# its inverse could stretch without limit. Both log-scales are squashed by a tanh (as RealNVP's): a split
+# or top prior's std stays within e^(+-6), a coupling's inverse stretches at most e^3 = 20x.
+MAX_LOG_STD = 6.0
 MAX_LOG_SHRINK = 3.0
+
+
+def bounded(raw: torch.Tensor, bound: float) -> torch.Tensor:
+    """bound * tanh(raw / bound): the identity near 0 (zero-initialised layers start as before), within
+    (-bound, bound) everywhere."""
+    return bound * torch.tanh(raw / bound)
 DEQUANTIZER_STEPS = 4  # couplings in the variational dequantiser's own small flow
 DEQUANTIZER_WIDTH = 0.5  # its hidden width, as a fraction of `channels`: it runs at full resolution
 LOGIT_ALPHA = 1e-6  # keeps the logit finite at v = 0 and 1 (RealNVP's value for MNIST)
@@ -223,8 +232,7 @@ class AffineCoupling(nn.Module):
             kept = x[:, : self.kept]  # (B, C/2, H, W)
         shift, raw = self.net(with_context(kept, context)).chunk(2, dim=1)  # (B, C, H, W) each
         free = 1.0 - mask
-        shrink = -F.logsigmoid(raw + SCALE_OFFSET)  # >= 0: Glow's -log sigmoid(raw + 2)
-        log_scale = -MAX_LOG_SHRINK * torch.tanh(shrink / MAX_LOG_SHRINK)  # in (-MAX_LOG_SHRINK, 0]
+        log_scale = -bounded(-F.logsigmoid(raw + SCALE_OFFSET), MAX_LOG_SHRINK)  # in (-MAX_LOG_SHRINK, 0]
         return shift * free, log_scale * free
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -272,7 +280,7 @@ class SplitPrior(nn.Module):
 
     def _gaussian(self, kept: torch.Tensor, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_std = self.net(with_context(kept, context)).chunk(2, dim=1)  # (B, C/2, H, W) each
-        return mean, log_std
+        return mean, bounded(log_std, MAX_LOG_STD)
 
     def forward(self, h: torch.Tensor, context: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -299,7 +307,7 @@ class TopPrior(nn.Module):
     def _gaussian(self, context: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         params = self.params if self.by_label is None else self.params + self.by_label(context)
         mean, log_std = params.chunk(2, dim=1)  # (1 or B, C, H, W) each
-        return mean, log_std
+        return mean, bounded(log_std, MAX_LOG_STD)
 
     def forward(self, h: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_std = self._gaussian(context)
