@@ -8,7 +8,6 @@ from typing import Optional
 import typer
 
 from genlab.cli.app import app, console
-from genlab.errors import UserError
 import sys
 from contextlib import contextmanager
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
 
-import typer
 
 from genlab.cli.app import app, console
-from genlab.errors import UserError
 from rich.table import Table
 
 

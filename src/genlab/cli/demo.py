@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from genlab.cli.app import app, console
-from genlab.errors import UserError
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -25,6 +25,7 @@ class Run:
     info: RunInfo
     model: GenerativeModel
     step: int
+    _dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -43,8 +44,11 @@ class Run:
         return self.model.device
 
     def dataset(self) -> Dataset:
-        """The run's dataset with the splits it was trained and is evaluated on."""
-        return load_data(self.config.data, self.config.seed)
+        """The run's dataset with the splits it was trained and is evaluated on, read once per opened run
+        (evaluation, the report and interpolation all ask for it)."""
+        if self._dataset is None:
+            self._dataset = load_data(self.config.data, self.config.seed)
+        return self._dataset
 
 
 def resolve_device(name: str | torch.device, rank: int = 0) -> torch.device:

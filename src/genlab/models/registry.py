@@ -31,13 +31,21 @@ def model_class(name: str) -> type[GenerativeModel]:
     return getattr(importlib.import_module(module), cls)
 
 
-def build_model(name: str, spec: DatasetSpec, options: dict[str, Any]) -> GenerativeModel:
-    """Instantiate a family with validated options (unknown or ill-typed options are a UserError)."""
-    cls = model_class(name)
+def model_config(name: str, options: dict[str, Any]):
+    """A family's validated Config (unknown or ill-typed options are a UserError)."""
     try:
-        config = cls.Config(**options)
+        return model_class(name).Config(**options)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "options"
         raise UserError(f"Model option '{where}' for {name}: {first['msg']}.") from None
-    return cls(spec, config)
+
+
+def build_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Every option of the family, the ones not given at their defaults: what config.json records."""
+    return model_config(name, options).model_dump()
+
+
+def build_model(name: str, spec: DatasetSpec, options: dict[str, Any]) -> GenerativeModel:
+    """Instantiate a family with validated options."""
+    return model_class(name)(spec, model_config(name, options))

@@ -18,7 +18,7 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
 from genlab.models.loading import resolve_device
-from genlab.models.registry import build_model
+from genlab.models.registry import build_model, build_options
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
 from genlab.training.distributed import close_world, init_world
 from genlab.training.trainer import Trainer, TrainResult, seed_everything
@@ -39,18 +39,30 @@ def training_split(model: GenerativeModel, train: Split) -> Split:
     return train
 
 
-def _run_info(config: RunConfig, model: GenerativeModel, data: Dataset, world_size: int, created_by: str) -> RunInfo:
+def _resolved(config: RunConfig) -> RunConfig:
+    """The config as config.json records it: every model option filled in by its family, a user data path
+    made absolute (so the run opens from any folder)."""
     resolved = config.model_copy(deep=True)
-    resolved.model = type(config.model)(name=model.name, **model.config.model_dump())
+    resolved.model = type(config.model)(name=config.model.name, **build_options(config.model.name, config.model.options))
     if Path(config.data.source).exists() and config.data.source not in BUILTINS:
-        resolved.data.source = str(Path(config.data.source).resolve())  # so the run opens from any folder
+        resolved.data.source = str(Path(config.data.source).resolve())
+    return resolved
+
+
+def _run_info(config: RunConfig, model: GenerativeModel, data: Dataset, world_size: int, created_by: str) -> RunInfo:
     return RunInfo(
-        format=FORMAT_VERSION, config=resolved, dataset=data.spec.to_dict(),
+        format=FORMAT_VERSION, config=_resolved(config), dataset=data.spec.to_dict(),
         model=ModelInfo(name=model.name, parameters=sum(p.numel() for p in model.parameters()),
                         capabilities=model.capabilities()),
         world_size=world_size, created_by=created_by,
         versions={"genlab": genlab.__version__, "torch": torch.__version__, "python": platform.python_version()},
     )
+
+
+def _without_budget(config: RunConfig) -> dict:
+    dump = _resolved(config).model_dump(mode="json")
+    dump["training"] = {k: v for k, v in dump["training"].items() if k not in BUDGET_KEYS}
+    return dump
 
 
 def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict | None) -> tuple[RunConfig, str]:
@@ -61,15 +73,7 @@ def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict 
     info = folder.read_info()
     saved = info.config
     if config is not None:
-        ours, theirs = config.model_dump(mode="json"), saved.model_dump(mode="json")
-        for dump in (ours, theirs):
-            dump["training"] = {k: v for k, v in dump["training"].items() if k not in BUDGET_KEYS}
-            dump["data"].pop("source")
-            dump["model"] = {k: v for k, v in dump["model"].items() if v is not None}
-        same_source = Path(config.data.source).resolve() == Path(saved.data.source).resolve() or \
-            config.data.source == saved.data.source
-        if not same_source or ours["data"] != theirs["data"] or ours["training"] != theirs["training"] \
-                or ours["seed"] != theirs["seed"] or not _same_model(ours["model"], theirs["model"]):
+        if _without_budget(config) != _without_budget(saved):
             raise UserError(f"The config passed differs from the one {folder.path} was trained with: resume with "
                             "config=None (only the budget: steps, epochs or minutes may change), or train a new run.")
         budget = (budget or {}) | {k: getattr(config.training, k) for k in BUDGET_KEYS if getattr(config.training, k)}
@@ -77,11 +81,6 @@ def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict 
         fields = saved.training.model_dump() | {k: budget.get(k) for k in BUDGET_KEYS}
         saved.training = TrainingConfig.model_validate(fields)
     return saved, info.created_by
-
-
-def _same_model(ours: dict, saved: dict) -> bool:
-    """The saved model section holds every option resolved; a config passed in may leave defaults out."""
-    return all(saved.get(k) == v for k, v in ours.items())
 
 
 def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: dict | None = None,
