@@ -19,7 +19,7 @@ from genlab.training.run import train
 DEMO_SETTINGS = {
     "data": {"source": "digits"},
     "model": {"name": "vae", "channels": 32, "latent_dim": 16},
-    "training": {"steps": 1500, "batch_size": 64, "eval_every": 500},
+    "training": {"steps": 1200, "batch_size": 64, "eval_every": 400},
 }
 MADE_BY = "demo"
 
