@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
 
+from genlab.config import load_config
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import DECLARED, IMPLEMENTED_BY, GenerativeModel
 from genlab.models.registry import MODELS, build_model, model_class
+from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
+from genlab.runs.weights import save_model
 
 SPECS = [
     DatasetSpec("grey17", (1, 8, 8), 17),
@@ -28,13 +33,31 @@ TINY_OPTIONS = {
     "classifier": {"channels": 8},
     "ssvae": {"channels": 8, "latent_dim": 4},
     "codec": {"channels": 8, "latent_channels": 8},
+    "m1m2": {"latent_dim": 4, "hidden": 16},
 }
 BATCH = 4
+M1_FOLDERS = Path(tempfile.mkdtemp(prefix="genlab-tiny-m1-"))  # untrained tiny VAEs M1+M2 stacks on, per spec
+
+
+def tiny_m1_folder(spec: DatasetSpec) -> Path:
+    """A run folder holding an untrained tiny VAE of `spec`: the M1 an m1m2 model needs (model.features)."""
+    folder = RunFolder(M1_FOLDERS / spec.name)
+    if not folder.has_weights():
+        torch.manual_seed(0)
+        vae = build_model("vae", spec, TINY_OPTIONS["vae"])
+        config = load_config(None, {"data": {"source": spec.name}, "model": {"name": "vae"} | TINY_OPTIONS["vae"]})
+        folder.path.mkdir(parents=True)
+        folder.write_info(RunInfo(format=FORMAT_VERSION, config=config, dataset=spec.to_dict(),
+                                  model=ModelInfo(name="vae", parameters=0, capabilities=vae.capabilities())))
+        save_model(folder, vae, None, {"step": 0})
+    return folder.path
 
 
 def tiny(name: str, spec: DatasetSpec, **options) -> GenerativeModel:
     if model_class(name).needs_labels and not spec.num_classes:
         pytest.skip(f"{name} learns labels; {spec.name} has none")
+    if name == "m1m2":
+        options = {"features": str(tiny_m1_folder(spec))} | options
     torch.manual_seed(0)
     return build_model(name, spec, TINY_OPTIONS.get(name, {}) | options)
 

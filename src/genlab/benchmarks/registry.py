@@ -26,7 +26,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         "speed, grids."),
     "semisupervised": Benchmark(
         "genlab.benchmarks.semisupervised:semisupervised",
-        "Semi-supervised M2 (ssvae) against the classifier trained on the few labels alone: test error."),
+        "Semi-supervised M2 (ssvae) and M1+M2 (m1m2) against the classifier trained on the few labels alone: test "
+        "error."),
     "compression": Benchmark(
         "genlab.benchmarks.compression:compression_bench",
         "Our lossless files (pixelcnn) against PNG, WebP-lossless and JPEG 2000-lossless; our learned codec against "

@@ -17,8 +17,9 @@ def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
     model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion; "
-                                         "classifier (discriminative), ssvae (semi-supervised M2), codec (lossy "
-                                         "image compression, on photos)."),
+                                         "classifier (discriminative), ssvae (semi-supervised M2), m1m2 (M2 on a "
+                                         "trained vae's latents: --set model.features=RUN), codec (lossy image "
+                                         "compression, on photos)."),
     conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),

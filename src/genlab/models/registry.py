@@ -20,6 +20,7 @@ MODELS: dict[str, str] = {
     "diffusion": "genlab.models.diffusion:Diffusion",
     "classifier": "genlab.models.classifier:Classifier",
     "ssvae": "genlab.models.ssvae:SSVAE",
+    "m1m2": "genlab.models.m1m2:M1M2",
     "codec": "genlab.models.codec:Codec",
 }
 

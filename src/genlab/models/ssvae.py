@@ -19,8 +19,8 @@ batches carry some (the paper draws separate labelled batches instead).
 - p(x | y, z): the VAE's conv decoder from [z, one-hot y], ending in its discrete head (categorical or
   discretised logistic mixture), so the bound is on the probability of the integer levels themselves.
 
-Not built: M1+M2 (the paper's best model, M2 stacked on the latents of a separately trained VAE), nor
-the paper's MLP variants.
+M1+M2, the paper's best model (M2 stacked on the latents of a separately trained VAE), is models/m1m2.py;
+the paper's MLP variant of M2 on pixels is not built.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.bounds import gaussian_kl_to_standard
+from genlab.models.bounds import gaussian_kl_to_standard, unlabelled_bound
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.units import bits_per_dim
@@ -122,9 +122,7 @@ class SSVAE(GenerativeModel):
         n_known = int(known.sum())
         neg_elbo = recon + kl + math.log(k)  # (L + U*K,) nats: -log p(y) = log K
 
-        log_q = F.log_softmax(logits[~known], dim=1)  # (U, K)
-        q = log_q.exp()
-        unlabelled = (q * (neg_elbo[n_known:].view(-1, k) + log_q)).sum(1)  # (U,) E_q[-ELBO] - H(q)
+        unlabelled = unlabelled_bound(neg_elbo[n_known:].view(-1, k), logits[~known])  # (U,)
         labelled = neg_elbo[:n_known]  # (L,)
         ce = F.cross_entropy(logits[known], y[known], reduction="sum")  # 0 when L == 0
 
@@ -132,6 +130,7 @@ class SSVAE(GenerativeModel):
         loss = (bound.sum() + self.alpha * ce) / (b * dims)  # nats per dim, like the other families
         with torch.no_grad():
             hits = (logits[known].argmax(1) == y[known]).float().sum()
+            q = F.softmax(logits[~known], dim=1)  # (U, K)
             weights = torch.cat([torch.ones(n_known, device=x.device), q.flatten()])  # each pair's share of its row
             parts = {
                 "recon": (weights * recon).sum() / b,
@@ -162,5 +161,4 @@ class SSVAE(GenerativeModel):
             return LogLikelihood(-(recon + kl), "elbo")
         recon, kl = self._neg_elbo(*self._all_labels(x, features))
         neg_elbo = (recon + kl).view(len(x), -1) + math.log(self.num_classes)  # (B, K)
-        log_q = F.log_softmax(self.classify(x), dim=1)  # (B, K)
-        return LogLikelihood(-(log_q.exp() * (neg_elbo + log_q)).sum(1), "elbo")
+        return LogLikelihood(-unlabelled_bound(neg_elbo, self.classify(x)), "elbo")

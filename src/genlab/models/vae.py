@@ -7,7 +7,6 @@ are the shared convolutional parts (models/conv_parts.py).
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar, Literal
 
 import torch
@@ -16,12 +15,11 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.bounds import gaussian_kl_to_standard, importance_weighted
+from genlab.models.bounds import LOG_2PI, gaussian_kl_to_standard, importance_weighted
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.units import bits_per_dim
 
-LOG_2PI = math.log(2 * math.pi)
 
 
 class VAEConfig(ModelConfig):
@@ -77,7 +75,7 @@ class VAE(GenerativeModel):
         one_hot = self.one_hot_labels(y, h.dtype)
         return h if one_hot is None else torch.cat([h, one_hot], dim=1)
 
-    def _posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance (B, Z) each of q(z | x) for images x (B, C, H, W) of integer levels."""
         features = self.encoder(to_unit_range(x, self.spec.levels))  # (B, flat)
         mu, log_var = self.to_posterior(self._with_label(features, y)).chunk(2, dim=1)  # (B, Z) each
@@ -90,7 +88,7 @@ class VAE(GenerativeModel):
     # --- protocol ---------------------------------------------------------------------------
     def _elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(recon, kl), each (B,) nats, with one reparameterised draw of z: -ELBO = recon + kl."""
-        mu, log_var = self._posterior(x, y)  # (B, Z) each
+        mu, log_var = self.posterior(x, y)  # (B, Z) each
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
         recon = -self.head.log_prob(self._decoder_params(z, y), x)  # (B,) nats
         return recon, gaussian_kl_to_standard(mu, log_var)
@@ -114,7 +112,7 @@ class VAE(GenerativeModel):
         if k <= 1:
             recon, kl = self._elbo_parts(x, condition)
             return LogLikelihood(-(recon + kl), "elbo")
-        mu, log_var = self._posterior(x, condition)  # (B, Z) each
+        mu, log_var = self.posterior(x, condition)  # (B, Z) each
         std = torch.exp(0.5 * log_var)
 
         def log_weights(kc: int) -> torch.Tensor:
@@ -133,7 +131,7 @@ class VAE(GenerativeModel):
     @torch.no_grad()
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The posterior means (B, Z): a deterministic code for each image."""
-        return self._posterior(x, condition)[0]
+        return self.posterior(x, condition)[0]
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
