@@ -34,6 +34,8 @@ TINY_OPTIONS = {
     "ssvae": {"channels": 8, "latent_dim": 4},
     "codec": {"channels": 8, "latent_channels": 8},
     "m1m2": {"latent_dim": 4, "hidden": 16},
+    "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
+    "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
 }
 BATCH = 4
 M1_FOLDERS = Path(tempfile.mkdtemp(prefix="genlab-tiny-m1-"))  # untrained tiny VAEs M1+M2 stacks on, per spec
@@ -121,7 +123,7 @@ def test_one_training_step(family, spec):
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive",
+ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

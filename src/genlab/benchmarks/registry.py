@@ -28,6 +28,10 @@ BENCHMARKS: dict[str, Benchmark] = {
         "genlab.benchmarks.semisupervised:semisupervised",
         "Semi-supervised M2 (ssvae) and M1+M2 (m1m2) against the classifier trained on the few labels alone: test "
         "error."),
+    "superres": Benchmark(
+        "genlab.benchmarks.superres:superres_bench",
+        "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "
+        "and a detail-restored measure, with one comparison picture per photo."),
     "compression": Benchmark(
         "genlab.benchmarks.compression:compression_bench",
         "Our lossless files (pixelcnn) against PNG, WebP-lossless and JPEG 2000-lossless; our learned codec against "

@@ -66,6 +66,16 @@ def bench_semisupervised(
     _print(benchmark("semisupervised")(data, out, labels=per_class, seeds=seeds, steps=steps))
 
 
+@bench_app.command("superres", help=BENCHMARKS["superres"].description)
+def bench_superres(
+    srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),
+    srgan_steps: int = typer.Option(2000, "--srgan-steps", help="Training steps of the srgan, started from the srresnet."),
+    seed: int = typer.Option(0, help="Seed of both runs."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
+) -> None:
+    _print(benchmark("superres")(out, srresnet_steps=srresnet_steps, srgan_steps=srgan_steps, seed=seed))
+
+
 @bench_app.command("compression", help=BENCHMARKS["compression"].description)
 def bench_compression(
     data: str = typer.Option("mnist,digits", "--data", help="Comma-separated datasets for the lossless table."),

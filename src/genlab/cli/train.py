@@ -68,6 +68,9 @@ def train(
         return
     if result.last_eval.get("val_bpd") is not None:
         console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/dim ({result.last_eval['bound']})")
+    if result.last_eval.get("val_psnr_y") is not None:
+        console.print(f"validation: Y-PSNR {result.last_eval['val_psnr_y']:.2f} dB (whole images, from PIL bicubic "
+                      "downscaling)")
     if result.last_eval.get("val_accuracy") is not None:
         console.print(f"validation accuracy: {100 * result.last_eval['val_accuracy']:.2f} %")
     console.print(f"{result.stopped} at step {result.step} after {result.elapsed:.1f} s; run folder: {out}")

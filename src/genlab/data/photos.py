@@ -86,3 +86,29 @@ def evaluation_photo(name: str) -> np.ndarray:
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[..., None], 3, axis=2)
     return np.ascontiguousarray(pixels[..., :3].transpose(2, 0, 1)).astype(np.uint8)
+
+
+# More lossless photographs, from the `sporco` wheel (install it with `pip install --no-deps sporco`; it is
+# read by path, never imported). monarch is Set14's monarch. Held out of every training set, as the six above.
+SPORCO_PHOTOS = ("monarch", "barbara", "kodim23", "sail", "tulips")
+SUPERRES_PHOTOS = SPORCO_PHOTOS + EVALUATION_PHOTOS  # the eleven `genlab bench superres` measures on
+
+
+def sporco_photo(name: str) -> np.ndarray:
+    """One of sporco's photos as (3, H, W) uint8 RGB; a UserError naming the install command if it is absent."""
+    import importlib.util
+
+    from genlab.errors import UserError
+
+    spec = importlib.util.find_spec("sporco")
+    path = Path(spec.origin).parent / "data" / f"{name}.png" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        raise UserError(f"Photo {name} comes with the sporco wheel, which is not installed: run "
+                        "`pip install --no-deps sporco` (or `make install`).")
+    with Image.open(path) as opened:
+        return np.ascontiguousarray(np.asarray(opened.convert("RGB")).transpose(2, 0, 1))
+
+
+def held_out_photo(name: str) -> np.ndarray:
+    """Any held-out photo by name (the six of scikit-image or the five of sporco) as (3, H, W) uint8 RGB."""
+    return sporco_photo(name) if name in SPORCO_PHOTOS else evaluation_photo(name)

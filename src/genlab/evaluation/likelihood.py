@@ -56,7 +56,7 @@ class Likelihood(Evaluator):
     Result = LikelihoodResult
 
     def applies(self, run: Run, options: Options) -> bool:
-        return run.model.has_likelihood or run.spec.modality == "image"
+        return run.model.has_likelihood or (run.spec.modality == "image" and not run.model.can_upscale)
 
     def evaluate(self, context: Context) -> LikelihoodResult:
         model, held_out, dims = context.run.model, context.held_out, context.run.spec.dims

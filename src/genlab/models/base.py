@@ -41,6 +41,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "has_latent": ("encode", "decode"),  # both: decode alone (a GAN's generator) gives no latent of an image
     "can_classify": ("classify",),
     "is_autoregressive": ("walk_conditionals",),  # lossless coding (genlab compress)
+    "can_upscale": ("upscale",),  # super-resolution (genlab upscale)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -65,6 +66,7 @@ class GenerativeModel(nn.Module, ABC):
     has_latent: ClassVar[bool] = False
     can_classify: ClassVar[bool] = False
     is_autoregressive: ClassVar[bool] = False
+    can_upscale: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -117,6 +119,10 @@ class GenerativeModel(nn.Module, ABC):
         labels = self.labels(y)
         return None if labels is None else F.one_hot(labels, self.num_classes).to(dtype)
 
+    def initialise(self) -> None:
+        """Called once before a new run's first step (never on resume or when a run is opened): a family that
+        starts from another run's weights (srgan from an srresnet) loads them here. Default: nothing."""
+
     def optimizer_groups(self) -> list[dict]:
         """Parameter groups for the trainer's single optimizer; a family may give groups their own
         "lr" (as a multiple via "lr_scale") or "betas", e.g. a GAN's generator and discriminator."""
@@ -154,6 +160,10 @@ class GenerativeModel(nn.Module, ABC):
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits (B, K) for images x (B, C, H, W) of integer levels."""
         raise NotImplementedError(f"{self.name} does not predict labels")
+
+    def upscale(self, low: torch.Tensor) -> torch.Tensor:
+        """Low-resolution images (B, C, h, w) on [-1, 1] -> (B, C, s*h, s*w) on the same scale (s = self.scale)."""
+        raise NotImplementedError(f"{self.name} does not upscale images")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -51,3 +51,17 @@ def features(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np
     model.eval()
     return np.concatenate([model.features(as_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
                            for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def upscaled(model: GenerativeModel, low: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    """A super-resolution model's outputs (N, C, s*h, s*w) as integer levels for low-resolution images
+    (N, C, h, w) of levels, in batches (images of one size; `genlab upscale` tiles larger ones)."""
+    model.eval()
+    top = model.spec.levels - 1
+    out = []
+    for start in range(0, len(low), batch_size):
+        unit = as_tensor(low[start : start + batch_size], model.device).float() * (2.0 / top) - 1.0
+        high = model.upscale(unit)  # (B, C, s*h, s*w) on [-1, 1]
+        out.append(((high.clamp(-1, 1) + 1) * (top / 2)).round().to(torch.uint8 if top < 256 else torch.int32).cpu().numpy())
+    return np.concatenate(out)

@@ -22,6 +22,8 @@ MODELS: dict[str, str] = {
     "ssvae": "genlab.models.ssvae:SSVAE",
     "m1m2": "genlab.models.m1m2:M1M2",
     "codec": "genlab.models.codec:Codec",
+    "srresnet": "genlab.models.srresnet:SRResNet",
+    "srgan": "genlab.models.srgan:SRGAN",
 }
 
 

@@ -106,6 +106,8 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
                 print(f"note: {note}")
         seed_everything(config.seed)
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
+        if not resume:
+            model.initialise()
         data.train = training_split(model, data.train)
         trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
         if resume:

@@ -23,7 +23,9 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
-from genlab.models.batched import as_tensor, log_likelihood, predicted_labels
+from genlab.data.degrade import downscale
+from genlab.metrics.superres import psnr_y
+from genlab.models.batched import as_tensor, log_likelihood, predicted_labels, upscaled
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
@@ -210,6 +212,12 @@ class Trainer:
                                              seed=self.cfg.seed)
                 record.update(val_nll=-float(nats.mean()), val_bpd=float(bits_per_dim(-nats.mean(), self.data.spec.dims)),
                               bound=bound)
+            if model.can_upscale:  # Y-PSNR of the whole validation images, from PIL's bicubic downscaling
+                high = val.x[:VAL_LIMIT]
+                low = np.stack([downscale(image, model.scale) for image in high])
+                outputs = upscaled(model, low)
+                record["val_psnr_y"] = float(np.mean([psnr_y(a[:, :b.shape[1], :b.shape[2]], b)
+                                                      for a, b in zip(high, outputs)]))
             if model.can_classify:
                 record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
             if model.can_sample:

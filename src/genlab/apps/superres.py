@@ -1,0 +1,173 @@
+"""`genlab upscale`: a super-resolution run applied to the user's own images, of any size.
+
+An image is cut into overlapping low-resolution tiles; each is upscaled on its own and the outputs are
+blended with linear ramps across the overlaps, so memory stays bounded by the tile, not the image, and no
+seam shows. Grey images go through an RGB model as three equal channels and come back grey; an alpha channel
+is upscaled by bicubic interpolation (with a note); 16-bit images stay 16-bit (PNG for grey, TIFF for
+colour). A folder in gives a folder out, one file per image, each written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab.data.degrade import upscale_classically
+from genlab.errors import UserError
+from genlab.files import atomic_write
+from genlab.models.loading import Run
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MIN_SIDE = 8  # pixels: a smaller image has too little context to upscale
+TILE, OVERLAP = 96, 16  # low-resolution pixels per tile side, and shared between neighbours
+
+
+@dataclass
+class Upscaled:
+    written: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
+def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """(colour (C, H, W) with C 1 or 3, alpha (1, H, W) or None), uint8 or uint16; a UserError if unreadable."""
+    import warnings
+
+    import imageio.v3 as iio
+
+    try:
+        with warnings.catch_warnings():  # imageio tries every plugin on a non-image, some deprecated
+            warnings.simplefilter("ignore")
+            pixels = np.asarray(iio.imread(path))
+    except Exception:  # noqa: BLE001  (any decoder failure is the same problem for the user)
+        raise UserError(f"{path} is not a readable image: give a PNG, JPEG, TIFF, BMP or WebP file.") from None
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and
+                                                                                  pixels.shape[2] > 4):
+        raise UserError(f"{path} holds {pixels.dtype} pixels of shape {pixels.shape}: give an 8- or 16-bit grey, "
+                        "RGB or RGBA image.")
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+    channels = pixels.transpose(2, 0, 1)  # (C, H, W)
+    if min(channels.shape[1:]) < MIN_SIDE:
+        raise UserError(f"{path} is {channels.shape[1]}x{channels.shape[2]} pixels: upscaling needs at least "
+                        f"{MIN_SIDE} a side.")
+    colour = channels[:3] if len(channels) in (3, 4) else channels[:1]
+    alpha = channels[len(colour):][:1] if len(channels) in (2, 4) else None
+    return np.ascontiguousarray(colour), alpha
+
+
+def _starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Tile origins along one side: every tile - overlap, the last one flush with the end."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile + 1, tile - overlap))
+    return starts if starts[-1] + tile >= length else [*starts, length - tile]
+
+
+def _ramp(length: int, fade: int, fade_start: bool, fade_end: bool) -> np.ndarray:
+    """Blending weights (length,): 1 inside, falling linearly over `fade` pixels at the faded ends."""
+    i = np.arange(length) + 0.5
+    weight = np.ones(length)
+    if fade_start:
+        weight = np.minimum(weight, i / fade)
+    if fade_end:
+        weight = np.minimum(weight, (length - i) / fade)
+    return weight
+
+
+def upscale_array(model, low: np.ndarray, *, tile: int = TILE, overlap: int = OVERLAP,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Colour pixels (C, h, w) uint8/uint16 -> (C, s*h, s*w) of the same type, tile by tile."""
+    s, peak = model.scale, float(np.iinfo(low.dtype).max)
+    c, h, w = low.shape
+    unit = torch.from_numpy(low.astype(np.float32) * (2.0 / peak) - 1.0)  # (C, h, w) on [-1, 1]
+    if c == 1 and model.spec.shape[0] == 3:
+        unit = unit.expand(3, h, w)
+    total = np.zeros((unit.shape[0], s * h, s * w))
+    weights = np.zeros((s * h, s * w))
+    rows, cols = _starts(h, tile, overlap), _starts(w, tile, overlap)
+    done = 0
+    for top in rows:
+        for left in cols:
+            window = unit[:, top : top + tile, left : left + tile]  # (C', th, tw)
+            with torch.no_grad():
+                out = model.upscale(window[None].to(model.device))[0].cpu().numpy()  # (C', s*th, s*tw)
+            th, tw = window.shape[1:]
+            ramp = np.outer(_ramp(s * th, s * overlap, top > 0, top + th < h),
+                            _ramp(s * tw, s * overlap, left > 0, left + tw < w))  # (s*th, s*tw)
+            total[:, s * top : s * (top + th), s * left : s * (left + tw)] += out * ramp
+            weights[s * top : s * (top + th), s * left : s * (left + tw)] += ramp
+            done += 1
+            if progress:
+                progress(done, len(rows) * len(cols))
+    high = total / weights  # (C', s*h, s*w) on [-1, 1]
+    if c == 1:
+        high = high.mean(0, keepdims=True)
+    return np.clip(np.round((high + 1) * (peak / 2)), 0, peak).astype(low.dtype)
+
+
+def _encoded(pixels: np.ndarray, suffix: str) -> bytes:
+    """(C, H, W) as an image file's bytes in the format `suffix` names."""
+    import imageio.v3 as iio
+
+    image = pixels.transpose(1, 2, 0)
+    return iio.imwrite("<bytes>", image[..., 0] if image.shape[2] == 1 else image, extension=suffix)
+
+
+def _target(source: Path, image: Path, out: Path, pixels: np.ndarray, scale: int) -> Path:
+    """Where one upscaled image goes: `out` itself for a single image, OUT/NAME-xS.png (.tif for 16-bit colour,
+    which PNG writers here cannot store) for each image of a folder."""
+    sixteen_bit_colour = pixels.dtype == np.uint16 and len(pixels) > 1
+    if not source.is_dir():
+        if sixteen_bit_colour and out.suffix.lower() not in (".tif", ".tiff"):
+            raise UserError(f"{image} is 16-bit colour, which only TIFF keeps: name the output {out.stem}.tif.")
+        if out.suffix.lower() not in IMAGE_SUFFIXES:
+            raise UserError(f"-o {out} names no image format: end it in .png (or .tif, .jpg, .webp).")
+        return out
+    return out / f"{image.stem}-x{scale}{'.tif' if sixteen_bit_colour else '.png'}"
+
+
+def _images_in(source: Path) -> list[Path]:
+    if source.is_dir():
+        images = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not images:
+            raise UserError(f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)}): point at an image or a folder "
+                            "of them.")
+        return images
+    if not source.is_file():
+        raise UserError(f"{source} does not exist: give an image file or a folder of images.")
+    return [source]
+
+
+def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = False, tile: int = TILE,
+            progress: Callable[[str, int, int], None] | None = None) -> Upscaled:
+    """Upscale the image `source` into the file `out`, or every image of the folder `source` into the folder
+    `out`; compare: also write each image's bicubic upscaling beside it ("NAME-bicubic.png")."""
+    if not run.model.can_upscale:
+        raise UserError(f"Run {run.folder.path} is a {run.model.name} run, which does not upscale images: use an "
+                        "srresnet or srgan run.")
+    if tile <= 2 * OVERLAP:
+        raise UserError(f"--tile {tile} must exceed twice the overlap ({2 * OVERLAP} pixels): use e.g. {TILE}.")
+    source, out = Path(source), Path(out)
+    images = _images_in(source)
+    decoded = [(path, *read_image(path)) for path in images]  # every input checked before anything is written
+    result = Upscaled([])
+    if any(alpha is not None for _, _, alpha in decoded):
+        result.notes.append("alpha channels were upscaled by bicubic interpolation, not by the model")
+    s = run.model.scale
+    targets = [_target(source, path, out, colour, s) for path, colour, _ in decoded]  # checked before any work
+    for (path, colour, alpha), target in zip(decoded, targets):
+        report = (lambda done, total, name=path.name: progress(name, done, total)) if progress else None
+        high = upscale_array(run.model, colour, tile=tile, progress=report)
+        whole = colour if alpha is None else np.concatenate([colour, alpha])
+        if alpha is not None:
+            high = np.concatenate([high, upscale_classically(alpha, s)])
+        files = [(target, high)]
+        if compare:
+            files.append((target.with_name(f"{target.stem}-bicubic{target.suffix}"), upscale_classically(whole, s)))
+        for path_out, pixels in files:
+            atomic_write(path_out, _encoded(pixels, path_out.suffix))
+            result.written.append(path_out)
+    return result
