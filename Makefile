@@ -1,5 +1,7 @@
 # Two set-up commands that work on a fresh machine: `make demo` and `make test`.
 # torch is pinned first: the local CPU wheel. An open torch range would pull a multi-GB CUDA build.
+# sporco ships five lossless photos (super-resolution's held-out set); its own dependencies are not needed,
+# since genlab reads the files by path and never imports it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,12 +13,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q $(TORCH)
 
+SPORCO := sporco==0.2.2.post1
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(SPORCO)
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(SPORCO)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
