@@ -9,6 +9,7 @@ colour). A folder in gives a folder out, one file per image, each written whole 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from genlab.models.loading import Run
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 MIN_SIDE = 8  # pixels: a smaller image has too little context to upscale
-TILE, OVERLAP = 96, 16  # low-resolution pixels per tile side, and shared between neighbours
+TILE, OVERLAP = 256, 16  # low-resolution pixels: the largest tile side, and what neighbours share at least
 
 
 @dataclass
@@ -58,12 +59,15 @@ def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return np.ascontiguousarray(colour), alpha
 
 
-def _starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Tile origins along one side: every tile - overlap, the last one flush with the end."""
+def _spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, size) of the tiles along one side: as few as fit `tile`, all of one size, spread evenly so each
+    shares at least `overlap` pixels (less one for rounding) with the next. Equal tiles waste little: a 512-pixel
+    side takes three of 182 at tile 256, 7 % more work than one."""
     if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile + 1, tile - overlap))
-    return starts if starts[-1] + tile >= length else [*starts, length - tile]
+        return [(0, length)]
+    n = math.ceil((length - overlap) / (tile - overlap))
+    size = math.ceil((length + (n - 1) * overlap) / n)
+    return [(round(i * (length - size) / (n - 1)), size) for i in range(n)]
 
 
 def _ramp(length: int, fade: int, fade_start: bool, fade_end: bool) -> np.ndarray:
@@ -82,19 +86,18 @@ def upscale_array(model, low: np.ndarray, *, tile: int = TILE, overlap: int = OV
     """Colour pixels (C, h, w) uint8/uint16 -> (C, s*h, s*w) of the same type, tile by tile."""
     s, peak = model.scale, float(np.iinfo(low.dtype).max)
     c, h, w = low.shape
-    unit = torch.from_numpy(low.astype(np.float32) * (2.0 / peak) - 1.0)  # (C, h, w) on [-1, 1]
+    unit = torch.from_numpy(low.astype(np.float32) * (2.0 / peak) - 1.0).to(model.device)  # (C, h, w) on [-1, 1]
     if c == 1 and model.spec.shape[0] == 3:
         unit = unit.expand(3, h, w)
     total = np.zeros((unit.shape[0], s * h, s * w))
     weights = np.zeros((s * h, s * w))
-    rows, cols = _starts(h, tile, overlap), _starts(w, tile, overlap)
+    rows, cols = _spans(h, tile, overlap), _spans(w, tile, overlap)
     done = 0
-    for top in rows:
-        for left in cols:
-            window = unit[:, top : top + tile, left : left + tile]  # (C', th, tw)
+    for top, th in rows:
+        for left, tw in cols:
+            window = unit[:, top : top + th, left : left + tw]  # (C', th, tw)
             with torch.no_grad():
-                out = model.upscale(window[None].to(model.device))[0].cpu().numpy()  # (C', s*th, s*tw)
-            th, tw = window.shape[1:]
+                out = model.upscale(window[None])[0].cpu().numpy()  # (C', s*th, s*tw)
             ramp = np.outer(_ramp(s * th, s * overlap, top > 0, top + th < h),
                             _ramp(s * tw, s * overlap, left > 0, left + tw < w))  # (s*th, s*tw)
             total[:, s * top : s * (top + th), s * left : s * (left + tw)] += out * ramp

@@ -19,7 +19,10 @@ def train(
     model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion; "
                                          "classifier (discriminative), ssvae (semi-supervised M2), m1m2 (M2 on a "
                                          "trained vae's latents: --set model.features=RUN), codec (lossy image "
-                                         "compression, on photos)."),
+                                         "compression, on photos), srresnet (super-resolution x4, pixel loss), srgan "
+                                         "(super-resolution that looks real: --set model.generator=SRRESNET_RUN; its "
+                                         "perceptual loss is feature matching on its own discriminator, as VGG weights "
+                                         "cannot be downloaded)."),
     conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),

@@ -19,8 +19,9 @@ def upscale(
                                 "(NAME-x4.png each; 16-bit colour as .tif)."),
     compare: bool = typer.Option(False, "--compare", help="Also write the bicubic upscaling beside each output "
                                  "(NAME-bicubic.png), to see what the model adds."),
-    tile: int = typer.Option(96, "--tile", help="Low-resolution tile side in pixels; tiles overlap by 16 and are "
-                             "blended, so memory stays bounded whatever the image size."),
+    tile: int = typer.Option(256, "--tile", help="Largest low-resolution tile side in pixels; tiles overlap by at "
+                             "least 16 and are blended, so memory stays bounded whatever the image size (about 1 GB "
+                             "at 256 for the 16-block model)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Upscale images x4 (or the run's scale) with a trained super-resolution model, in overlapping tiles."""
