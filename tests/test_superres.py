@@ -96,6 +96,7 @@ def sr_run(tmp_path_factory, genlab_at):
                          "--batch-size", 4, "--set", "training.eval_every=6", *TINY], root)
     assert trained.returncode == 0, str(trained)
     assert "Y-PSNR" in trained.stdout
+    assert list((root / "sr" / "samples").glob("*.png"))  # bicubic | model | original of validation images
     return root / "sr"
 
 

@@ -1,9 +1,9 @@
 """What the super-resolution families share: paired training crops made on the fly, the SRResNet network,
 and the protocol method `upscale`.
 
-Training data are high-resolution (HR) images (the `photos` built-in's 128x128 crops, or any image folder);
-each step cuts a random `crop` x `crop` window from every image, flips and turns it by a random multiple of
-90 degrees, and makes its low-resolution (LR) partner by antialiased bicubic downscaling rounded to 8-bit
+Training data are high-resolution (HR) images (the `photos` built-in's 128x128 crops, or an image folder
+loaded at one size with --size); each step cuts a random `crop` x `crop` window from every image, flips and
+turns it by a random multiple of 90 degrees, and makes its low-resolution (LR) partner by antialiased bicubic downscaling rounded to 8-bit
 levels, as a photo file would be. torch's `interpolate(..., antialias=True)` matches PIL's BICUBIC (and so
 MATLAB's `imresize`) to about 58 dB on photos; without `antialias` it scores 0.8-1.2 dB lower, so it is never
 used for the degradation. Evaluation makes its LR images with PIL itself (data/degrade.py).
@@ -92,11 +92,10 @@ class SRResNetGenerator(nn.Module):
             for _ in range(scale.bit_length() - 1)  # log2(scale) stages of x2
         ])
         self.tail = nn.Conv2d(channels, image_channels, 9, padding=4)
-        nn.init.zeros_(self.tail.weight)  # starts as bicubic exactly
+        nn.init.zeros_(self.tail.weight)  # starts as the bicubic upscaling exactly
         nn.init.zeros_(self.tail.bias)
 
     def forward(self, low: torch.Tensor) -> torch.Tensor:
-        h, w = low.shape[-2:]
         features = self.head(low)  # (B, channels, h, w)
         features = features + self.trunk(features)  # long skip
         residual = self.tail(self.upsample(features))  # (B, C, s*h, s*w)

@@ -23,7 +23,7 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
-from genlab.data.degrade import downscale
+from genlab.data.degrade import downscale, upscale_classically
 from genlab.metrics.superres import psnr_y
 from genlab.models.batched import as_tensor, log_likelihood, predicted_labels, upscaled
 from genlab.runs import RunFolder
@@ -218,6 +218,10 @@ class Trainer:
                 outputs = upscaled(model, low)
                 record["val_psnr_y"] = float(np.mean([psnr_y(a[:, :b.shape[1], :b.shape[2]], b)
                                                       for a, b in zip(high, outputs)]))
+                shown = [(upscale_classically(lo, model.scale), out, hi[:, :out.shape[1], :out.shape[2]])
+                         for lo, out, hi in zip(low[:4], outputs[:4], high[:4])]  # bicubic | model | original
+                save_examples(self.data.spec, np.stack([v for row in shown for v in row]), self.folder.preview(self.step),
+                              nrow=3)
             if model.can_classify:
                 record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
             if model.can_sample:
