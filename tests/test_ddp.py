@@ -101,3 +101,18 @@ def test_two_nodes_by_c10d_rendezvous_equal_one_process_accumulating_two(tmp_pat
     api.train(load_config(None, {"data": {"source": "digits"}, "model": {"name": "vae", "channels": 8, "latent_dim": 4},
                                  "training": {"steps": STEPS, "batch_size": BATCH, "accumulate": 2}}), single, quiet=True)
     same_tensors(weights(out), weights(single), atol=1e-5)
+
+
+@pytest.mark.skipif(not TORCHRUN.exists(), reason=f"torchrun not found next to {sys.executable}")
+def test_srgan_two_processes_equal_one_process_accumulating_two(tmp_path, genlab_at, weights, same_tensors):
+    """Two players and random crops per shard: the adversarial super-resolution family under DDP too."""
+    options = {"channels": 8, "blocks": 1, "crop": 32, "d_channels": 4}
+    flags = [arg for key, value in options.items() for arg in ("--set", f"model.{key}={value}")]
+    result = genlab_at(["--standalone", "--nproc_per_node=2", "-m", "genlab", "train", "--data", "photos",
+                        "--model", "srgan", "--out", tmp_path / "ddp", "--steps", 3, "--batch-size", 4, *flags,
+                        "--quiet"], tmp_path, module=[str(TORCHRUN)], timeout=300)
+    assert result.returncode == 0, str(result)
+    config = load_config(None, {"data": {"source": "photos"}, "model": {"name": "srgan", **options},
+                                "training": {"steps": 3, "batch_size": 4, "accumulate": 2}})
+    api.train(config, tmp_path / "single", quiet=True)
+    same_tensors(weights(tmp_path / "ddp"), weights(tmp_path / "single"), atol=1e-5)
