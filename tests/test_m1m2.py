@@ -7,8 +7,6 @@ import json
 
 import pytest
 
-from genlab.runs import RunFolder
-
 M1_FLAGS = ["--set", "model.channels=16", "--set", "model.latent_dim=8", "--quiet"]
 
 
@@ -47,10 +45,17 @@ def test_the_stack_classifies_samples_and_is_evaluated(stack, genlab_at):
 
 
 def test_a_missing_or_unfit_m1_is_a_user_error(stack, genlab, user_error, tmp_path):
+    from genlab.data import load_dataset
+    from genlab.errors import UserError
+    from genlab.models.registry import build_model
+
     root, m1, _ = stack
-    base = ["train", "--model", "m1m2", "--steps", 2, "--labels-per-class", 5, "--quiet"]
-    user_error(genlab(*base, "--data", "digits", "--out", "a"), "model.features=RUN")
+    missing = genlab("train", "--model", "m1m2", "--steps", 2, "--labels-per-class", 5, "--data", "digits",
+                     "--out", "a", "--quiet")
+    user_error(missing, "model.features=RUN")  # the CLI: one line, exit 2
+    assert not (tmp_path / "a").exists()
     (tmp_path / "empty").mkdir()
-    user_error(genlab(*base, "--data", "digits", "--out", "b", "--set", "model.features=empty"), "holds no run")
-    user_error(genlab(*base, "--data", "mnist", "--out", "c", "--set", f"model.features={m1}"), "same data")
-    assert not any(RunFolder(tmp_path / name).path.exists() for name in "abc")
+    mnist = load_dataset("mnist").spec
+    for spec, features, message in [(mnist, tmp_path / "empty", "holds no run"), (mnist, m1, "same data")]:
+        with pytest.raises(UserError, match=message):
+            build_model("m1m2", spec, {"features": str(features)})
