@@ -48,11 +48,11 @@ def _training_minutes(run) -> float:
     return float(meta.get("elapsed", 0.0)) / 60
 
 
-def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 2000, seed: int = 0) -> Path:
+def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 1200, seed: int = 0) -> Path:
     """Train (or reuse) an srresnet and an srgan started from it, upscale the eleven held-out photos x4 with
     them and with bicubic and Lanczos, and write the page, one comparison picture per photo and the runs."""
     positive("--srresnet-steps", srresnet_steps, "4000")
-    positive("--srgan-steps", srgan_steps, "2000")
+    positive("--srgan-steps", srgan_steps, "1200")
     out = Path(out)
     photos = {name: crop_to_multiple(held_out_photo(name), SCALE) for name in SUPERRES_PHOTOS}  # fails before training
     srresnet = train_or_reuse(out / "runs" / "superres-srresnet", _config("srresnet", srresnet_steps, seed),

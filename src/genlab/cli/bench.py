@@ -69,7 +69,7 @@ def bench_semisupervised(
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),
-    srgan_steps: int = typer.Option(2000, "--srgan-steps", help="Training steps of the srgan, started from the srresnet."),
+    srgan_steps: int = typer.Option(1200, "--srgan-steps", help="Training steps of the srgan, started from the srresnet."),
     seed: int = typer.Option(0, help="Seed of both runs."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
 ) -> None:
