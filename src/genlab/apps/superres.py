@@ -155,13 +155,17 @@ def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = Fa
         raise UserError(f"--tile {tile} must exceed twice the overlap ({2 * OVERLAP} pixels): use e.g. {TILE}.")
     source, out = Path(source), Path(out)
     images = _images_in(source)
-    decoded = [(path, *read_image(path)) for path in images]  # every input checked before anything is written
-    result = Upscaled([])
-    if any(alpha is not None for _, _, alpha in decoded):
-        result.notes.append("alpha channels were upscaled by bicubic interpolation, not by the model")
+    targets, any_alpha = [], False
+    for path in images:  # every input read and checked before anything is written, then let go (memory)
+        colour, alpha = read_image(path)
+        if len(colour) == 3 and run.model.spec.shape[0] == 1:
+            raise UserError(f"{path} is in colour and run {run.folder.path} upscales grey images: convert it to grey.")
+        targets.append(_target(source, path, out, colour, run.model.scale))
+        any_alpha |= alpha is not None
+    result = Upscaled([], ["alpha channels were upscaled by bicubic interpolation, not by the model"] if any_alpha else [])
     s = run.model.scale
-    targets = [_target(source, path, out, colour, s) for path, colour, _ in decoded]  # checked before any work
-    for (path, colour, alpha), target in zip(decoded, targets):
+    for path, target in zip(images, targets):
+        colour, alpha = read_image(path)
         report = (lambda done, total, name=path.name: progress(name, done, total)) if progress else None
         high = upscale_array(run.model, colour, tile=tile, progress=report)
         whole = colour if alpha is None else np.concatenate([colour, alpha])
