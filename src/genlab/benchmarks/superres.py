@@ -90,7 +90,7 @@ def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 
         f"16 of 64), trained on the `photos` built-in (random 96x96 crops, flips, turns; batch "
         f"{SUPERRES_TRAINING['batch_size']}): srresnet {srresnet.step} steps of L1 loss in {minutes['srresnet']:.0f} "
         f"CPU-minutes, srgan {srgan.step} more steps from it in {minutes['srgan']:.0f} (L1 + discriminator feature "
-        "matching + 0.01 adversarial). Measured on 2 CPU cores.", "",
+        "matching + 0.01 adversarial); minutes of training as each run recorded them.", "",
         *Table(("photo", *METHODS), rows).markdown(), "",
         f"SRResNet over bicubic: {gain:+.2f} dB mean Y-PSNR (target +1.5, aim +2.5); above Lanczos on "
         f"{above_lanczos} of {len(photos)} photos.", "",
