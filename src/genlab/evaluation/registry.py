@@ -13,7 +13,7 @@ EVALUATORS: dict[str, str] = {
     "likelihood": "genlab.evaluation.likelihood:Likelihood",
     "classification": "genlab.evaluation.classification:Classification",
     "codec": "genlab.evaluation.codec:CodecRateDistortion",
-    "superres": "genlab.evaluation.superres:SuperResolution",
+    "superres": "genlab.evaluation.superres:SuperResolutionScores",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

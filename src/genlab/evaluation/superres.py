@@ -29,7 +29,7 @@ class SuperResolutionResult(Result):
             [Table(("method", "Y-PSNR (dB)", "SSIM", "detail restored"), rows)])
 
 
-class SuperResolution(Evaluator):
+class SuperResolutionScores(Evaluator):
     name = "superres"
     Result = SuperResolutionResult
 
