@@ -22,7 +22,7 @@ from genlab.data.degrade import crop_to_multiple, downscale, upscale_classically
 from genlab.data.photos import SUPERRES_PHOTOS, held_out_photo
 from genlab.files import atomic_write
 from genlab.media.comparison import labelled_panels
-from genlab.metrics.superres import detail_restored, psnr_y, ssim_y
+from genlab.metrics.superres import scores as score
 from genlab.tables import Table
 
 SCALE = 4
@@ -67,8 +67,7 @@ def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 
         bicubic = upscale_classically(low, SCALE)
         outputs = {"bicubic": bicubic, "lanczos": upscale_classically(low, SCALE, "lanczos")}
         outputs |= {method: upscale_array(model, low) for method, model in models.items()}
-        scores[name] = {method: (psnr_y(high, image), ssim_y(high, image), detail_restored(high, image, bicubic))
-                        for method, image in outputs.items()}
+        scores[name] = {method: score(high, image, bicubic) for method, image in outputs.items()}
         panels = [("original", high)] + [(f"{method}\n{psnr:.2f} dB / {ssim:.4f}", outputs[method])
                                          for method, (psnr, ssim, _) in scores[name].items() if method != "lanczos"]
         atomic_write(out / f"superres-{name}.png", labelled_panels(panels))

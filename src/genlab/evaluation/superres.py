@@ -8,7 +8,7 @@ import numpy as np
 
 from genlab.data.degrade import crop_to_multiple, downscale, upscale_classically
 from genlab.evaluation.base import Context, Evaluator, Options, Result
-from genlab.metrics.superres import detail_restored, psnr_y, ssim_y
+from genlab.metrics.superres import scores as score
 from genlab.models.batched import upscaled
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
@@ -45,7 +45,6 @@ class SuperResolutionScores(Evaluator):
                    model.name: list(upscaled(model, low))}
         scores = {}
         for method, images in outputs.items():
-            values = np.array([(psnr_y(h, o), ssim_y(h, o), detail_restored(h, o, b))
-                               for h, o, b in zip(high, images, outputs["bicubic"])]).mean(0)
+            values = np.array([score(h, o, b) for h, o, b in zip(high, images, outputs["bicubic"])]).mean(0)
             scores[method] = dict(zip(("psnr_y", "ssim_y", "detail_restored"), map(float, values)))
         return SuperResolutionResult(scale=s, scores=scores)

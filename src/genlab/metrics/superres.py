@@ -57,3 +57,9 @@ def detail_restored(original: np.ndarray, output: np.ndarray, low_pass: np.ndarr
     lost = _cropped(luma(original), border) - base
     made = _cropped(luma(output), border) - base
     return float(np.sum(made**2) / max(np.sum(lost**2), 1e-12))
+
+
+def scores(original: np.ndarray, output: np.ndarray, bicubic: np.ndarray, border: int = 4) -> tuple[float, float, float]:
+    """(Y-PSNR, Y-SSIM, detail restored) of one output, `bicubic` the bicubic upscaling of its input."""
+    return (psnr_y(original, output, border), ssim_y(original, output, border),
+            detail_restored(original, output, bicubic, border))
