@@ -26,6 +26,8 @@ SPECS = [
 # Small options per family, so a step takes milliseconds; families not listed use their defaults.
 TINY_OPTIONS = {
     "vae": {"channels": 8, "latent_dim": 4},
+    "tcvae": {"channels": 8, "latent_dim": 4},
+    "factorvae": {"channels": 8, "latent_dim": 4, "disc_width": 8, "disc_layers": 2},
     "gan": {"channels": 8, "latent_dim": 8},
     "pixelcnn": {"channels": 8, "layers": 2},
     "flow": {"channels": 8, "scales": 1, "steps_per_scale": 2},
@@ -124,6 +126,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
+                    "has_latent_kl",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

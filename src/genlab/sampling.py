@@ -1,4 +1,4 @@
-"""New examples from a run, reproducibly by seed: samples, sample grids, and latent interpolation.
+"""New examples from a run, reproducibly by seed: samples, sample grids, latent interpolation and traversals.
 
 Every check on the sampler's options lives here (or in the family's sampler), so the CLI and a notebook
 get the same one-line errors.
@@ -14,6 +14,7 @@ import torch
 
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
+from genlab.models.batched import encoded, latent_kls
 from genlab.models.interpolation import slerp
 from genlab.models.loading import Run
 
@@ -106,3 +107,32 @@ def reconstructions(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, see
         cond = torch.from_numpy(y).long().to(model.device) if model.is_conditional else None
         recon = model.decode(model.encode(xt, cond), cond).cpu().numpy()
     return np.concatenate([x, recon])
+
+
+def traversals(run: Run, x: np.ndarray, *, steps: int = 9, span: float = 2.0, kl_examples: np.ndarray | None = None,
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent traversals: for each latent d and each example of x (n, ...), the decoder's output as latent d
+    of the example's code sweeps `steps` values from -span to +span, the others kept.
+
+    Returns (images (D, n, steps, ...) with latents ordered by mean KL to the prior, largest first; that
+    KL (D,) nats in the same order, measured on `kl_examples` (default x); the latent index of each row
+    (D,)). A family without per-latent KL keeps its latents in their own order and reports NaN."""
+    model = run.model
+    if not model.has_latent:
+        raise UserError(f"Model {model.name} has no latent space to traverse: train a vae, tcvae or factorvae.")
+    if steps < 2 or not span > 0:
+        raise UserError(f"A traversal needs --steps of at least 2 and a positive --span, not {steps} and {span}.")
+    with torch.random.fork_rng(), torch.no_grad():
+        torch.manual_seed(seed)
+        z = torch.from_numpy(encoded(model, x)).to(model.device, torch.float32)  # (n, D)
+        dims = z.shape[1]
+        kl = latent_kls(model, x if kl_examples is None else kl_examples) if model.has_latent_kl \
+            else np.full(dims, np.nan)
+        order = np.argsort(-kl, kind="stable") if model.has_latent_kl else np.arange(dims)
+        values = torch.linspace(-span, span, steps, device=z.device)  # (steps,)
+        rows = []
+        for d in order:
+            swept = z[:, None].repeat(1, steps, 1)  # (n, steps, D)
+            swept[:, :, d] = values
+            rows.append(model.decode(swept.flatten(0, 1)).cpu().numpy().reshape(len(x), steps, *x.shape[1:]))
+    return np.stack(rows), kl[order], order

@@ -28,6 +28,10 @@ BENCHMARKS: dict[str, Benchmark] = {
         "genlab.benchmarks.semisupervised:semisupervised",
         "Semi-supervised M2 (ssvae) and M1+M2 (m1m2) against the classifier trained on the few labels alone: test "
         "error."),
+    "disentanglement": Benchmark(
+        "genlab.benchmarks.disentanglement:disentanglement",
+        "beta-VAE (beta 1 and 4), beta-TCVAE and FactorVAE on dSprites over seeds: BetaVAE and FactorVAE scores, MIG, "
+        "DCI and SAP beside the factors themselves and an untrained encoder, and a latent traversal per model."),
     "superres": Benchmark(
         "genlab.benchmarks.superres:superres_bench",
         "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "

@@ -50,11 +50,12 @@ def _parse_size(size: Optional[str]) -> Optional[tuple[int, int]]:
     if size is None:
         return None
     try:
-        h, w = (int(v) for v in size.lower().split("x"))
+        parts = size.lower().split("x")
+        h, w = (int(v) for v in (parts * 2 if len(parts) == 1 else parts))  # "32" means 32x32
         if h <= 0 or w <= 0:
             raise ValueError
     except ValueError:
-        raise UserError(f"--size {size!r} is not HxW: write it like 28x28.") from None
+        raise UserError(f"--size {size!r} is not HxW: write it like 28x28 (or 32 for 32x32).") from None
     return h, w
 
 

@@ -66,6 +66,18 @@ def bench_semisupervised(
     _print(benchmark("semisupervised")(data, out, labels=per_class, seeds=seeds, steps=steps))
 
 
+@bench_app.command("disentanglement", help=BENCHMARKS["disentanglement"].description)
+def bench_disentanglement(
+    seeds: int = typer.Option(3, help="Seeds per model; the table gives mean ± std."),
+    steps: int = typer.Option(10_000, help="Training steps per run (batch 64)."),
+    size: int = typer.Option(32, help="dSprites drawn at 32 (cheaper) or 64 pixels square."),
+    points: int = typer.Option(10_000, help="Training examples the metrics fit on (half as many test examples "
+                               "scored); disentanglement_lib's 10,000 by default."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
+) -> None:
+    _print(benchmark("disentanglement")(out, seeds=seeds, steps=steps, size=size, points=points))
+
+
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),

@@ -63,6 +63,15 @@ def _check_fixed_shape(spec: DatasetSpec, channels: int | None, size: tuple[int,
         raise UserError(f"{source} images are {h}x{w}, not {size[0]}x{size[1]}: --size only resizes image folders.")
 
 
+def _drawn_at(entry: Builtin, size: tuple[int, int]) -> Builtin:
+    """A procedural built-in drawn at `size` (square, one of the sizes it offers)."""
+    offered = entry.drawn_sizes
+    if size[0] != size[1] or size[0] not in offered:
+        raise UserError(f"{entry.spec.name} is drawn at {' or '.join(map(str, offered))} pixels square, not "
+                        f"{size[0]}x{size[1]}: use --size {offered[-1]} or leave --size out ({offered[0]}).")
+    return entry.at_size(size[0])
+
+
 def load_dataset(
     source: str | os.PathLike[str],
     *,
@@ -82,6 +91,8 @@ def load_dataset(
     name = os.fspath(source)
     if name in BUILTINS:
         entry = BUILTINS[name]
+        if size is not None and entry.at_size is not None and tuple(size) != entry.spec.shape[1:]:
+            entry = _drawn_at(entry, size)
         _check_fixed_shape(entry.spec, channels, size, name)
         return entry.load(split_seed)
     path = Path(name)

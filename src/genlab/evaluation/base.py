@@ -26,6 +26,8 @@ class Options:
     iwae_k: int = 100  # importance samples for bounds that tighten with more (1: the plain bound)
     samples: int = 1000  # samples for quality and novelty (0: none)
     classify: bool = False  # also classify by Bayes' rule with a class-conditional likelihood
+    factor_points: int = 10_000  # examples the disentanglement metrics fit on (half as many scored; 0: skip)
+    factor_metrics: tuple[str, ...] = ("beta_vae", "factor_vae", "mig", "dci", "sap")  # which of them
     split: str = "test"
     seed: int = 0
     write: bool = True  # write pictures (and evaluation.json) into the run folder

@@ -16,6 +16,7 @@ from genlab.units import bits_per_dim, nats_per_example
 ANCHOR_LABELS = {"png": "PNG, one file per image", "webp_lossless": "WebP-lossless, one file per image",
                  "jpeg2000_lossless": "JPEG 2000-lossless, one file per image",
                  "xz_blob": "xz (lzma), all test images in one blob"}
+ANCHOR_EXAMPLES = 1000  # the file rows store at most this many test images (WebP takes 6 ms an image)
 BOUND_NOTE = ("negative log-likelihood of the discrete test examples; a bound (elbo, iwae-k, vlb) is an upper "
               "bound on the true bits/dim, 'exact' is exact")
 
@@ -31,6 +32,7 @@ class LikelihoodResult(Result):
     nats_per_example: float | None = None
     estimates: dict[str, Estimate] = {}
     anchors: dict[str, float] = {}  # bits/dim of the same examples as classical lossless files
+    anchor_examples: int | None = None  # how many of them the file rows stored (None: all)
     note: str = BOUND_NOTE
 
     def rows(self, model: str, dims: int) -> list[tuple[str, float | None, float | None]]:
@@ -46,7 +48,8 @@ class LikelihoodResult(Result):
             f"How good: {header.split}-split bits/dim",
             ["Lower is better. The model's figure is the negative log-likelihood of the discrete examples "
              "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
-             "the file rows store each test image on its own."],
+             "the file rows store each test image on its own"
+             + (f" (the first {self.anchor_examples:,})." if self.anchor_examples else ".")],
             [Table(("model / file format", "bits/dim", "nats/image"), rows,
                    title=f"{header.split} split: {header.examples} examples, {header.dims} dims each")])
 
@@ -60,9 +63,11 @@ class Likelihood(Evaluator):
 
     def evaluate(self, context: Context) -> LikelihoodResult:
         model, held_out, dims = context.run.model, context.held_out, context.run.spec.dims
-        anchors = lossless_baselines(held_out.x, context.run.spec.levels) if context.run.spec.modality == "image" else {}
+        stored = held_out.x[:ANCHOR_EXAMPLES]
+        anchors = lossless_baselines(stored, context.run.spec.levels) if context.run.spec.modality == "image" else {}
+        anchor_examples = len(stored) if len(stored) < len(held_out.x) else None
         if not model.has_likelihood:
-            return LikelihoodResult(bits_per_dim=None, bound=None, anchors=anchors,
+            return LikelihoodResult(bits_per_dim=None, bound=None, anchors=anchors, anchor_examples=anchor_examples,
                                     note=f"{model.name} declares no likelihood")
         seed, k = context.options.seed, context.options.iwae_k
         estimates = {}
@@ -74,6 +79,6 @@ class Likelihood(Evaluator):
         best = min(estimates, key=estimates.get)
         return LikelihoodResult(
             bits_per_dim=float(bits_per_dim(estimates[best], dims)), bound=best,
-            nats_per_example=float(estimates[best]), anchors=anchors,
+            nats_per_example=float(estimates[best]), anchors=anchors, anchor_examples=anchor_examples,
             estimates={b: Estimate(nats_per_example=float(v), bits_per_dim=float(bits_per_dim(v, dims)))
                        for b, v in estimates.items()})

@@ -14,6 +14,7 @@ EVALUATORS: dict[str, str] = {
     "classification": "genlab.evaluation.classification:Classification",
     "codec": "genlab.evaluation.codec:CodecRateDistortion",
     "superres": "genlab.evaluation.superres:SuperResolutionScores",
+    "disentanglement": "genlab.evaluation.disentanglement:Disentanglement",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

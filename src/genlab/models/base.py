@@ -42,6 +42,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "can_classify": ("classify",),
     "is_autoregressive": ("walk_conditionals",),  # lossless coding (genlab compress)
     "can_upscale": ("upscale",),  # super-resolution (genlab upscale)
+    "has_latent_kl": ("latent_kl",),  # each latent's KL to the prior (genlab traverse orders rows by it)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -67,6 +68,7 @@ class GenerativeModel(nn.Module, ABC):
     can_classify: ClassVar[bool] = False
     is_autoregressive: ClassVar[bool] = False
     can_upscale: ClassVar[bool] = False
+    has_latent_kl: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -156,6 +158,11 @@ class GenerativeModel(nn.Module, ABC):
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Images (B, C, H, W) of integer levels for latents z (B, D)."""
         raise NotImplementedError(f"{self.name} has no latent space")
+
+    def latent_kl(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """KL(q(z_d | x) || p(z_d)) in nats per example and latent dimension (B, D): which latents carry
+        information (a latent whose KL is near 0 everywhere is unused)."""
+        raise NotImplementedError(f"{self.name} has no per-latent KL")
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits (B, K) for images x (B, C, H, W) of integer levels."""

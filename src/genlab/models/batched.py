@@ -65,3 +65,20 @@ def upscaled(model: GenerativeModel, low: np.ndarray, batch_size: int = 16) -> n
         high = model.upscale(unit)  # (B, C, s*h, s*w) on [-1, 1]
         out.append(((high.clamp(-1, 1) + 1) * (top / 2)).round().to(torch.uint8 if top < 256 else torch.int32).cpu().numpy())
     return np.concatenate(out)
+
+
+@torch.no_grad()
+def encoded(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """A latent-variable model's codes encode(x) (N, D) float64 (a VAE's posterior means)."""
+    model.eval()
+    return np.concatenate([model.encode(as_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
+                           for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def latent_kls(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Each latent's KL to the prior averaged over examples x: (D,) nats."""
+    model.eval()
+    total = sum(model.latent_kl(as_tensor(x[i : i + batch_size], model.device)).double().sum(0).cpu().numpy()
+                for i in range(0, len(x), batch_size))
+    return total / len(x)

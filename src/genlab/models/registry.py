@@ -14,6 +14,8 @@ from genlab.models.base import GenerativeModel
 
 MODELS: dict[str, str] = {
     "vae": "genlab.models.vae:VAE",
+    "tcvae": "genlab.models.tcvae:TCVAE",
+    "factorvae": "genlab.models.factorvae:FactorVAE",
     "gan": "genlab.models.gan:GAN",
     "pixelcnn": "genlab.models.pixelcnn:PixelCNN",
     "flow": "genlab.models.flow:Flow",

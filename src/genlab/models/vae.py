@@ -15,7 +15,7 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_unit_range
-from genlab.models.bounds import LOG_2PI, gaussian_kl_to_standard, importance_weighted
+from genlab.models.bounds import LOG_2PI, gaussian_kl_per_latent, gaussian_kl_to_standard, importance_weighted
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.units import bits_per_dim
@@ -86,19 +86,34 @@ class VAE(GenerativeModel):
         return self.decoder(self._with_label(z, y))
 
     # --- protocol ---------------------------------------------------------------------------
-    def _elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(recon, kl), each (B,) nats, with one reparameterised draw of z: -ELBO = recon + kl."""
+    def _draw(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """One reparameterised draw z ~ q(z | x): (recon (B,) nats, mu, log_var, z (B, Z) each)."""
         mu, log_var = self.posterior(x, y)  # (B, Z) each
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
         recon = -self.head.log_prob(self._decoder_params(z, y), x)  # (B,) nats
+        return recon, mu, log_var, z
+
+    def _elbo_parts(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(recon, kl), each (B,) nats, with one reparameterised draw of z: -ELBO = recon + kl."""
+        recon, mu, log_var, _ = self._draw(x, y)
         return recon, gaussian_kl_to_standard(mu, log_var)
 
+    def regulariser(self, z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """What a disentangling objective adds to the beta-ELBO, given the batch's draws z and posteriors
+        (B, Z) each: (a penalty in nats per example, a helper network's own loss, named parts to log).
+        The plain VAE adds nothing; beta-TCVAE and FactorVAE override this."""
+        zero = z.new_zeros(())
+        return zero, zero, {}
+
     def loss(self, batch: dict) -> dict:
-        recon, kl = self._elbo_parts(batch["x"], batch.get("y"))
+        recon, mu, log_var, z = self._draw(batch["x"], batch.get("y"))
+        kl = gaussian_kl_to_standard(mu, log_var)  # (B,)
+        penalty, helper_loss, parts = self.regulariser(z, mu, log_var)
         dims = self.spec.dims
-        loss = (recon + self.config.beta * kl).mean() / dims  # nats per dim keeps the scale data-independent
+        # nats per dim keeps the scale data-independent
+        loss = ((recon + self.config.beta * kl).mean() + penalty) / dims + helper_loss
         return {"loss": loss, "recon": recon.mean().detach(), "kl": kl.mean().detach(),
-                "bpd": bits_per_dim((recon + kl).mean(), dims).detach()}
+                "bpd": bits_per_dim((recon + kl).mean(), dims).detach(), **parts}
 
     @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:
@@ -132,6 +147,11 @@ class VAE(GenerativeModel):
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The posterior means (B, Z): a deterministic code for each image."""
         return self.posterior(x, condition)[0]
+
+    @torch.no_grad()
+    def latent_kl(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """KL(q(z_d | x) || N(0, 1)) per example and latent (B, Z), nats: the ELBO's KL term before the sum."""
+        return gaussian_kl_per_latent(*self.posterior(x, condition))
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:

@@ -10,6 +10,7 @@ from genlab.files import atomic_write
 from genlab.media import save_examples
 from genlab.models.loading import Run
 from genlab.reports.plots import loss_curve
+from genlab.reports.traversal import write_traversal
 from genlab.sampling import interpolate, reconstructions, sample_grid
 from genlab.tables import Section
 from genlab.training.metrics import read_metrics
@@ -38,6 +39,12 @@ def _pictures(run: Run, split: str) -> list[Section]:
                                                      "(bottom)."], pictures=[("reconstructions", recon.relative_to(run.path))]),
                          Section("Latent interpolation", ["Walks in latent space between two test examples' codes."],
                                  pictures=[("interpolation", walk.relative_to(run.path))])]
+        if any(extra.name == "factors" for extra in run.spec.extras):
+            path = write_traversal(run, pics / "traversal.png", seed=SEED, split=split)
+            sections.append(Section("Latent traversals", [
+                "One row per latent, the most used (largest KL to the prior) first; each row sweeps that latent "
+                "from -2 to +2 around three test images' codes. A disentangled model shows one factor per row."],
+                pictures=[("traversal", path.relative_to(run.path))]))
     return sections
 
 

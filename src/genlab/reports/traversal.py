@@ -1,0 +1,32 @@
+"""The traversal picture of a run (`genlab traverse`, and the report of a run on data with factors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from genlab.errors import UserError
+from genlab.media.grids import save_png
+from genlab.media.traversal import traversal_picture
+from genlab.models.loading import Run
+from genlab.sampling import traversals
+
+KL_EXAMPLES = 2000  # test examples each latent's mean KL is measured on
+
+
+def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, span: float = 2.0, seed: int = 0,
+                    split: str = "test") -> Path:
+    """Traverse every latent around the codes of `images` test examples (chosen by `seed`) and write the
+    picture to `output` (.png), rows ordered by each latent's mean KL over the split."""
+    output = Path(output)
+    if output.suffix.lower() != ".png":
+        raise UserError(f"The traversal is a PNG picture: name the output NAME.png, not {output.name}.")
+    if images < 1:
+        raise UserError(f"--images {images} must be at least 1.")
+    held_out = run.dataset().split(split)
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(held_out))[:images])
+    sweeps, kl, latents = traversals(run, held_out.x[chosen], steps=steps, span=span, seed=seed,
+                                     kl_examples=held_out.x[:KL_EXAMPLES])
+    save_png(traversal_picture(sweeps, run.spec.levels, kl, latents), output)
+    return output
