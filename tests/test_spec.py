@@ -65,10 +65,11 @@ def test_from_dict_errors() -> None:
 
 def test_extras_describe_named_arrays_and_round_trip() -> None:
     low = ExtraSpec("low_res", (3, 4, 4), levels=256, modality="image")
-    factors = ExtraSpec("factors", [2], dtype="int64", levels=5, names=["shape", "scale"])
+    factors = ExtraSpec("factors", [2], dtype="int64", names=["shape", "scale"], sizes=[3, 6])
     spec = DatasetSpec("pairs", (3, 8, 8), 256, extras=(low, factors))
     assert spec.dims == 3 * 8 * 8, "extras do not count towards bits/dim"
     assert spec.extra("factors").names == ("shape", "scale") and spec.extra("low_res").shape == (3, 4, 4)
+    assert spec.extra("factors").sizes == (3, 6)
     d = spec.to_dict()
     assert [e["name"] for e in d["extras"]] == ["low_res", "factors"]
     assert DatasetSpec.from_dict(json.loads(json.dumps(d))) == spec

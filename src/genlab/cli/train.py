@@ -17,6 +17,8 @@ def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
     model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion; "
+                                         "tcvae (beta-TCVAE) and factorvae (FactorVAE), VAEs that disentangle "
+                                         "factors of variation (beta-VAE is vae with --set model.beta=4); "
                                          "classifier (discriminative), ssvae (semi-supervised M2), m1m2 (M2 on a "
                                          "trained vae's latents: --set model.features=RUN), codec (lossy image "
                                          "compression, on photos), srresnet (super-resolution x4, pixel loss), srgan "

@@ -82,8 +82,6 @@ def _mnist_binary() -> tuple[np.ndarray, np.ndarray]:
 
 DSPRITES_EXAMPLES = 100_000  # distinct grid combinations drawn once (seed 0) of the 737,280 (or 5.2M coloured)
 DSPRITES_SIZES = (64, 32)  # the original resolution, and the cheaper variant
-
-
 DSPRITES_VERSION = 1  # bump when the drawing changes, so cached images are drawn anew
 
 

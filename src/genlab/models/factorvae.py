@@ -64,7 +64,7 @@ class FactorVAE(VAE):
         tc = (logits[:, 0] - logits[:, 1]).mean()
         codes = z.detach()
         d_logits = self.discriminator(torch.cat([codes, permute_dims(codes)]))  # (2B, 2)
-        target = torch.cat([torch.zeros(len(z)), torch.ones(len(z))]).long().to(z.device)  # (2B,)
+        target = torch.arange(2, device=z.device).repeat_interleave(len(z))  # (2B,) 0: joint, 1: permuted
         d_loss = F.cross_entropy(d_logits, target)
         accuracy = (d_logits.argmax(1) == target).float().mean()
         return (self.config.tc_weight * tc, d_loss,
