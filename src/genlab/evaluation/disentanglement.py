@@ -4,8 +4,8 @@ representation (the ceiling each metric's procedure allows) and an untrained enc
 (the floor).
 
 Metrics are fitted on `factor_points` training-split examples and scored on half as many of the held-out
-split (disentanglement_lib's 10,000 and 5,000 by default). The two reference rows depend only on the data
-(and the family's untrained weights), so they are cached in $GENLAB_CACHE and computed once per dataset.
+split (disentanglement_lib's 10,000 and 5,000 by default). Scores are cached by a hash of the codes, so the
+two reference rows, the same for every run of a dataset and architecture, are computed once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import json
 import numpy as np
 import torch
 
-from genlab.data.spec import Split
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.errors import UserError
 from genlab.files import cache_root, read_json, write_json
@@ -52,17 +51,19 @@ class DisentanglementResult(Result):
             [Table(("representation", *(LABELS[m] for m in METRICS)), rows)])
 
 
-def _pool(codes: np.ndarray, split: Split, rows: np.ndarray) -> Pool:
-    return Pool(codes, split.extras["factors"][rows])
-
-
-def _cached(key: dict, compute) -> dict[str, float]:
-    """compute() stored under a hash of `key` in the cache, so reference rows are computed once."""
-    digest = hashlib.sha256(json.dumps(key | {"version": CACHE_VERSION}, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache_root() / "disentanglement" / f"{digest}.json"
+def _scores(fit: Pool, score: Pool, options: Options, n_fit: int, n_score: int) -> dict[str, float]:
+    """all_metrics of one representation, cached in $GENLAB_CACHE under a hash of the codes, the factors and
+    the options: the metrics are a pure function of them, so the reference rows (the factors themselves, an
+    untrained encoder, identical for every run of a dataset and architecture) are computed once."""
+    digest = hashlib.sha256()
+    for array in (fit.codes, fit.factors, score.codes, score.factors):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(json.dumps([CACHE_VERSION, options.seed, n_fit, n_score, list(options.factor_metrics)]).encode())
+    path = cache_root() / "disentanglement" / f"{digest.hexdigest()[:24]}.json"
     if path.exists():
         return read_json(path)
-    scores = compute()
+    scores = all_metrics(fit, score, seed=options.seed, num_train=n_fit, num_eval=n_score,
+                         groups=options.factor_metrics)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, scores)
     return scores
@@ -88,29 +89,19 @@ class Disentanglement(Evaluator):
         fit_rows = np.sort(rng.permutation(len(train))[:n_fit])
         score_rows = np.sort(rng.permutation(len(held_out))[:n_score])
         fit_x, score_x = train.x[fit_rows], held_out.x[score_rows]
+        fit_f, score_f = train.extras["factors"][fit_rows], held_out.extras["factors"][score_rows]
 
-        def scores_of(model: GenerativeModel) -> dict[str, float]:
-            return all_metrics(_pool(encoded(model, fit_x), train, fit_rows),
-                               _pool(encoded(model, score_x), held_out, score_rows),
-                               seed=options.seed, num_train=n_fit, num_eval=n_score, groups=options.factor_metrics)
+        def scores_of(fit_codes: np.ndarray, score_codes: np.ndarray) -> dict[str, float]:
+            return _scores(Pool(fit_codes, fit_f), Pool(score_codes, score_f), options, n_fit, n_score)
 
-        def ground_truth() -> dict[str, float]:
-            fit_f, score_f = train.extras["factors"][fit_rows], held_out.extras["factors"][score_rows]
-            return all_metrics(Pool(fit_f.astype(np.float64), fit_f), Pool(score_f.astype(np.float64), score_f),
-                               seed=options.seed, num_train=n_fit, num_eval=n_score, groups=options.factor_metrics)
+        def encoder_scores(model: GenerativeModel) -> dict[str, float]:
+            return scores_of(encoded(model, fit_x), encoded(model, score_x))
 
-        def untrained() -> dict[str, float]:
-            with torch.random.fork_rng():
-                torch.manual_seed(options.seed)
-                fresh = type(run.model)(run.spec, run.model.config).to(run.device)
-            return scores_of(fresh)
-
-        key = {"data": run.config.data.model_dump(mode="json"), "spec": run.spec.to_dict(),
-               "split": options.split, "points": options.factor_points, "seed": options.seed,
-               "metrics": list(options.factor_metrics)}
+        with torch.random.fork_rng():
+            torch.manual_seed(options.seed)
+            untrained = type(run.model)(run.spec, run.model.config).to(run.device)
         spec = run.spec.extra("factors")
         return DisentanglementResult(
             fit_points=n_fit, score_points=n_score, factors=list(spec.names or []),
-            model=scores_of(run.model), ground_truth=_cached(key | {"row": "ground truth"}, ground_truth),
-            untrained=_cached(key | {"row": "untrained", "model": run.model.name,
-                                     "config": run.model.config.model_dump(mode="json")}, untrained))
+            model=encoder_scores(run.model), untrained=encoder_scores(untrained),
+            ground_truth=scores_of(fit_f.astype(np.float64), score_f.astype(np.float64)))
