@@ -109,10 +109,11 @@ def reconstructions(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, see
     return np.concatenate([x, recon])
 
 
-def traversals(run: Run, x: np.ndarray, *, steps: int = 9, span: float = 2.0, kl_examples: np.ndarray | None = None,
-               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Latent traversals: for each latent d and each example of x (n, ...), the decoder's output as latent d
-    of the example's code sweeps `steps` values from -span to +span, the others kept.
+def traversals(run: Run, x: np.ndarray, *, steps: int = 9, span: float = 2.0,
+               kl_examples: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latent traversals: for each latent d and each example of x (n, ...), the decoder's mean output with
+    latent d of the example's code set to `steps` values from -span to +span, the others kept (all
+    deterministic: codes are posterior means).
 
     Returns (images (D, n, steps, ...) with latents ordered by mean KL to the prior, largest first; that
     KL (D,) nats in the same order, measured on `kl_examples` (default x); the latent index of each row
@@ -122,8 +123,7 @@ def traversals(run: Run, x: np.ndarray, *, steps: int = 9, span: float = 2.0, kl
         raise UserError(f"Model {model.name} has no latent space to traverse: train a vae, tcvae or factorvae.")
     if steps < 2 or not span > 0:
         raise UserError(f"A traversal needs --steps of at least 2 and a positive --span, not {steps} and {span}.")
-    with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(seed)
+    with torch.no_grad():
         z = torch.from_numpy(encoded(model, x)).to(model.device, torch.float32)  # (n, D)
         dims = z.shape[1]
         kl = latent_kls(model, x if kl_examples is None else kl_examples) if model.has_latent_kl \

@@ -44,13 +44,14 @@ def _scores(run, points: int) -> tuple[DisentanglementResult, float]:
     """The run's disentanglement result and test bits/dim (ELBO), reusing a current evaluation at `points`."""
     evaluation = read_evaluation(run)
     result = None if evaluation is None else evaluation.results.get("disentanglement")
-    if result is None or result.fit_points != min(points, len(run.dataset().train)):
+    if result is None or result.fit_points != min(points, len(run.dataset().train)) or set(result.model) != set(METRICS):
         evaluation = evaluate(run, iwae_k=1, samples=0, factor_points=points)
     return evaluation["disentanglement"], evaluation["likelihood"].bits_per_dim
 
 
 def _cell(values: list[float]) -> str:
-    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+    """mean ± sample standard deviation (ddof 1; 0 for one seed)."""
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.3f}"
 
 
 def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32, points: int = 10_000) -> Path:
@@ -75,6 +76,8 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
     rows, reference, traversals = [], None, []
     for label in labels:
         scored = [_scores(runs[label, seed], points) for seed in range(seeds)]
+        # The reference rows are the same for every run: the factors, and an untrained encoder, which all
+        # four models share (their VAE parts are built first, from the same evaluation seed).
         reference = scored[0][0]
         name = _run_name(label, 0) + ".png"
         write_traversal(runs[label, 0], pictures / name, images=3)
@@ -91,7 +94,7 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         f"trained {steps:,} steps (batch {BATCH}, Adam {LR:g}; {arch}) on genlab's dSprites (100,000 of the 737,280 "
         f"grid combinations); metrics fitted on {reference.fit_points:,} training and scored on "
         f"{reference.score_points:,} test examples with disentanglement_lib's procedures; mean ± std over {seeds} "
-        "seeds. Higher is better for every metric; bits/dim is the test ELBO (lower is better).", "",
+        "seeds (sample std). Higher is better for every metric; bits/dim is the test ELBO (lower is better).", "",
         "The ceiling row is each procedure's limit: MIG bins 40 orientations and 32 positions into 20 bins, and SAP's "
         "one-feature linear classifiers separate few of 32 or 40 ordered values, so even the factors themselves "
         "score below 1 there. The anchor row is disentanglement_lib's spread on dSprites over seeds and settings "
@@ -99,7 +102,7 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         *Table(("model", *(LABELS[m] for m in METRICS), "bits/dim"), rows).markdown(), "",
         "## Traversals (seed 0)", "",
         "One row per latent, the most used first (its KL to the prior at the left); each row sweeps that latent from "
-        "-2 to +2 around three test images' codes.", "",
+        "-2 to +2 in three test images' codes.", "",
         *[line for label, path in traversals for line in (f"**{label}**", "", f"![{label}]({path})", "")]])
     path = out / f"disentanglement-dsprites{'' if size == 64 else f'-{size}'}.md"
     atomic_write(path, text.encode())

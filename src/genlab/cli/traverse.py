@@ -15,13 +15,13 @@ def traverse(
     output: Path = typer.Option(Path("traverse.png"), "-o", "--output", help="The PNG to write."),
     images: int = typer.Option(3, "--images", help="Test images whose codes are traversed, side by side."),
     steps: int = typer.Option(9, "--steps", help="Values per sweep."),
-    span: float = typer.Option(2.0, "--span", help="Each latent sweeps from -SPAN to +SPAN (prior units)."),
+    span: float = typer.Option(2.0, "--span", help="Each latent is set to values from -SPAN to +SPAN (prior units)."),
     seed: int = typer.Option(0, help="Seed for which test images are shown."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """One row per latent, sorted by its mean KL to the prior over the test split (the latents a model
-    uses come first, the unused ones, KL near 0, last), each row sweeping that latent from -SPAN to +SPAN
-    around a test image's code while the others stay: a disentangled model shows one factor per row."""
+    uses come first, the unused ones, KL near 0, last), each row setting that latent to values from -SPAN
+    to +SPAN in a test image's code while the others stay: a disentangled model shows one factor per row."""
     from genlab.api import load_run, write_traversal
 
     opened = load_run(run, device=device)

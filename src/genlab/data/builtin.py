@@ -88,19 +88,23 @@ DSPRITES_VERSION = 1  # bump when the drawing changes, so cached images are draw
 @lru_cache(maxsize=4)
 def _dsprites_cached(size: int, coloured: bool) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
     """DSPRITES_EXAMPLES dSprites images at `size` with their factor indices (N, 5) or, coloured, (N, 6).
-    Drawn once (12 s at 64x64) into the disk cache, memory-mapped from there afterwards."""
+    Drawn once (12 s at 64x64) into the disk cache with their factors, read from there afterwards."""
+    stem = cache_root() / "dsprites" / f"{'color-' if coloured else ''}dsprites-{size}-v{DSPRITES_VERSION}"
+    images, factor_file = stem.with_suffix(".npy"), stem.with_suffix(".factors.npy")
+    shape = (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size)
+    if images.exists() and factor_file.exists():
+        x, factors = np.load(images, mmap_mode="r"), np.load(factor_file)
+        if x.shape == shape and len(factors) == len(x):
+            factors.flags.writeable = False
+            return x, None, {"factors": factors}
     sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
     factors = dsprites.sample_factors(DSPRITES_EXAMPLES, seed=0, sizes=sizes)
-    name = f"{'color-' if coloured else ''}dsprites-{size}-v{DSPRITES_VERSION}.npy"
-    path = cache_root() / "dsprites" / name
-    shape = (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size)
-    x = np.load(path, mmap_mode="r") if path.exists() else None
-    if x is None or x.shape != shape:
-        x = dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_npy(path, x)
-        x.flags.writeable = False
-    factors.flags.writeable = False
+    x = dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)
+    images.parent.mkdir(parents=True, exist_ok=True)
+    write_npy(factor_file, factors)  # the factors first: images without them are drawn again
+    write_npy(images, x)
+    for array in (x, factors):
+        array.flags.writeable = False
     return x, None, {"factors": factors}
 
 

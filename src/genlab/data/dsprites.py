@@ -23,7 +23,7 @@ SHAPES = ("square", "ellipse", "heart")
 COLOURS = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]], np.uint8)
 HALF_WIDTH = 0.12  # a square's half side at scale 1, in image widths
 CENTRE_RANGE = (0.2, 0.8)  # where sprite centres go as position runs from 0 to 1
-EXTENT = 1.6  # every shape lies within this many HALF_WIDTHs of its centre (a square's corner: 1.41)
+EXTENT = 1.7  # every shape lies within this many HALF_WIDTHs of its centre (the heart reaches 1.65)
 CHUNK = 4096  # images drawn at once (bounds the float work arrays to a few tens of MB)
 
 

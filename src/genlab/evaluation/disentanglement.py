@@ -28,7 +28,7 @@ from genlab.tables import Section, Table
 
 LABELS = {"beta_vae": "BetaVAE", "factor_vae": "FactorVAE", "mig": "MIG", "dci_disentanglement": "DCI dis.",
           "dci_completeness": "DCI comp.", "dci_informativeness": "DCI info.", "sap": "SAP"}
-CACHE_VERSION = 1  # bump when a metric's procedure changes
+CACHE_VERSION = 2  # bump when a metric's procedure changes
 
 
 class DisentanglementResult(Result):

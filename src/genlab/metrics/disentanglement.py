@@ -37,6 +37,13 @@ class Pool:
         return Pool(self.codes[:n], self.factors[:n])
 
 
+def varied_factors(factors: np.ndarray) -> np.ndarray:
+    """Indices of the factors that take more than one value in `factors` (N, K). A factor fixed in the pool
+    carries no information to find: MIG, DCI and SAP leave it out (its entropy is 0, and a classifier
+    cannot be fitted to one class)."""
+    return np.flatnonzero([len(np.unique(column)) > 1 for column in factors.T])
+
+
 class _ByValue:
     """Rows of a pool grouped by the value of each factor, to draw rows with factor k fixed to v."""
 
@@ -60,7 +67,7 @@ class _ByValue:
 def _beta_vae_points(pool: Pool, n: int, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """n (feature, factor) points: factor k at random; batch_size pairs sharing factor k's value; the
     feature is the mean over pairs of |z1 - z2| (D,)."""
-    groups = _ByValue(pool.factors)
+    groups = _ByValue(pool.factors)  # once per pool
     ks = rng.integers(pool.factors.shape[1], size=n)  # (n,)
     features = np.empty((n, pool.codes.shape[1]))
     for k in np.unique(ks):
@@ -104,16 +111,18 @@ def _factor_vae_votes(pool: Pool, n: int, batch_size: int, scale: np.ndarray, ac
 
 
 def factor_vae_score(fit: Pool, score: Pool, *, seed: int = 0, batch_size: int = 64, num_train: int = 10_000,
-                     num_eval: int = 5_000, num_variance_estimate: int = 10_000) -> float:
+                     num_eval: int = 5_000, num_variance_estimate: int = 10_000, prune_threshold: float = 0.05) -> float:
     """FactorVAE score (Kim & Mnih 2018): codes are divided by their std over num_variance_estimate points,
-    latents with zero variance dropped; for each batch of batch_size points sharing one factor's value, the
+    latents whose std is below prune_threshold dropped (collapsed latents would otherwise win every vote
+    by barely moving); for each batch of batch_size points sharing one factor's value, the
     latent of least variance votes for that factor; each latent is assigned its majority factor and the
-    score is the share of eval votes that assignment gets right. disentanglement_lib defaults: batch_size 64,
-    num_train 10,000, num_eval 5,000, num_variance_estimate 10,000. 0 when every latent is constant."""
+    score is the share of eval votes that assignment gets right. disentanglement_lib's study settings:
+    batch_size 64, num_train 10,000, num_eval 5,000, num_variance_estimate 10,000, prune threshold 0.05.
+    0 when every latent is pruned."""
     rng = np.random.default_rng(seed)
     estimate = fit.codes[rng.permutation(len(fit.codes))[:num_variance_estimate]]
     variance = estimate.var(axis=0, ddof=1)  # (D,)
-    active = variance > 0
+    active = np.sqrt(variance) >= prune_threshold
     if not active.any():
         return 0.0
     scale = np.sqrt(np.where(active, variance, 1.0))
@@ -145,12 +154,17 @@ def mig(fit: Pool, *, num_train: int = 10_000, num_bins: int = 20) -> float:
     second) / H(factor), averaged over factors; latents binned in num_bins equal-width bins. The
     discretisation caps it below 1 even for the factors themselves when a factor has more values than bins
     (dSprites' 40 orientations and 32 positions in 20 bins). disentanglement_lib defaults: num_train 10,000,
-    20 bins. Needs at least two latents."""
+    20 bins. Needs at least two latents; factors with one value are left out (`varied_factors`)."""
+    from sklearn.metrics import mutual_info_score
+
     pool = fit.first(num_train)
     if pool.codes.shape[1] < 2:
         raise ValueError("MIG needs at least two latents")
-    info = np.sort(mutual_information(discretise(pool.codes, num_bins), pool.factors), axis=0)  # (D, K) ascending
-    entropy = mutual_information(pool.factors, pool.factors).diagonal()  # (K,) H(v_k) = I(v_k; v_k)
+    factors = pool.factors[:, varied_factors(pool.factors)]
+    if factors.shape[1] == 0:
+        return 0.0
+    info = np.sort(mutual_information(discretise(pool.codes, num_bins), factors), axis=0)  # (D, K) ascending
+    entropy = np.array([mutual_info_score(column, column) for column in factors.T])  # (K,) H(v_k) = I(v_k; v_k)
     return float(np.mean((info[-1] - info[-2]) / entropy))
 
 
@@ -166,11 +180,15 @@ def dci(fit: Pool, score: Pool, *, num_train: int = 10_000, num_test: int = 5_00
     factor, as disentanglement_lib: the importance matrix R (D, K) holds each tree ensemble's feature
     importances. Disentanglement = sum_d rho_d (1 - H_K(R_d.)), rho_d = latent d's share of all importance;
     completeness = sum_k rho_k (1 - H_D(R_.k)); informativeness = mean test accuracy over factors.
-    disentanglement_lib defaults: num_train 10,000, num_test 5,000."""
+    disentanglement_lib defaults: num_train 10,000, num_test 5,000. Factors with one value are left out."""
     from sklearn.ensemble import GradientBoostingClassifier
 
     train, test = fit.first(num_train), score.first(num_test)
-    k_factors = train.factors.shape[1]
+    kept = varied_factors(train.factors)
+    train, test = Pool(train.codes, train.factors[:, kept]), Pool(test.codes, test.factors[:, kept])
+    k_factors = len(kept)
+    if k_factors == 0:
+        return {"disentanglement": 0.0, "completeness": 0.0, "informativeness": 0.0}
     importance = np.zeros((train.codes.shape[1], k_factors))
     accuracy = np.zeros(k_factors)
     for k in range(k_factors):
@@ -180,7 +198,9 @@ def dci(fit: Pool, score: Pool, *, num_train: int = 10_000, num_test: int = 5_00
     total = importance.sum()
     if total == 0:  # constant codes: no tree ever splits
         return {"disentanglement": 0.0, "completeness": 0.0, "informativeness": float(accuracy.mean())}
-    d = float(np.sum((1 - _normalised_entropy(importance, axis=1)) * importance.sum(1) / total))
+    # one factor (or one latent) leaves nothing to spread over: each latent (factor) is as pure as it can be
+    d = float(np.sum((1 - _normalised_entropy(importance, axis=1)) * importance.sum(1) / total)) \
+        if k_factors > 1 else 1.0
     c = float(np.sum((1 - _normalised_entropy(importance, axis=0)) * importance.sum(0) / total)) \
         if importance.shape[0] > 1 else 1.0
     return {"disentanglement": d, "completeness": c, "informativeness": float(accuracy.mean())}
@@ -191,20 +211,20 @@ def sap(fit: Pool, score: Pool, *, num_train: int = 10_000, num_test: int = 5_00
     each latent d and factor k, the test accuracy of LinearSVC(C=0.01, class_weight="balanced") predicting
     factor k from latent d alone; SAP = mean over factors of the gap between the best and second-best
     latent. A one-feature linear classifier separates few of 32 or 40 ordered classes, so even the factors
-    themselves score far below 1 on dSprites. disentanglement_lib defaults: num_train 10,000, num_test 5,000."""
+    themselves score far below 1 on dSprites. disentanglement_lib defaults: num_train 10,000, num_test 5,000.
+    Factors with one value are left out."""
     from sklearn.svm import LinearSVC
 
     train, test = fit.first(num_train), score.first(num_test)
-    d_latents, k_factors = train.codes.shape[1], train.factors.shape[1]
-    scores = np.zeros((d_latents, k_factors))
+    kept = varied_factors(train.factors)
+    if len(kept) == 0:
+        return 0.0
+    d_latents = train.codes.shape[1]
+    scores = np.zeros((d_latents, len(kept)))
     for d in range(d_latents):
-        if np.ptp(train.codes[:, d]) == 0:
-            continue  # a constant latent predicts nothing
-        for k in range(k_factors):
-            if len(np.unique(train.factors[:, k])) < 2:
-                continue
+        for j, k in enumerate(kept):
             model = LinearSVC(C=0.01, class_weight="balanced").fit(train.codes[:, d:d + 1], train.factors[:, k])
-            scores[d, k] = model.score(test.codes[:, d:d + 1], test.factors[:, k])
+            scores[d, j] = model.score(test.codes[:, d:d + 1], test.factors[:, k])
     ranked = np.sort(scores, axis=0)
     return float(np.mean(ranked[-1] - ranked[-2])) if d_latents > 1 else float(np.mean(ranked[-1]))
 

@@ -59,10 +59,10 @@ def total_correlation(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) 
     section 3, eq. 4), for draws z (B, Z) of q(z | x_i) with parameters mu, log_var (B, Z): a scalar, nats.
 
     log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log B, and the same per dimension for each marginal q(z_d);
-    TC ~ mean_i [log q(z_i) - sum_d log q(z_id)]. The batch stands for the data set (the paper's N = B), so
-    this is the TC of the batch's own mixture of posteriors, which a brute-force computation checks; the
-    paper's constant log(N B) for a data set of N instead of log B shifts it by (Z - 1) log(N / B) and leaves
-    the gradients unchanged (disentanglement_lib drops the constant altogether)."""
+    TC ~ mean_i [log q(z_i) - sum_d log q(z_id)]. The batch's mixture of posteriors stands for q(z), so this
+    is that mixture's TC in expectation, which a brute-force computation checks. The paper subtracts
+    log(N B) for a data set of N instead of log B, which shifts the estimate by (Z - 1) log N and leaves the
+    gradients unchanged (disentanglement_lib drops the constant altogether)."""
     b = len(z)
     # log q(z_i[d] | x_j) for every pair (i, j) and dimension d: (B, B, Z)
     pairwise = -0.5 * ((z[:, None] - mu[None]).pow(2) * torch.exp(-log_var[None]) + log_var[None] + LOG_2PI)

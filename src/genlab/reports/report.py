@@ -43,7 +43,7 @@ def _pictures(run: Run, split: str) -> list[Section]:
             path = write_traversal(run, pics / "traversal.png", seed=SEED, split=split)
             sections.append(Section("Latent traversals", [
                 "One row per latent, the most used (largest KL to the prior) first; each row sweeps that latent "
-                "from -2 to +2 around three test images' codes. A disentangled model shows one factor per row."],
+                "from -2 to +2 in three test images' codes. A disentangled model shows one factor per row."],
                 pictures=[("traversal", path.relative_to(run.path))]))
     return sections
 

@@ -26,7 +26,7 @@ def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, 
         raise UserError(f"--images {images} must be at least 1.")
     held_out = run.dataset().split(split)
     chosen = np.sort(np.random.default_rng(seed).permutation(len(held_out))[:images])
-    sweeps, kl, latents = traversals(run, held_out.x[chosen], steps=steps, span=span, seed=seed,
+    sweeps, kl, latents = traversals(run, held_out.x[chosen], steps=steps, span=span,
                                      kl_examples=held_out.x[:KL_EXAMPLES])
     save_png(traversal_picture(sweeps, run.spec.levels, kl, latents), output)
     return output
