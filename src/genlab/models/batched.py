@@ -38,19 +38,20 @@ def log_likelihood(model: GenerativeModel, x: np.ndarray, y: np.ndarray | None =
 
 
 @torch.no_grad()
+def _per_batch(model: GenerativeModel, apply, x: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """apply(model's batch of x on its device) for consecutive batches of x, in eval mode, as numpy arrays."""
+    model.eval()
+    return [apply(as_tensor(x[i : i + batch_size], model.device)).cpu().numpy() for i in range(0, len(x), batch_size)]
+
+
 def predicted_labels(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """The class a model with classify() predicts for each example: (N,) int64."""
-    model.eval()
-    return np.concatenate([model.classify(as_tensor(x[i : i + batch_size], model.device)).argmax(1).cpu().numpy()
-                           for i in range(0, len(x), batch_size)])
+    return np.concatenate(_per_batch(model, lambda xb: model.classify(xb).argmax(1), x, batch_size))
 
 
-@torch.no_grad()
 def features(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """A feature model's features(x) (N, D) float64, e.g. the classifier's penultimate layer."""
-    model.eval()
-    return np.concatenate([model.features(as_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
-                           for i in range(0, len(x), batch_size)])
+    return np.concatenate(_per_batch(model, lambda xb: model.features(xb).double(), x, batch_size))
 
 
 @torch.no_grad()
@@ -67,18 +68,11 @@ def upscaled(model: GenerativeModel, low: np.ndarray, batch_size: int = 16) -> n
     return np.concatenate(out)
 
 
-@torch.no_grad()
 def encoded(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """A latent-variable model's codes encode(x) (N, D) float64 (a VAE's posterior means)."""
-    model.eval()
-    return np.concatenate([model.encode(as_tensor(x[i : i + batch_size], model.device)).double().cpu().numpy()
-                           for i in range(0, len(x), batch_size)])
+    return np.concatenate(_per_batch(model, lambda xb: model.encode(xb).double(), x, batch_size))
 
 
-@torch.no_grad()
 def latent_kls(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Each latent's KL to the prior averaged over examples x: (D,) nats."""
-    model.eval()
-    total = sum(model.latent_kl(as_tensor(x[i : i + batch_size], model.device)).double().sum(0).cpu().numpy()
-                for i in range(0, len(x), batch_size))
-    return total / len(x)
+    return sum(_per_batch(model, lambda xb: model.latent_kl(xb).double().sum(0), x, batch_size)) / len(x)
