@@ -38,6 +38,7 @@ TINY_OPTIONS = {
     "m1m2": {"latent_dim": 4, "hidden": 16},
     "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
     "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
+    "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
 }
 BATCH = 4
 M1_FOLDERS = Path(tempfile.mkdtemp(prefix="genlab-tiny-m1-"))  # untrained tiny VAEs M1+M2 stacks on, per spec
@@ -126,7 +127,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl",
+                    "has_latent_kl", "can_decompose",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

@@ -70,3 +70,20 @@ def write_npy(path: Path, array: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, array)
     atomic_write(Path(path), buf.getvalue())
+
+
+def cached_json(folder: str, arrays: list[np.ndarray], params: Any, compute) -> Any:
+    """compute(), cached as JSON in $GENLAB_CACHE/folder under a hash of `arrays` and `params`: for figures
+    that are a pure function of their inputs and shared by many runs (reference rows, classical floors)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(json.dumps(params).encode())
+    path = cache_root() / folder / f"{digest.hexdigest()[:24]}.json"
+    if path.exists():
+        return read_json(path)
+    value = compute()
+    write_json(path, value)
+    return value

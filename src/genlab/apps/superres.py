@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlab.apps.images import IMAGE_SUFFIXES, images_in, read_user_image
 from genlab.data.degrade import upscale_classically
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.models.loading import Run
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 MIN_SIDE = 8  # pixels: a smaller image has too little context to upscale
 TILE, OVERLAP = 256, 16  # low-resolution pixels: the largest tile side, and what neighbours share at least
 
@@ -34,29 +34,12 @@ class Upscaled:
 
 
 def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """(colour (C, H, W) with C 1 or 3, alpha (1, H, W) or None), uint8 or uint16; a UserError if unreadable."""
-    import warnings
-
-    import imageio.v3 as iio
-
-    try:
-        with warnings.catch_warnings():  # imageio tries every plugin on a non-image, some deprecated
-            warnings.simplefilter("ignore")
-            pixels = np.asarray(iio.imread(path))
-    except Exception:  # noqa: BLE001  (any decoder failure is the same problem for the user)
-        raise UserError(f"{path} is not a readable image: give a PNG, JPEG, TIFF, BMP or WebP file.") from None
-    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and
-                                                                                  pixels.shape[2] > 4):
-        raise UserError(f"{path} holds {pixels.dtype} pixels of shape {pixels.shape}: give an 8- or 16-bit grey, "
-                        "RGB or RGBA image.")
-    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
-    channels = pixels.transpose(2, 0, 1)  # (C, H, W)
-    if min(channels.shape[1:]) < MIN_SIDE:
-        raise UserError(f"{path} is {channels.shape[1]}x{channels.shape[2]} pixels: upscaling needs at least "
+    """The user's image as (colour (C, H, W), alpha or None), at least MIN_SIDE pixels a side."""
+    colour, alpha = read_user_image(path)
+    if min(colour.shape[1:]) < MIN_SIDE:
+        raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels: upscaling needs at least "
                         f"{MIN_SIDE} a side.")
-    colour = channels[:3] if len(channels) in (3, 4) else channels[:1]
-    alpha = channels[len(colour):][:1] if len(channels) in (2, 4) else None
-    return np.ascontiguousarray(colour), alpha
+    return colour, alpha
 
 
 def _spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -132,18 +115,6 @@ def _target(source: Path, image: Path, out: Path, pixels: np.ndarray, scale: int
     return out / f"{image.stem}-x{scale}{'.tif' if sixteen_bit_colour else '.png'}"
 
 
-def _images_in(source: Path) -> list[Path]:
-    if source.is_dir():
-        images = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not images:
-            raise UserError(f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)}): point at an image or a folder "
-                            "of them.")
-        return images
-    if not source.is_file():
-        raise UserError(f"{source} does not exist: give an image file or a folder of images.")
-    return [source]
-
-
 def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = False, tile: int = TILE,
             progress: Callable[[str, int, int], None] | None = None) -> Upscaled:
     """Upscale the image `source` into the file `out`, or every image of the folder `source` into the folder
@@ -154,7 +125,7 @@ def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = Fa
     if tile <= 2 * OVERLAP:
         raise UserError(f"--tile {tile} must exceed twice the overlap ({2 * OVERLAP} pixels): use e.g. {TILE}.")
     source, out = Path(source), Path(out)
-    images = _images_in(source)
+    images = images_in(source)
     targets, any_alpha = [], False
     for path in images:  # every input read and checked before anything is written, then let go (memory)
         colour, alpha = read_image(path)

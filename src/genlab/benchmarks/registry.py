@@ -32,6 +32,10 @@ BENCHMARKS: dict[str, Benchmark] = {
         "genlab.benchmarks.disentanglement:disentanglement",
         "beta-VAE (beta 1 and 4), beta-TCVAE and FactorVAE on dSprites over seeds: BetaVAE and FactorVAE scores, MIG, "
         "DCI and SAP beside the factors themselves and an untrained encoder, and a latent traversal per model."),
+    "scenes": Benchmark(
+        "genlab.benchmarks.scenes:scenes",
+        "Slot Attention on tetrominoes and multi-dsprites over seeds: FG-ARI, ARI and mean best overlap beside k-means "
+        "on colour and position and the paper's figures, with the test scenes split into slots."),
     "superres": Benchmark(
         "genlab.benchmarks.superres:superres_bench",
         "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "

@@ -78,6 +78,17 @@ def bench_disentanglement(
     _print(benchmark("disentanglement")(out, seeds=seeds, steps=steps, size=size, points=points))
 
 
+@bench_app.command("scenes", help=BENCHMARKS["scenes"].description)
+def bench_scenes(
+    seeds: int = typer.Option(3, help="Seeds per dataset; the table gives mean ± std."),
+    steps: int = typer.Option(5000, help="Training steps of seeds 1 and up (batch 32)."),
+    first_steps: int = typer.Option(10_000, "--first-steps", help="Training steps of seed 0 (its pictures are shown)."),
+    size: int = typer.Option(32, help="multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
+) -> None:
+    _print(benchmark("scenes")(out, seeds=seeds, steps=steps, first_steps=first_steps, size=size))
+
+
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),

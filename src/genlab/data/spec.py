@@ -15,7 +15,8 @@ example carries beyond `x` and its class label `y` is a named *extra*: an `Extra
 and an array of the same name in every `Split.extras`, first axis one entry per example. That is how the
 next datasets fit without new fields: paired low/high resolution images are images with an extra
 "low_res" (C, h, w); audio with text is audio with an extra "text" of tokens; per-example factors are an
-extra "factors" (K,) with factor names; object masks an extra "masks" (K, H, W). A token sequence's
+extra "factors" (K,) with factor names; object masks an extra "masks" (H, W), each pixel's object (0 the
+background; levels = objects + 1). A token sequence's
 vocabulary (the strings behind the ids) would be one more optional field, `vocabulary`, when it exists.
 Only what images need is implemented; an unknown modality is refused by name.
 """

@@ -10,15 +10,12 @@ two reference rows, the same for every run of a dataset and architecture, are co
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import numpy as np
 import torch
 
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.errors import UserError
-from genlab.files import cache_root, read_json, write_json
+from genlab.files import cached_json
 from genlab.metrics.disentanglement import METRICS, Pool, all_metrics
 from genlab.models.base import GenerativeModel
 from genlab.models.batched import encoded
@@ -55,18 +52,10 @@ def _scores(fit: Pool, score: Pool, options: Options, n_fit: int, n_score: int) 
     """all_metrics of one representation, cached in $GENLAB_CACHE under a hash of the codes, the factors and
     the options: the metrics are a pure function of them, so the reference rows (the factors themselves, an
     untrained encoder, identical for every run of a dataset and architecture) are computed once."""
-    digest = hashlib.sha256()
-    for array in (fit.codes, fit.factors, score.codes, score.factors):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(json.dumps([CACHE_VERSION, options.seed, n_fit, n_score, list(options.factor_metrics)]).encode())
-    path = cache_root() / "disentanglement" / f"{digest.hexdigest()[:24]}.json"
-    if path.exists():
-        return read_json(path)
-    scores = all_metrics(fit, score, seed=options.seed, num_train=n_fit, num_eval=n_score,
-                         groups=options.factor_metrics)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, scores)
-    return scores
+    return cached_json("disentanglement", [fit.codes, fit.factors, score.codes, score.factors],
+                       [CACHE_VERSION, options.seed, n_fit, n_score, list(options.factor_metrics)],
+                       lambda: all_metrics(fit, score, seed=options.seed, num_train=n_fit, num_eval=n_score,
+                                           groups=options.factor_metrics))
 
 
 class Disentanglement(Evaluator):

@@ -59,7 +59,9 @@ class Likelihood(Evaluator):
     Result = LikelihoodResult
 
     def applies(self, run: Run, options: Options) -> bool:
-        return run.model.has_likelihood or (run.spec.modality == "image" and not run.model.can_upscale)
+        # the file formats' bits/dim anchor density models and codecs, not upscalers or decomposers
+        return run.model.has_likelihood or (run.spec.modality == "image" and not run.model.can_upscale
+                                            and not run.model.can_decompose)
 
     def evaluate(self, context: Context) -> LikelihoodResult:
         model, held_out, dims = context.run.model, context.held_out, context.run.spec.dims

@@ -15,6 +15,7 @@ EVALUATORS: dict[str, str] = {
     "codec": "genlab.evaluation.codec:CodecRateDistortion",
     "superres": "genlab.evaluation.superres:SuperResolutionScores",
     "disentanglement": "genlab.evaluation.disentanglement:Disentanglement",
+    "objects": "genlab.evaluation.objects:Objects",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

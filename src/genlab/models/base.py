@@ -43,6 +43,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "is_autoregressive": ("walk_conditionals",),  # lossless coding (genlab compress)
     "can_upscale": ("upscale",),  # super-resolution (genlab upscale)
     "has_latent_kl": ("latent_kl",),  # each latent's KL to the prior (genlab traverse orders rows by it)
+    "can_decompose": ("decompose",),  # splits images into slots: objects' images and masks (genlab decompose)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -69,6 +70,7 @@ class GenerativeModel(nn.Module, ABC):
     is_autoregressive: ClassVar[bool] = False
     can_upscale: ClassVar[bool] = False
     has_latent_kl: ClassVar[bool] = False
+    can_decompose: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -171,6 +173,12 @@ class GenerativeModel(nn.Module, ABC):
     def upscale(self, low: torch.Tensor) -> torch.Tensor:
         """Low-resolution images (B, C, h, w) on [-1, 1] -> (B, C, s*h, s*w) on the same scale (s = self.scale)."""
         raise NotImplementedError(f"{self.name} does not upscale images")
+
+    def decompose(self, x: torch.Tensor):
+        """Images x (B, C, H, W) of levels split into K slots: a `models.slots.Decomposition` of the
+        reconstruction (B, C, H, W), each slot's image (B, K, C, H, W), all on [-1, 1], and masks (B, K, H, W)
+        that share out every pixel."""
+        raise NotImplementedError(f"{self.name} does not decompose images into objects")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genlab.models.base import GenerativeModel
+from genlab.models.base import GenerativeModel, from_unit_range
 
 
 def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -76,3 +76,22 @@ def encoded(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.
 def latent_kls(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Each latent's KL to the prior averaged over examples x: (D,) nats."""
     return sum(_per_batch(model, lambda xb: model.latent_kl(xb).double().sum(0), x, batch_size)) / len(x)
+
+
+@torch.no_grad()
+def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, seed: int = 0
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A decomposing model's split of images x (N, C, H, W) of levels: (reconstructions (N, C, H, W) and each
+    slot's image (N, K, C, H, W) as levels, masks (N, K, H, W) float32 summing to 1 over K). The initial
+    slots are drawn with `seed`, so the split is reproducible."""
+    model.eval()
+    levels, parts = model.spec.levels, []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for start in range(0, len(x), batch_size):
+            out = model.decompose(as_tensor(x[start : start + batch_size], model.device))
+            parts.append((from_unit_range(out.reconstruction, levels).cpu().numpy(),
+                          from_unit_range(out.images, levels).cpu().numpy(), out.masks.float().cpu().numpy()))
+    dtype = np.uint8 if levels <= 256 else np.int32
+    recon, images, masks = (np.concatenate(p) for p in zip(*parts))
+    return recon.astype(dtype), images.astype(dtype), masks

@@ -26,6 +26,7 @@ MODELS: dict[str, str] = {
     "codec": "genlab.models.codec:Codec",
     "srresnet": "genlab.models.srresnet:SRResNet",
     "srgan": "genlab.models.srgan:SRGAN",
+    "slots": "genlab.models.slots:Slots",
 }
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from genlab.evaluation import Evaluation
 from genlab.files import atomic_write
 from genlab.media import save_examples
+from genlab.media.decomposition import overview_picture
+from genlab.media.grids import save_png
+from genlab.models.batched import decomposed
 from genlab.models.loading import Run
 from genlab.reports.plots import loss_curve
 from genlab.reports.traversal import write_traversal
@@ -45,7 +50,22 @@ def _pictures(run: Run, split: str) -> list[Section]:
                 "One row per latent, the most used (largest KL to the prior) first; each row sweeps that latent "
                 "from -2 to +2 in three test images' codes. A disentangled model shows one factor per row."],
                 pictures=[("traversal", path.relative_to(run.path))]))
+    if model.can_decompose:
+        sections.append(_objects_picture(run, split))
     return sections
+
+
+def _objects_picture(run: Run, split: str) -> Section:
+    """Eight held-out scenes split into the run's slots (with their true objects when the data has masks)."""
+    held_out = run.dataset().split(split)
+    x, true = held_out.x[:8], held_out.extras.get("masks")
+    recon, images, masks = decomposed(run.model, x, seed=SEED)
+    picture = overview_picture(x, recon, images, masks, run.spec.levels, None if true is None else np.asarray(true[:8]))
+    path = run.folder.pictures / "objects.png"
+    save_png(picture, path)
+    return Section("Objects", ["Test scenes split into slots: the image, its reconstruction, the true objects (when "
+                               "the data has masks), each pixel coloured by its slots' masks, and each slot alone "
+                               "(white where its mask is empty)."], pictures=[("objects", path.relative_to(run.path))])
 
 
 def write_report(run: Run, evaluation: Evaluation) -> Path:

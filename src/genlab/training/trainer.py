@@ -24,8 +24,11 @@ from genlab.errors import UserError
 from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
 from genlab.data.degrade import downscale, upscale_classically
+from genlab.media.decomposition import overview_picture
+from genlab.media.grids import save_png
+from genlab.metrics.segmentation import ari_per_image
 from genlab.metrics.superres import psnr_y
-from genlab.models.batched import as_tensor, log_likelihood, predicted_labels, upscaled
+from genlab.models.batched import as_tensor, decomposed, log_likelihood, predicted_labels, upscaled
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
@@ -36,6 +39,7 @@ from genlab.training.progress import TrainingProgress
 from genlab.units import bits_per_dim
 
 GRID_SIZE = 64
+DECOMPOSE_LIMIT = 256  # validation scenes a decomposing model splits at each evaluation
 VAL_LIMIT = 1000  # validation examples scored at each evaluation
 
 
@@ -222,6 +226,8 @@ class Trainer:
                          for lo, out, hi in zip(low[:4], outputs[:4], high[:4])]  # bicubic | model | original
                 save_examples(self.data.spec, np.stack([v for row in shown for v in row]), self.folder.preview(self.step),
                               nrow=3)
+            if model.can_decompose:
+                record.update(self._decomposition(model, val))
             if model.can_classify:
                 record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
             if model.can_sample:
@@ -236,6 +242,23 @@ class Trainer:
             self.metrics.append(record)
             self.last_eval = record
         self.model.train()
+        return record
+
+    def _decomposition(self, model: GenerativeModel, val: Split) -> dict:
+        """A decomposing model's validation: reconstruction error (and FG-ARI on data with masks) of the first
+        DECOMPOSE_LIMIT scenes, and an overview of four of them as the preview."""
+        x = val.x[:DECOMPOSE_LIMIT]
+        recon, images, masks = decomposed(model, x, seed=self.cfg.seed)
+        levels = self.data.spec.levels
+        error = (recon.astype(np.float64) - x) * (2.0 / (levels - 1))  # on the [-1, 1] scale of the training loss
+        record = {"val_mse": float(np.mean(error**2))}
+        true = val.extras.get("masks")
+        if true is not None:
+            record["val_fg_ari"] = float(np.nanmean(ari_per_image(true[:DECOMPOSE_LIMIT], masks.argmax(1),
+                                                                  foreground_only=True)))
+        picture = overview_picture(x[:4], recon[:4], images[:4], masks[:4], levels,
+                                   None if true is None else np.asarray(true[:4]))
+        save_png(picture, self.folder.preview(self.step).with_suffix(".png"))
         return record
 
     # --- the loop -------------------------------------------------------------------------------

@@ -1,0 +1,120 @@
+"""`genlab decompose`: a slots run splits the user's scenes into their objects, one picture per slot.
+
+For every input image NAME, OUTDIR/NAME/ gets the reconstruction, each slot's masked reconstruction as an
+RGBA PNG (slot-K.png, transparent where the slot holds nothing) and its mask as a grey PNG (mask-K.png),
+and OUTDIR/NAME-overview.png shows it all in one row: image | reconstruction | masks coloured | each slot
+alone. Every input is read and checked before anything is written; each file is written whole.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from genlab.apps.images import images_in, read_user_image
+from genlab.errors import UserError
+from genlab.files import atomic_write
+from genlab.media.decomposition import overview_picture, to_rgb8
+from genlab.models.batched import decomposed
+from genlab.models.loading import Run
+
+BATCH = 32  # images decomposed at once
+
+
+@dataclass
+class Decomposed:
+    written: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
+def _as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
+    """8- or 16-bit pixels (C, H, W) -> the run's levels 0..levels-1 (uint8 for up to 256 levels)."""
+    peak = float(np.iinfo(colour.dtype).max)
+    return np.round(colour.astype(np.float64) * ((levels - 1) / peak)).astype(np.uint8 if levels <= 256 else np.int32)
+
+
+def _resized(colour: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(C, h, w) uint8/uint16 -> (C, height, width), bicubic, channel by channel."""
+    planes = [np.asarray(Image.fromarray(plane.astype(np.float32), "F").resize((width, height), Image.BICUBIC))
+              for plane in colour]
+    return np.clip(np.round(np.stack(planes)), 0, np.iinfo(colour.dtype).max).astype(colour.dtype)
+
+
+def read_scenes(run: Run, images: list[Path], resize: bool) -> tuple[np.ndarray, list[str]]:
+    """The images as the run's levels (N, C, H, W), checked against its channels and size; notes for the user."""
+    channels, height, width = run.spec.shape
+    scenes, notes, alpha, resized = [], [], False, False
+    for path in images:
+        colour, a = read_user_image(path)
+        alpha |= a is not None
+        if len(colour) != channels:
+            kind = {1: "grey", 3: "RGB"}
+            raise UserError(f"{path} is {kind[len(colour)]} and run {run.folder.path} decomposes {kind[channels]} "
+                            f"images: convert it to {kind[channels]}.")
+        if colour.shape[1:] != (height, width):
+            if not resize:
+                raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels and run {run.folder.path} "
+                                f"decomposes {height}x{width} scenes: crop it to that size, or pass --resize.")
+            colour, resized = _resized(colour, height, width), True
+        scenes.append(_as_levels(colour, run.spec.levels))
+    if alpha:
+        notes.append("alpha channels were ignored: slots see the colour channels only")
+    if resized:
+        notes.append(f"images of another size were resized (bicubic) to the run's {height}x{width}")
+    return np.stack(scenes), notes
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    """(H, W) or (H, W, C) uint8 as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _files(name: str, out: Path, x: np.ndarray, recon: np.ndarray, images: np.ndarray, masks: np.ndarray,
+           levels: int) -> list[tuple[Path, bytes]]:
+    """What one scene writes: x and recon (C, H, W), images (K, C, H, W) of levels, masks (K, H, W)."""
+    folder = out / name
+    files = [(folder / "reconstruction.png", _png(to_rgb8(recon, levels).transpose(1, 2, 0)))]
+    alpha = np.round(masks * 255).astype(np.uint8)  # (K, H, W)
+    for k, (image, mask) in enumerate(zip(to_rgb8(images, levels), alpha), start=1):
+        files.append((folder / f"slot-{k}.png", _png(np.concatenate([image, mask[None]]).transpose(1, 2, 0))))
+        files.append((folder / f"mask-{k}.png", _png(mask)))
+    picture = overview_picture(x[None], recon[None], images[None], masks[None], levels)
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    files.append((out / f"{name}-overview.png", buf.getvalue()))
+    return files
+
+
+def decompose(run: Run, source: Path | str, out: Path | str, *, resize: bool = False, seed: int = 0,
+              progress: Callable[[int, int], None] | None = None) -> Decomposed:
+    """Split the image `source`, or every image of the folder `source`, into the run's slots under `out`."""
+    if not run.model.can_decompose:
+        raise UserError(f"Run {run.folder.path} is a {run.model.name} run, which does not split scenes into "
+                        "objects: use a slots run (genlab train --model slots).")
+    source, out = Path(source), Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"-o {out} is a file: name a folder for the slots' pictures.")
+    paths = images_in(source)
+    stems = [p.stem for p in paths]
+    clash = next((s for s in stems if stems.count(s) > 1), None)
+    if clash:
+        raise UserError(f"{source} holds several images named {clash}.* : rename them apart first.")
+    x, notes = read_scenes(run, paths, resize)
+    result = Decomposed([], notes)
+    for start in range(0, len(x), BATCH):
+        batch = x[start : start + BATCH]
+        recon, images, masks = decomposed(run.model, batch, seed=seed + start)
+        for i, name in enumerate(stems[start : start + BATCH]):
+            for path, data in _files(name, out, batch[i], recon[i], images[i], masks[i], run.spec.levels):
+                atomic_write(path, data)
+                result.written.append(path)
+        if progress:
+            progress(min(start + BATCH, len(x)), len(x))
+    return result

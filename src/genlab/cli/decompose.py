@@ -1,0 +1,44 @@
+"""`genlab decompose`: a slots run splits scenes into their objects, as pictures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from genlab.cli.app import app, console
+
+
+@app.command()
+def decompose(
+    run: Path = typer.Argument(..., help="A slots run folder (genlab train --model slots)."),
+    source: Path = typer.Argument(..., help="A scene image (PNG, JPEG, ...) or a folder of them, of the run's size "
+                                  "and channels."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder for the pictures: NAME/slot-K.png (RGBA), "
+                                "NAME/mask-K.png, NAME/reconstruction.png and NAME-overview.png per image."),
+    resize: bool = typer.Option(False, "--resize", help="Resize images of another size to the run's (bicubic) "
+                                "instead of refusing them."),
+    seed: int = typer.Option(0, help="Seed for the slots' random initial values."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Split each scene into the run's slots without labels: each slot's masked reconstruction and mask as
+    PNGs, and one overview per image (image | reconstruction | masks coloured | each slot alone)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from genlab.api import decompose as decompose_scenes
+    from genlab.api import load_run
+
+    bar = Progress(TextColumn("[bold]decompose"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True),
+                   transient=True, disable=not sys.stderr.isatty())
+    opened = load_run(run, device=device)
+    with bar:
+        task = bar.add_task("scenes", total=None)
+        result = decompose_scenes(opened, source, output, resize=resize, seed=seed,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for note in result.notes:
+        console.print(f"note: {note}")
+    overviews = [p for p in result.written if p.name.endswith("-overview.png")]
+    console.print(f"wrote {len(result.written)} files for {len(overviews)} images under {output} "
+                  f"(overviews: {', '.join(str(p) for p in overviews[:3])}{', ...' if len(overviews) > 3 else ''})")

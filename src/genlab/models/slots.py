@@ -1,0 +1,165 @@
+"""Slot Attention autoencoder (Locatello et al. 2020): scenes split into their objects without labels.
+
+A CNN encodes the image into a grid of features with a position embedding; K slots, drawn from one learnt
+Gaussian, compete for those features over a few rounds of attention (softmax over the slots, so each
+feature goes mostly to one slot; a GRU and a residual MLP update each slot from what it won). Each slot is
+then decoded on its own by a spatial-broadcast decoder into an RGB image and mask logits; a softmax over
+the slots turns the logits into masks that share out every pixel, and the reconstruction is the masks'
+mix of the slot images. The only loss is the reconstruction error, so objects emerge because one slot
+per object is the cheapest way to rebuild a scene.
+
+The architecture follows the paper's for Multi-dSprites and Tetrominoes (appendix, Table 5): four 5x5
+convolutions of 32 channels, a 64-dimensional slot, 3 iterations, a 128-unit MLP, and a decoder of three
+5x5 convolutions at full resolution plus a 3x3 output one; every size is an option.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import nn
+
+from genlab.data.spec import DatasetSpec
+from genlab.errors import UserError
+from genlab.models.base import GenerativeModel, ModelConfig, to_unit_range
+
+DEFAULT_SLOTS = 7  # when the dataset's masks do not say how many objects a scene holds
+
+
+class SlotsConfig(ModelConfig):
+    slots: int | None = Field(None, gt=0)  # None: one per object the dataset's masks can hold, plus the background
+    slot_dim: int = Field(64, gt=0)
+    iterations: int = Field(3, gt=0)  # rounds of attention
+    channels: int = Field(32, gt=0)  # width of the encoder's and decoder's convolutions
+    kernel: int = Field(5, gt=0)  # their kernel size (odd)
+    encoder_layers: int = Field(4, gt=0)
+    decoder_layers: int = Field(3, gt=0)  # convolutions before the output one
+    mlp_hidden: int = Field(128, gt=0)
+
+
+class Decomposition(NamedTuple):
+    """A batch split into slots, on the [-1, 1] scale the networks see."""
+
+    reconstruction: torch.Tensor  # (B, C, H, W): the masks' mix of the slot images
+    images: torch.Tensor  # (B, K, C, H, W): what each slot draws
+    masks: torch.Tensor  # (B, K, H, W): each pixel's share per slot, summing to 1 over K
+
+
+def position_grid(height: int, width: int) -> torch.Tensor:
+    """(H, W, 4): each position's (y, x, 1 - y, 1 - x) on [0, 1], which the position embeddings project."""
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing="ij")
+    return torch.stack([ys, xs, 1 - ys, 1 - xs], dim=-1)
+
+
+def _convs(channels_in: int, channels: int, layers: int, kernel: int) -> list[nn.Module]:
+    """`layers` same-size convolutions with ReLUs, channels_in -> channels -> ... -> channels."""
+    out: list[nn.Module] = []
+    for i in range(layers):
+        out += [nn.Conv2d(channels_in if i == 0 else channels, channels, kernel, padding=kernel // 2), nn.ReLU()]
+    return out
+
+
+class SlotAttention(nn.Module):
+    """K slots (B, K, D) refined by `iterations` rounds of attention over inputs (B, N, D)."""
+
+    def __init__(self, dim: int, iterations: int, hidden: int, eps: float = 1e-8):
+        super().__init__()
+        self.iterations, self.eps, self.scale = iterations, eps, dim**-0.5
+        self.norm_inputs, self.norm_slots, self.norm_mlp = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.to_q = nn.Linear(dim, dim, bias=False)
+        self.to_k = nn.Linear(dim, dim, bias=False)
+        self.to_v = nn.Linear(dim, dim, bias=False)
+        self.gru = nn.GRUCell(dim, dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
+
+    def forward(self, inputs: torch.Tensor, slots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(slots (B, K, D), the last round's attention (B, K, N), each input's shares over the slots)."""
+        b, k, d = slots.shape
+        inputs = self.norm_inputs(inputs)
+        keys, values = self.to_k(inputs), self.to_v(inputs)  # (B, N, D) each
+        for _ in range(self.iterations):
+            previous = slots
+            queries = self.to_q(self.norm_slots(slots)) * self.scale  # (B, K, D)
+            attention = torch.einsum("bkd,bnd->bkn", queries, keys).softmax(dim=1) + self.eps  # slots compete
+            weights = attention / attention.sum(dim=2, keepdim=True)  # (B, K, N): a weighted mean per slot
+            updates = torch.einsum("bkn,bnd->bkd", weights, values)  # (B, K, D)
+            slots = self.gru(updates.reshape(b * k, d), previous.reshape(b * k, d)).reshape(b, k, d)
+            slots = slots + self.mlp(self.norm_mlp(slots))
+        return slots, attention
+
+
+class Slots(GenerativeModel):
+    """Encoder -> slot attention -> per-slot spatial-broadcast decoder -> masks' mix; loss: mean squared error
+    on the [-1, 1] scale. Not a density model: it decomposes images (`decompose`), it does not sample them."""
+
+    name = "slots"
+    Config = SlotsConfig
+    can_condition = False
+
+    def __init__(self, spec: DatasetSpec, config: SlotsConfig):
+        super().__init__(spec, config)
+        if spec.modality != "image":
+            raise UserError(f"Model slots decomposes images, and {spec.name} holds {spec.modality}: use image data.")
+        if config.kernel % 2 == 0:
+            raise UserError(f"Model option 'kernel' for slots is {config.kernel}: use an odd size such as 3 or 5.")
+        channels, height, width = spec.shape
+        self.num_slots = config.slots or self._objects_in(spec)
+        d = config.slot_dim
+        self.register_buffer("grid", position_grid(height, width), persistent=False)  # (H, W, 4)
+        self.encoder = nn.Sequential(*_convs(channels, config.channels, config.encoder_layers, config.kernel))
+        self.encoder_position = nn.Linear(4, config.channels)
+        self.to_inputs = nn.Sequential(nn.LayerNorm(config.channels), nn.Linear(config.channels, d), nn.ReLU(),
+                                       nn.Linear(d, d))
+        self.slot_mu = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
+        self.slot_log_sigma = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
+        self.attention = SlotAttention(d, config.iterations, config.mlp_hidden)
+        self.decoder_slot = nn.Linear(d, config.channels)
+        self.decoder_position = nn.Linear(4, config.channels)
+        self.decoder = nn.Sequential(*_convs(config.channels, config.channels, config.decoder_layers, config.kernel),
+                                     nn.Conv2d(config.channels, channels + 1, 3, padding=1))
+
+    @staticmethod
+    def _objects_in(spec: DatasetSpec) -> int:
+        """Slots for a dataset: its masks' labels (objects and the background), or DEFAULT_SLOTS without masks."""
+        masks = next((e for e in spec.extras if e.name == "masks"), None)
+        return masks.levels if masks is not None and masks.levels else DEFAULT_SLOTS
+
+    # --- networks ---------------------------------------------------------------------------
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's inputs to slot attention (B, H * W, D) for images x (B, C, H, W) of levels."""
+        h = self.encoder(to_unit_range(x, self.spec.levels))  # (B, channels, H, W)
+        h = h.permute(0, 2, 3, 1) + self.encoder_position(self.grid)  # (B, H, W, channels)
+        return self.to_inputs(h.flatten(1, 2))  # (B, H * W, D)
+
+    def initial_slots(self, batch: int) -> torch.Tensor:
+        """(B, K, D) slots drawn from the learnt Gaussian (the global torch generator: callers seed it)."""
+        mu, sigma = self.slot_mu, self.slot_log_sigma.exp()  # (1, 1, D) each
+        return mu + sigma * torch.randn(batch, self.num_slots, mu.shape[-1], device=mu.device)
+
+    def decode_slots(self, slots: torch.Tensor) -> Decomposition:
+        """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix.
+
+        The broadcast is projected before the convolutions: slot and position each through a linear map to
+        the decoder's width, summed, ReLU. That is what the paper's first convolution computes on a broadcast
+        slot plus position embedding, up to the image border, at a fraction of its cost."""
+        b, k, _ = slots.shape
+        height, width = self.grid.shape[:2]
+        broadcast = self.decoder_slot(slots).reshape(b * k, 1, 1, -1) + self.decoder_position(self.grid)
+        out = self.decoder(broadcast.relu().permute(0, 3, 1, 2)).reshape(b, k, -1, height, width)  # (B, K, C+1, H, W)
+        images, logits = out[:, :, :-1], out[:, :, -1]  # (B, K, C, H, W), (B, K, H, W)
+        masks = logits.softmax(dim=1)
+        return Decomposition((masks.unsqueeze(2) * images).sum(1), images, masks)
+
+    # --- protocol ---------------------------------------------------------------------------
+    def decompose(self, x: torch.Tensor) -> Decomposition:
+        """x (B, C, H, W) of levels -> its slots' images and masks (a fresh draw of initial slots each call)."""
+        slots, _ = self.attention(self.inputs(x), self.initial_slots(len(x)))  # (B, K, D)
+        return self.decode_slots(slots)
+
+    def loss(self, batch: dict) -> dict:
+        x = batch["x"]
+        mse = F.mse_loss(self.decompose(x).reconstruction, to_unit_range(x, self.spec.levels))
+        return {"loss": mse, "mse": mse.detach()}

@@ -1,0 +1,160 @@
+"""Scene understanding: FG-ARI and its companions on constructed cases, the k-means floor, Slot Attention's
+symmetry over slots, and train -> evaluate -> decompose through the CLI with its bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genlab.data.scenes import tetrominoes
+from genlab.data.spec import DatasetSpec, ExtraSpec
+from genlab.errors import UserError
+from genlab.metrics.kmeans_segments import kmeans_segments
+from genlab.metrics.segmentation import ari_per_image, mean_best_overlap, segmentation_scores
+
+# A tiny network: every option of the family at its smallest useful size.
+TINY = {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1}
+
+
+def _two_objects() -> np.ndarray:
+    """One 6x6 label map: background 0, object 1 on the left, object 2 on the right."""
+    true = np.zeros((1, 6, 6), np.int64)
+    true[0, 1:5, 0:2], true[0, 1:5, 4:6] = 1, 2
+    return true
+
+
+# --- the metrics ---------------------------------------------------------------------------------------
+
+
+def test_fg_ari_is_one_for_the_true_split_under_any_relabelling_and_zero_for_one_segment():
+    true = _two_objects()
+    relabelled = np.choose(true, [7, 3, 5])  # other values for background and objects
+    assert ari_per_image(true, relabelled, foreground_only=True)[0] == pytest.approx(1.0)
+    assert mean_best_overlap(true, relabelled) == pytest.approx(1.0)
+    one_segment = np.zeros_like(true)
+    assert ari_per_image(true, one_segment, foreground_only=True)[0] == pytest.approx(0.0)
+    # the background is left out of FG-ARI: merging it with an object changes ARI, not FG-ARI
+    merged = np.where(true == 0, 1, true)
+    assert ari_per_image(true, merged, foreground_only=True)[0] == pytest.approx(1.0)
+    assert ari_per_image(true, merged, foreground_only=False)[0] < 0.9
+    scores = segmentation_scores(np.concatenate([true, true]), np.concatenate([relabelled, one_segment]))
+    assert scores["fg_ari"] == pytest.approx(0.5)
+
+
+def test_mean_best_overlap_counts_each_object_by_its_best_segment():
+    true = _two_objects()
+    half = true.copy()
+    half[0, 1:3, 4:6] = 9  # object 2 split in half: its best segment covers half of it
+    assert mean_best_overlap(true, half) == pytest.approx((1.0 + 0.5) / 2)
+
+
+def test_kmeans_floor_splits_flat_coloured_objects_exactly():
+    x, masks = tetrominoes(3, seed=0)
+    labels = kmeans_segments(x, 256, k=4, position_weight=0.5)
+    assert labels.shape == masks.shape and labels.max() <= 3
+    distinct_colours = [len({tuple(x[i][:, masks[i] == j][:, 0]) for j in (1, 2, 3)}) == 3 for i in range(3)]
+    scores = ari_per_image(masks, labels, foreground_only=True)
+    assert all(score == pytest.approx(1.0) for score, distinct in zip(scores, distinct_colours) if distinct)
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+def _model(slots: int | None = None):
+    from genlab.models.registry import build_model
+
+    spec = DatasetSpec("scenes", (3, 12, 12), 256, extras=(ExtraSpec("masks", (12, 12), levels=4),))
+    torch.manual_seed(0)
+    return build_model("slots", spec, TINY | ({} if slots is None else {"slots": slots})).eval()
+
+
+def test_slots_default_to_the_masks_labels_and_outputs_are_whole():
+    model = _model()
+    assert model.num_slots == 4 and model.can_decompose and not model.can_sample and not model.has_likelihood
+    x = torch.randint(0, 256, (2, 3, 12, 12))
+    out = model.decompose(x)
+    assert out.reconstruction.shape == (2, 3, 12, 12) and out.images.shape == (2, 4, 3, 12, 12)
+    torch.testing.assert_close(out.masks.sum(1), torch.ones(2, 12, 12))
+    torch.testing.assert_close(out.reconstruction, (out.masks.unsqueeze(2) * out.images).sum(1))
+    with pytest.raises(UserError, match="odd"):
+        from genlab.models.registry import build_model
+        build_model("slots", model.spec, TINY | {"kernel": 4})
+
+
+def test_slot_attention_and_decoder_follow_a_permutation_of_the_slots():
+    model = _model(slots=5)
+    x = torch.randint(0, 256, (2, 3, 12, 12))
+    inputs, start = model.inputs(x), model.initial_slots(2)
+    order = torch.tensor([3, 0, 4, 1, 2])
+    with torch.no_grad():
+        slots, attention = model.attention(inputs, start)
+        slots_p, attention_p = model.attention(inputs, start[:, order])
+        torch.testing.assert_close(slots_p, slots[:, order], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(attention_p, attention[:, order], atol=1e-6, rtol=1e-5)
+        out, out_p = model.decode_slots(slots), model.decode_slots(slots[:, order])
+    torch.testing.assert_close(out_p.reconstruction, out.reconstruction, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out_p.masks, out.masks[:, order], atol=1e-6, rtol=1e-5)
+
+
+# --- through the CLI -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scenes_run(tmp_path_factory, genlab_at):
+    """A slots run trained two steps on 40 tetrominoes scenes saved as the user's .npz with masks."""
+    folder = tmp_path_factory.mktemp("scenes")
+    x, masks = tetrominoes(40, seed=1)
+    np.savez(folder / "scenes.npz", x=x, masks=masks)
+    Image.fromarray(x[0].transpose(1, 2, 0)).save(folder / "scene.png")
+    options = [arg for key, value in TINY.items() for arg in ("--set", f"model.{key}={value}")]
+    trained = genlab_at(["train", "--data", "scenes.npz", "--model", "slots", *options, "--steps", "2",
+                         "--batch-size", "4", "--quiet", "--out", "run"], folder)
+    assert trained.returncode == 0, str(trained)
+    return folder
+
+
+def test_train_evaluate_and_decompose_scenes(scenes_run, genlab_at, metrics):
+    run = scenes_run / "run"
+    record = [r for r in metrics(run) if r.get("split") == "val"][-1]
+    assert 0 < record["val_mse"] < 4 and -1 <= record["val_fg_ari"] <= 1
+    assert list((run / "samples").glob("*.png"))  # the overview preview
+    evaluated = genlab_at(["evaluate", "run", "--scenes", "3"], scenes_run)
+    assert evaluated.returncode == 0 and "FG-ARI" in evaluated.stdout, str(evaluated)
+    result = json.loads((run / "evaluation.json").read_text())["results"]
+    assert "likelihood" not in result and result["objects"]["scenes"] == 3 and result["objects"]["slots"] == 4
+    assert set(result["objects"]["model"]) == set(result["objects"]["kmeans"]) == {"fg_ari", "ari", "mbo"}
+    assert "Objects" in (run / "report.md").read_text() and (run / "report" / "objects.png").exists()
+    done = genlab_at(["decompose", "run", "scene.png", "-o", "out"], scenes_run)
+    assert done.returncode == 0, str(done)
+    slot = np.asarray(Image.open(scenes_run / "out" / "scene" / "slot-1.png"))
+    masks = np.stack([np.asarray(Image.open(scenes_run / "out" / "scene" / f"mask-{k}.png")) for k in range(1, 5)])
+    assert slot.shape == (35, 35, 4) and masks.shape == (4, 35, 35)
+    assert np.abs(masks.astype(int).sum(0) - 255).max() <= 4  # the masks share out every pixel (rounded)
+    assert (scenes_run / "out" / "scene-overview.png").exists()
+
+
+def test_decompose_refuses_what_it_cannot_split(scenes_run, digits_run, genlab_at, user_error):
+    from genlab.api import decompose, load_run
+
+    grey = scenes_run / "grey"
+    grey.mkdir()
+    Image.new("L", (35, 35)).save(grey / "a.png")
+    user_error(genlab_at(["decompose", "run", "grey", "-o", "never"], scenes_run), "grey", "convert it to RGB")
+    assert not (scenes_run / "never").exists()
+    run = load_run(scenes_run / "run")
+    small = scenes_run / "small.png"
+    Image.new("RGB", (20, 24)).save(small)
+    with pytest.raises(UserError, match="--resize"):
+        decompose(run, small, scenes_run / "never")
+    assert not (scenes_run / "never").exists()
+    resized = decompose(run, small, scenes_run / "resized", resize=True)
+    assert any("resized" in note for note in resized.notes)
+    assert Image.open(scenes_run / "resized" / "small" / "mask-1.png").size == (35, 35)
+    with pytest.raises(UserError, match="slots run"):
+        decompose(load_run(digits_run), small, scenes_run / "never")
+    with pytest.raises(UserError, match="does not exist"):
+        decompose(run, scenes_run / "missing.png", scenes_run / "never")
