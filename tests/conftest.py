@@ -10,8 +10,11 @@ import hashlib
 import json
 import os
 import random
+import select
+import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -135,12 +138,59 @@ class CliResult:
         return f"genlab {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
+class _CliServer:
+    """The client of tests/cli_server.py: one pre-imported genlab that forks a child per command."""
+
+    def __init__(self) -> None:
+        read_fd, write_fd = os.pipe()
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("cli_server.py")), str(write_fd)],
+                                        stdin=subprocess.PIPE, pass_fds=(write_fd,), text=True,
+                                        env=dict(os.environ, COLUMNS="200", PYTHONHASHSEED="0"))
+        os.close(write_fd)
+        self.replies = os.fdopen(read_fd, "r")
+
+    def _reply(self, timeout: float | None) -> dict:
+        ready, _, _ = select.select([self.replies], [], [], timeout)
+        line = self.replies.readline() if ready else ""
+        if not line and ready:
+            raise RuntimeError("the genlab test server stopped")
+        return json.loads(line) if line else {}
+
+    def run(self, args: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str, str]:
+        with tempfile.TemporaryDirectory() as streams:
+            out, err = Path(streams, "stdout"), Path(streams, "stderr")
+            request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err)}
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            pid = self._reply(30)["pid"]
+            done = self._reply(timeout)
+            if not done:
+                os.kill(pid, signal.SIGKILL)
+                self._reply(None)
+                raise subprocess.TimeoutExpired(["genlab", *args], timeout)
+            return done["status"], out.read_text(), err.read_text()
+
+
+_server: _CliServer | None = None
+
+
 def run_cli(args: list[str], cwd: Path, *, timeout: float = 180, module: list[str] | None = None) -> CliResult:
-    """Run `python -m genlab ARGS` (or another module/command list) in `cwd`, capturing both streams."""
-    cmd = (module or [sys.executable, "-m", "genlab"]) + [str(a) for a in args]
+    """Run `python -m genlab ARGS` (or another module/command list) in `cwd`, capturing both streams.
+
+    Plain genlab commands run as children forked from one pre-imported genlab (tests/cli_server.py), which
+    saves each the 3 s of imports and otherwise behaves as a fresh process; GENLAB_TEST_SUBPROCESS=1, or
+    another module, runs a real subprocess."""
+    global _server
+    args = [str(a) for a in args]
     env = dict(os.environ, COLUMNS="200", PYTHONHASHSEED="0")
+    if module is None and not os.environ.get("GENLAB_TEST_SUBPROCESS"):
+        if _server is None or _server.process.poll() is not None:
+            _server = _CliServer()
+        code, stdout, stderr = _server.run(args, cwd, env, timeout)
+        return CliResult(args, code, stdout, stderr)
+    cmd = (module or [sys.executable, "-m", "genlab"]) + args
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    return CliResult([str(a) for a in args], proc.returncode, proc.stdout, proc.stderr)
+    return CliResult(args, proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,9 @@ def test_value_at_the_target_is_interpolated_between_the_settings_around_it():
 def test_lossy_bench_trains_codes_and_reports(tmp_path, monkeypatch):
     monkeypatch.setattr(bench_compression, "EVALUATION_PHOTOS", ("rocket",))
     monkeypatch.setattr(bench_compression, "CODEC_LAMBDAS", (0.005, 0.05))
+    # three settings per classical codec around the 0.2 bits/dim of the table (the full ladders cost a minute)
+    monkeypatch.setattr(bench_compression, "SWEEPS", {"JPEG": [5, 20, 60], "JPEG 2000": [8 / 0.1, 8 / 0.2, 8 / 0.5],
+                                                      "WebP": [10, 50, 90], "AVIF": [20, 50, 80]})
 
     def bench():
         return bench_compression.compression_bench(tmp_path, datasets=[], minutes=1, codec_steps=2, refine=2,

@@ -129,6 +129,7 @@ def accuracy(model: SSVAE, split: Split) -> float:
     return float(np.mean(predicted == split.y))
 
 
+@pytest.mark.slow  # 45 s; `genlab bench semisupervised --data digits --seeds 5` measures the same over seeds
 def test_m2_beats_supervised_only_with_few_labels():
     """5 labels per class on digits: M2 (labelled + 1,207 unlabelled images) against the very same
     classifier network q(y|x) trained by cross-entropy on the 50 labelled images only, same steps and batch.

@@ -48,9 +48,10 @@ class Decomposition(NamedTuple):
     masks: torch.Tensor  # (B, K, H, W): each pixel's share per slot, summing to 1 over K
 
 
-def position_grid(height: int, width: int) -> torch.Tensor:
+def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
     """(H, W, 4): each position's (y, x, 1 - y, 1 - x) on [0, 1], which the position embeddings project."""
-    ys, xs = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing="ij")
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, height, device=device), torch.linspace(0, 1, width, device=device),
+                            indexing="ij")
     return torch.stack([ys, xs, 1 - ys, 1 - xs], dim=-1)
 
 
@@ -58,7 +59,7 @@ def _convs(channels_in: int, channels: int, layers: int, kernel: int) -> list[nn
     """`layers` same-size convolutions with ReLUs, channels_in -> channels -> ... -> channels."""
     out: list[nn.Module] = []
     for i in range(layers):
-        out += [nn.Conv2d(channels_in if i == 0 else channels, channels, kernel, padding=kernel // 2), nn.ReLU()]
+        out += [nn.Conv2d(channels_in if i == 0 else channels, channels, kernel, padding=kernel // 2), nn.ReLU(inplace=True)]
     return out
 
 
