@@ -61,12 +61,12 @@ def _overview(run, path: Path) -> None:
     save_png(overview_picture(x, recon, images, masks, run.spec.levels, np.asarray(test.extras["masks"][:8])), path)
 
 
-def scenes(out: Path, *, seeds: int = 3, steps: int = 5000, first_steps: int = 10_000, size: int = 32) -> Path:
+def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6000, size: int = 32) -> Path:
     """Train (or reuse) Slot Attention for `seeds` seeds on tetrominoes (35x35) and multi-dsprites (at `size`),
     seed 0 for `first_steps` and the others for `steps`, and write scenes.md with an overview per dataset."""
     positive("--seeds", seeds, "3")
-    positive("--steps", steps, "5000")
-    positive("--first-steps", first_steps, "10000")
+    positive("--steps", steps, "3000")
+    positive("--first-steps", first_steps, "6000")
     if size not in (32, 64):
         raise UserError(f"--size {size}: multi-dsprites is drawn at 32 or 64 pixels square; use one of them.")
     out = Path(out)

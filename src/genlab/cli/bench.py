@@ -81,8 +81,8 @@ def bench_disentanglement(
 @bench_app.command("scenes", help=BENCHMARKS["scenes"].description)
 def bench_scenes(
     seeds: int = typer.Option(3, help="Seeds per dataset; the table gives mean ± std."),
-    steps: int = typer.Option(5000, help="Training steps of seeds 1 and up (batch 32)."),
-    first_steps: int = typer.Option(10_000, "--first-steps", help="Training steps of seed 0 (its pictures are shown)."),
+    steps: int = typer.Option(3000, help="Training steps of seeds 1 and up (batch 32)."),
+    first_steps: int = typer.Option(6000, "--first-steps", help="Training steps of seed 0 (its pictures are shown)."),
     size: int = typer.Option(32, help="multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
 ) -> None:
