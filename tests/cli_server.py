@@ -5,7 +5,9 @@ doing a few milliseconds of work; this server pays them once. Each request is on
 forks, and the child becomes that command as a fresh process would run it — its own working directory,
 environment, argv, stdin from /dev/null, stdout and stderr into the files named, and its exit code (0, 2
 for a UserError, 1 with a traceback for a crash) reported back. The server itself never runs torch, so
-the children start from the state a fresh interpreter has. conftest.py's `run_cli` talks to it; set
+the children start from the state a fresh interpreter has, except for what libraries read from the
+environment when they are imported (torch's OMP_NUM_THREADS, rich's terminal settings): those are the
+test session's, which is what a test's own environment is anyway. conftest.py's `run_cli` talks to it; set
 GENLAB_TEST_SUBPROCESS=1 to run every command as a plain subprocess instead.
 
 Protocol: one JSON request per line on stdin ({"args", "cwd", "env", "stdout", "stderr"}); on the reply
@@ -20,13 +22,16 @@ import json
 import os
 import runpy
 import sys
+import threading
 import traceback
 
 
-def _become_command(request: dict) -> None:
+def _become_command(request: dict, reply_fd: int) -> None:
     """In the forked child: run genlab with the request's argv, cwd, env and files, then exit. Never returns."""
     code = 1
     try:
+        os.close(reply_fd)  # only the server reports
+        os.setsid()  # its own process group, so a timeout ends whatever it started too
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -44,6 +49,7 @@ def _become_command(request: dict) -> None:
                 print(stop.code, file=sys.stderr)
         except BaseException:  # noqa: BLE001  (a crash: the traceback, exit code 1, as python would)
             traceback.print_exc()
+        threading._shutdown()  # what the interpreter does at exit: wait for non-daemon threads
         atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -62,7 +68,7 @@ def serve(reply_fd: int) -> None:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _become_command(request)
+            _become_command(request, reply_fd)
         reply({"pid": pid})
         _, status = os.waitpid(pid, 0)
         reply({"status": os.waitstatus_to_exitcode(status)})

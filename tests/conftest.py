@@ -142,19 +142,25 @@ class _CliServer:
     """The client of tests/cli_server.py: one pre-imported genlab that forks a child per command."""
 
     def __init__(self) -> None:
-        read_fd, write_fd = os.pipe()
+        self.reply_fd, write_fd = os.pipe()
         self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("cli_server.py")), str(write_fd)],
                                         stdin=subprocess.PIPE, pass_fds=(write_fd,), text=True,
                                         env=dict(os.environ, COLUMNS="200", PYTHONHASHSEED="0"))
         os.close(write_fd)
-        self.replies = os.fdopen(read_fd, "r")
+        self.pending = b""  # reply bytes read but not yet taken as lines
 
-    def _reply(self, timeout: float | None) -> dict:
-        ready, _, _ = select.select([self.replies], [], [], timeout)
-        line = self.replies.readline() if ready else ""
-        if not line and ready:
-            raise RuntimeError("the genlab test server stopped")
-        return json.loads(line) if line else {}
+    def _reply(self, timeout: float | None) -> dict | None:
+        """The server's next reply line as a dict, or None if none came within `timeout` seconds."""
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.reply_fd], [], [], timeout)
+            if not ready:
+                return None
+            chunk = os.read(self.reply_fd, 4096)
+            if not chunk:
+                raise RuntimeError("the genlab test server stopped")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
 
     def run(self, args: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str, str]:
         with tempfile.TemporaryDirectory() as streams:
@@ -162,10 +168,12 @@ class _CliServer:
             request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err)}
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
-            pid = self._reply(30)["pid"]
+            started = self._reply(60)
+            if started is None:
+                raise RuntimeError("the genlab test server did not start a command within 60 s")
             done = self._reply(timeout)
-            if not done:
-                os.kill(pid, signal.SIGKILL)
+            if done is None:  # the command and anything it started, then the server's report of it
+                os.killpg(started["pid"], signal.SIGKILL)
                 self._reply(None)
                 raise subprocess.TimeoutExpired(["genlab", *args], timeout)
             return done["status"], out.read_text(), err.read_text()

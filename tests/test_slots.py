@@ -135,6 +135,15 @@ def test_train_evaluate_and_decompose_scenes(scenes_run, genlab_at, metrics):
     assert slot.shape == (35, 35, 4) and masks.shape == (4, 35, 35)
     assert np.abs(masks.astype(int).sum(0) - 255).max() <= 4  # the masks share out every pixel (rounded)
     assert (scenes_run / "out" / "scene-overview.png").exists()
+    # an image's split depends on the seed, not on the images beside it
+    folder = scenes_run / "several"
+    folder.mkdir()
+    x, _ = tetrominoes(2, seed=5)
+    Image.fromarray(x[0].transpose(1, 2, 0)).save(folder / "a.png")
+    (folder / "scene.png").write_bytes((scenes_run / "scene.png").read_bytes())
+    assert genlab_at(["decompose", "run", "several", "-o", "out2"], scenes_run).returncode == 0
+    for name in ("mask-1.png", "slot-2.png"):
+        assert (scenes_run / "out2" / "scene" / name).read_bytes() == (scenes_run / "out" / "scene" / name).read_bytes()
 
 
 def test_decompose_refuses_what_it_cannot_split(scenes_run, digits_run, genlab_at, user_error):
@@ -151,10 +160,27 @@ def test_decompose_refuses_what_it_cannot_split(scenes_run, digits_run, genlab_a
     with pytest.raises(UserError, match="--resize"):
         decompose(run, small, scenes_run / "never")
     assert not (scenes_run / "never").exists()
-    resized = decompose(run, small, scenes_run / "resized", resize=True)
+    resized = decompose(run, small, scenes_run / "resized", resize=True, slots=6)  # more slots than trained
     assert any("resized" in note for note in resized.notes)
-    assert Image.open(scenes_run / "resized" / "small" / "mask-1.png").size == (35, 35)
+    assert Image.open(scenes_run / "resized" / "small" / "mask-6.png").size == (35, 35)
+    with pytest.raises(UserError, match="--slots 0"):
+        decompose(run, small, scenes_run / "never", slots=0)
     with pytest.raises(UserError, match="slots run"):
         decompose(load_run(digits_run), small, scenes_run / "never")
     with pytest.raises(UserError, match="does not exist"):
         decompose(run, scenes_run / "missing.png", scenes_run / "never")
+
+
+def test_a_users_npz_masks_are_renumbered_per_scene_and_an_empty_one_refused(tmp_path):
+    from genlab.data import load_dataset
+
+    x, masks = tetrominoes(12, seed=2)
+    sparse = np.where(masks == 0, 0, masks.astype(np.int64) * 40 + 7)  # labels 47, 87, 127
+    np.savez(tmp_path / "sparse.npz", x=x, masks=sparse)
+    data = load_dataset(str(tmp_path / "sparse.npz"))
+    assert data.spec.extra("masks").levels == 4  # three objects and the background
+    for split in (data.train, data.val, data.test):
+        assert set(np.unique(split.extras["masks"])) <= {0, 1, 2, 3}
+    np.savez(tmp_path / "empty.npz", x=x, masks=np.zeros_like(masks))
+    with pytest.raises(UserError, match="marks no object"):
+        load_dataset(str(tmp_path / "empty.npz"))

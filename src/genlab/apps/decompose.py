@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from genlab.apps.images import images_in, read_user_image
+from genlab.data.degrade import resize as resize_image
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture, to_rgb8
@@ -38,13 +39,6 @@ def _as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
     return np.round(colour.astype(np.float64) * ((levels - 1) / peak)).astype(np.uint8 if levels <= 256 else np.int32)
 
 
-def _resized(colour: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(C, h, w) uint8/uint16 -> (C, height, width), bicubic, channel by channel."""
-    planes = [np.asarray(Image.fromarray(plane.astype(np.float32), "F").resize((width, height), Image.BICUBIC))
-              for plane in colour]
-    return np.clip(np.round(np.stack(planes)), 0, np.iinfo(colour.dtype).max).astype(colour.dtype)
-
-
 def read_scenes(run: Run, images: list[Path], resize: bool) -> tuple[np.ndarray, list[str]]:
     """The images as the run's levels (N, C, H, W), checked against its channels and size; notes for the user."""
     channels, height, width = run.spec.shape
@@ -60,7 +54,7 @@ def read_scenes(run: Run, images: list[Path], resize: bool) -> tuple[np.ndarray,
             if not resize:
                 raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels and run {run.folder.path} "
                                 f"decomposes {height}x{width} scenes: crop it to that size, or pass --resize.")
-            colour, resized = _resized(colour, height, width), True
+            colour, resized = resize_image(colour, (height, width)), True
         scenes.append(_as_levels(colour, run.spec.levels))
     if alpha:
         notes.append("alpha channels were ignored: slots see the colour channels only")
@@ -92,25 +86,40 @@ def _files(name: str, out: Path, x: np.ndarray, recon: np.ndarray, images: np.nd
     return files
 
 
+def _check_targets(out: Path, names: list[str]) -> None:
+    """Refuse, before anything is written, an output that is in the way: a file where a folder goes or the
+    other way round."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"-o {out} is a file: name a folder for the slots' pictures.")
+    for name in names:
+        folder, overview = out / name, out / f"{name}-overview.png"
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{folder} is a file, where the slots of {name} go: move it or choose another -o.")
+        if overview.is_dir():
+            raise UserError(f"{overview} is a folder, where the overview of {name} goes: move it or choose another -o.")
+
+
 def decompose(run: Run, source: Path | str, out: Path | str, *, resize: bool = False, seed: int = 0,
-              progress: Callable[[int, int], None] | None = None) -> Decomposed:
-    """Split the image `source`, or every image of the folder `source`, into the run's slots under `out`."""
+              slots: int | None = None, progress: Callable[[int, int], None] | None = None) -> Decomposed:
+    """Split the image `source`, or every image of the folder `source`, into the run's slots (or `slots` of
+    them) under `out`."""
     if not run.model.can_decompose:
         raise UserError(f"Run {run.folder.path} is a {run.model.name} run, which does not split scenes into "
                         "objects: use a slots run (genlab train --model slots).")
+    if slots is not None and slots < 1:
+        raise UserError(f"--slots {slots} must be at least 1: leave it out for the run's own number, or give more.")
     source, out = Path(source), Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"-o {out} is a file: name a folder for the slots' pictures.")
     paths = images_in(source)
     stems = [p.stem for p in paths]
     clash = next((s for s in stems if stems.count(s) > 1), None)
     if clash:
         raise UserError(f"{source} holds several images named {clash}.* : rename them apart first.")
+    _check_targets(out, stems)
     x, notes = read_scenes(run, paths, resize)
     result = Decomposed([], notes)
     for start in range(0, len(x), BATCH):
         batch = x[start : start + BATCH]
-        recon, images, masks = decomposed(run.model, batch, seed=seed + start)
+        recon, images, masks = decomposed(run.model, batch, seed=seed, slots=slots)
         for i, name in enumerate(stems[start : start + BATCH]):
             for path, data in _files(name, out, batch[i], recon[i], images[i], masks[i], run.spec.levels):
                 atomic_write(path, data)

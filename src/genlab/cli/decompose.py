@@ -20,6 +20,8 @@ def decompose(
                                 "NAME/mask-K.png, NAME/reconstruction.png and NAME-overview.png per image."),
     resize: bool = typer.Option(False, "--resize", help="Resize images of another size to the run's (bicubic) "
                                 "instead of refusing them."),
+    slots: int = typer.Option(None, "--slots", help="Slots to split into (default: the run's own); more than it was "
+                              "trained with works, for scenes with more objects."),
     seed: int = typer.Option(0, help="Seed for the slots' random initial values."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
@@ -35,7 +37,7 @@ def decompose(
     opened = load_run(run, device=device)
     with bar:
         task = bar.add_task("scenes", total=None)
-        result = decompose_scenes(opened, source, output, resize=resize, seed=seed,
+        result = decompose_scenes(opened, source, output, resize=resize, seed=seed, slots=slots,
                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
     for note in result.notes:
         console.print(f"note: {note}")

@@ -366,7 +366,20 @@ def _read_masks(path: Path, x: np.ndarray) -> np.ndarray | None:
     if masks.shape != (n, h, w) or masks.dtype.kind not in "iu" or (masks.size and (masks.min() < 0 or masks.max() > 255)):
         raise UserError(f"Array 'masks' in {path} is {masks.dtype} of shape {masks.shape}: save one label map per "
                         f"image, integers 0 (background) to 255 of shape ({n}, {h}, {w}).")
-    return masks.astype(np.uint8)
+    if not masks.any():
+        raise UserError(f"Array 'masks' in {path} marks no object (every pixel is 0, the background): label each "
+                        "object's pixels 1, 2, ...")
+    return _contiguous_labels(masks)
+
+
+def _contiguous_labels(masks: np.ndarray) -> np.ndarray:
+    """Each image's object labels renumbered 1..k in their order (0, the background, kept), as uint8: what a
+    label means is only which pixels share it, and the largest label then counts the objects of a scene."""
+    out = np.zeros(masks.shape, np.uint8)
+    for i, mask in enumerate(masks):
+        labels = np.unique(mask[mask != 0])
+        out[i] = np.searchsorted(np.concatenate([[0], labels]), mask)
+    return out
 
 
 def load_array_file(path: Path, *, split_seed: int = 0) -> Dataset:

@@ -9,6 +9,8 @@ labels' values mean nothing, so every score here is the same under any relabelli
 - **FG-ARI**: ARI over the foreground pixels only (true label != 0), the object-discovery score of
   IODINE (Greff et al. 2019) and Slot Attention (Locatello et al. 2020, Table 1): how the objects are
   told apart, whatever happens to the background.
+  A scene with one visible object scores 1 when that object is one segment (scikit-learn's convention for
+  two single-cluster partitions; DeepMind's reference implementation leaves such a scene out as NaN).
 - **Mean best overlap** (mBO, Pont-Tuset et al. 2016): for each true object, the best intersection over
   union with any predicted segment, averaged over the objects of all images: whether each object has a
   segment of its own, which ARI does not see when objects are small.

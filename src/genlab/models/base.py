@@ -25,6 +25,14 @@ class ModelConfig(BaseModel):
     conditional: bool = False  # learn p(x | label) on labelled data (`genlab train --conditional`)
 
 
+class Decomposition(NamedTuple):
+    """A batch of images split into K slots (`decompose`), on the [-1, 1] scale the networks see."""
+
+    reconstruction: torch.Tensor  # (B, C, H, W): the masks' mix of the slot images
+    images: torch.Tensor  # (B, K, C, H, W): what each slot draws
+    masks: torch.Tensor  # (B, K, H, W): each pixel's share per slot, summing to 1 over K
+
+
 class LogLikelihood(NamedTuple):
     """Per-example log-likelihood in nats, and which quantity it is ("exact", "elbo", "iwae-100", ...)."""
 
@@ -174,10 +182,9 @@ class GenerativeModel(nn.Module, ABC):
         """Low-resolution images (B, C, h, w) on [-1, 1] -> (B, C, s*h, s*w) on the same scale (s = self.scale)."""
         raise NotImplementedError(f"{self.name} does not upscale images")
 
-    def decompose(self, x: torch.Tensor):
-        """Images x (B, C, H, W) of levels split into K slots: a `models.slots.Decomposition` of the
-        reconstruction (B, C, H, W), each slot's image (B, K, C, H, W), all on [-1, 1], and masks (B, K, H, W)
-        that share out every pixel."""
+    def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
+        """Images x (B, C, H, W) of levels split into slots (`slots` of them, or the model's own number): the
+        reconstruction, each slot's image and masks that share out every pixel (a `Decomposition`)."""
         raise NotImplementedError(f"{self.name} does not decompose images into objects")
 
     def capabilities(self) -> dict[str, bool]:

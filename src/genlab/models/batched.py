@@ -79,19 +79,21 @@ def latent_kls(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> 
 
 
 @torch.no_grad()
-def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, seed: int = 0
+def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, seed: int = 0, slots: int | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A decomposing model's split of images x (N, C, H, W) of levels: (reconstructions (N, C, H, W) and each
-    slot's image (N, K, C, H, W) as levels, masks (N, K, H, W) float32 summing to 1 over K). The initial
-    slots are drawn with `seed`, so the split is reproducible."""
+    """A decomposing model's split of images x (N, C, H, W) of levels into `slots` (default: the model's):
+    (reconstructions (N, C, H, W) and each slot's image (N, K, C, H, W) as levels, masks (N, K, H, W) float32
+    summing to 1 over K). Every batch starts from `seed`, and in eval mode a batch shares one draw of initial
+    slots, so an image's split depends on the seed alone, not on where it sits among the others."""
     model.eval()
     levels, parts = model.spec.levels, []
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for start in range(0, len(x), batch_size):
-            out = model.decompose(as_tensor(x[start : start + batch_size], model.device))
-            parts.append((from_unit_range(out.reconstruction, levels).cpu().numpy(),
-                          from_unit_range(out.images, levels).cpu().numpy(), out.masks.float().cpu().numpy()))
     dtype = np.uint8 if levels <= 256 else np.int32
+    with torch.random.fork_rng():
+        for start in range(0, len(x), batch_size):
+            torch.manual_seed(seed)
+            out = model.decompose(as_tensor(x[start : start + batch_size], model.device), slots)
+            parts.append((from_unit_range(out.reconstruction, levels).cpu().numpy().astype(dtype),
+                          from_unit_range(out.images, levels).cpu().numpy().astype(dtype),
+                          out.masks.float().cpu().numpy()))
     recon, images, masks = (np.concatenate(p) for p in zip(*parts))
-    return recon.astype(dtype), images.astype(dtype), masks
+    return recon, images, masks

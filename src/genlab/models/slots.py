@@ -8,14 +8,13 @@ the slots turns the logits into masks that share out every pixel, and the recons
 mix of the slot images. The only loss is the reconstruction error, so objects emerge because one slot
 per object is the cheapest way to rebuild a scene.
 
-The architecture follows the paper's for Multi-dSprites and Tetrominoes (appendix, Table 5): four 5x5
-convolutions of 32 channels, a 64-dimensional slot, 3 iterations, a 128-unit MLP, and a decoder of three
-5x5 convolutions at full resolution plus a 3x3 output one; every size is an option.
+The defaults follow the paper's network for Multi-dSprites and Tetrominoes (its appendix): 5x5
+convolutions of 32 channels (four in the encoder), a 64-dimensional slot, 3 iterations, a 128-unit MLP,
+and a decoder at full resolution: the broadcast slot's projection, two 5x5 convolutions and a 3x3 output
+one. Every size is an option.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +23,7 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
-from genlab.models.base import GenerativeModel, ModelConfig, to_unit_range
+from genlab.models.base import Decomposition, GenerativeModel, ModelConfig, to_unit_range
 
 DEFAULT_SLOTS = 7  # when the dataset's masks do not say how many objects a scene holds
 
@@ -36,16 +35,8 @@ class SlotsConfig(ModelConfig):
     channels: int = Field(32, gt=0)  # width of the encoder's and decoder's convolutions
     kernel: int = Field(5, gt=0)  # their kernel size (odd)
     encoder_layers: int = Field(4, gt=0)
-    decoder_layers: int = Field(3, gt=0)  # convolutions before the output one
+    decoder_layers: int = Field(2, gt=0)  # convolutions after the broadcast's projection, before the output one
     mlp_hidden: int = Field(128, gt=0)
-
-
-class Decomposition(NamedTuple):
-    """A batch split into slots, on the [-1, 1] scale the networks see."""
-
-    reconstruction: torch.Tensor  # (B, C, H, W): the masks' mix of the slot images
-    images: torch.Tensor  # (B, K, C, H, W): what each slot draws
-    masks: torch.Tensor  # (B, K, H, W): each pixel's share per slot, summing to 1 over K
 
 
 def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
@@ -126,7 +117,7 @@ class Slots(GenerativeModel):
     def _objects_in(spec: DatasetSpec) -> int:
         """Slots for a dataset: its masks' labels (objects and the background), or DEFAULT_SLOTS without masks."""
         masks = next((e for e in spec.extras if e.name == "masks"), None)
-        return masks.levels if masks is not None and masks.levels else DEFAULT_SLOTS
+        return masks.levels if masks is not None and masks.levels and masks.levels > 1 else DEFAULT_SLOTS
 
     # --- networks ---------------------------------------------------------------------------
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -135,10 +126,14 @@ class Slots(GenerativeModel):
         h = h.permute(0, 2, 3, 1) + self.encoder_position(self.grid)  # (B, H, W, channels)
         return self.to_inputs(h.flatten(1, 2))  # (B, H * W, D)
 
-    def initial_slots(self, batch: int) -> torch.Tensor:
-        """(B, K, D) slots drawn from the learnt Gaussian (the global torch generator: callers seed it)."""
+    def initial_slots(self, batch: int, slots: int | None = None) -> torch.Tensor:
+        """(B, K, D) slots drawn from the learnt Gaussian with the global torch generator (callers seed it):
+        K = `slots` or the model's own number. Training draws anew for every image; in eval mode one draw is
+        shared by the batch, so an image's split depends on the seed alone, not on the images beside it."""
         mu, sigma = self.slot_mu, self.slot_log_sigma.exp()  # (1, 1, D) each
-        return mu + sigma * torch.randn(batch, self.num_slots, mu.shape[-1], device=mu.device)
+        k = slots or self.num_slots
+        noise = torch.randn(batch if self.training else 1, k, mu.shape[-1], device=mu.device)
+        return mu + sigma * noise.expand(batch, k, -1)
 
     def decode_slots(self, slots: torch.Tensor) -> Decomposition:
         """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix.
@@ -155,9 +150,10 @@ class Slots(GenerativeModel):
         return Decomposition((masks.unsqueeze(2) * images).sum(1), images, masks)
 
     # --- protocol ---------------------------------------------------------------------------
-    def decompose(self, x: torch.Tensor) -> Decomposition:
-        """x (B, C, H, W) of levels -> its slots' images and masks (a fresh draw of initial slots each call)."""
-        slots, _ = self.attention(self.inputs(x), self.initial_slots(len(x)))  # (B, K, D)
+    def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
+        """x (B, C, H, W) of levels -> its slots' images and masks; `slots` other than the trained number
+        works too (the slots share one learnt distribution), as in the paper's tests on more objects."""
+        slots, _ = self.attention(self.inputs(x), self.initial_slots(len(x), slots))  # (B, K, D)
         return self.decode_slots(slots)
 
     def loss(self, batch: dict) -> dict:

@@ -56,14 +56,14 @@ def _pictures(run: Run, split: str) -> list[Section]:
 
 
 def _objects_picture(run: Run, split: str) -> Section:
-    """Eight held-out scenes split into the run's slots (with their true objects when the data has masks)."""
+    """Eight scenes of the evaluated split in the run's slots (with their true objects when the data has masks)."""
     held_out = run.dataset().split(split)
     x, true = held_out.x[:8], held_out.extras.get("masks")
     recon, images, masks = decomposed(run.model, x, seed=SEED)
     picture = overview_picture(x, recon, images, masks, run.spec.levels, None if true is None else np.asarray(true[:8]))
     path = run.folder.pictures / "objects.png"
     save_png(picture, path)
-    return Section("Objects", ["Test scenes split into slots: the image, its reconstruction, the true objects (when "
+    return Section("Objects", [f"{split.capitalize()} scenes split into slots: the image, its reconstruction, the true objects (when "
                                "the data has masks), each pixel coloured by its slots' masks, and each slot alone "
                                "(white where its mask is empty)."], pictures=[("objects", path.relative_to(run.path))])
 
