@@ -1,0 +1,204 @@
+"""Molecules as token sequences: SMILES read from MOSES (the molsets wheel's CSVs, read by path) or from a
+user's CSV / .smi file, checked by RDKit, split into tokens at the atom level (the usual regex, Schwaller et
+al. 2019) or as SELFIES (Krenn et al. 2020), and encoded as padded id arrays over a vocabulary.
+
+Every id array starts with <bos> and ends with <eos>, padded with <pad> (id 0) to one length, so a language
+model reads (N, L) integers like any other discrete data. The chemistry packages (RDKit, selfies) are the
+`molecules` extra; a function that needs one and does not find it says in one line what to install.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genlab.errors import UserError
+
+TOKENIZERS = ("smiles", "selfies")
+SPECIALS = ("<pad>", "<bos>", "<eos>")  # ids 0, 1, 2
+PAD, BOS, EOS = range(len(SPECIALS))
+# Atom-level SMILES tokens: bracket atoms, two-letter halogens, organic-subset atoms, bonds, branches, ring
+# closures (Schwaller et al. 2019, "Molecular Transformer").
+SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|"
+                          r"%[0-9]{2}|[0-9])")
+MOSES_SPLITS = ("train", "test", "test_scaffolds")
+INSTALL = "pip install 'genlab[molecules]' (RDKit, selfies, fcd_torch)"
+
+
+def require(module: str):
+    """The chemistry module `module` (rdkit, selfies), or a one-line UserError saying what to install."""
+    if importlib.util.find_spec(module) is None:
+        raise UserError(f"Molecules need the {module} package, which is not installed: {INSTALL}.")
+    return importlib.import_module(module)
+
+
+def moses_file(split: str) -> Path:
+    """The molsets wheel's CSV of one MOSES split (read by path: importing `moses` fails on current RDKit)."""
+    spec = importlib.util.find_spec("moses")
+    if spec is None or spec.origin is None:
+        raise UserError("The MOSES data come with the molsets wheel, which is not installed: "
+                        "pip install --no-deps molsets.")
+    return Path(spec.origin).parent / "dataset" / "data" / f"{split}.csv.gz"
+
+
+def read_moses(split: str, limit: int | None = None) -> list[str]:
+    """The SMILES of a MOSES split (train 1.58M, test 176k, test_scaffolds 176k), the first `limit` of them."""
+    if split not in MOSES_SPLITS:
+        raise ValueError(f"MOSES split {split!r} is not one of {MOSES_SPLITS}")
+    with gzip.open(moses_file(split), "rt", newline="") as f:
+        rows = csv.reader(f)
+        next(rows)  # the header, "SMILES"
+        out = []
+        for row in rows:
+            out.append(row[0])
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def canonical(smiles: str) -> str | None:
+    """RDKit's canonical SMILES of a molecule, or None when RDKit cannot read it (an invalid molecule)."""
+    chem = require("rdkit.Chem")
+    from rdkit import RDLogger
+
+    RDLogger.DisableLog("rdApp.*")  # invalid SMILES are counted, not printed one by one
+    mol = chem.MolFromSmiles(smiles) if smiles else None
+    return None if mol is None else chem.MolToSmiles(mol)
+
+
+def tokenize(smiles: str, tokenizer: str = "smiles") -> list[str]:
+    """A molecule's tokens: atom-level SMILES, or the SELFIES symbols of its SELFIES string."""
+    if tokenizer == "smiles":
+        tokens = SMILES_TOKEN.findall(smiles)
+        if "".join(tokens) != smiles:
+            raise ValueError(f"SMILES {smiles!r} holds characters no token covers")
+        return tokens
+    if tokenizer == "selfies":
+        selfies = require("selfies")
+        return list(selfies.split_selfies(selfies.encoder(smiles)))
+    raise ValueError(f"tokenizer {tokenizer!r} is not one of {TOKENIZERS}")
+
+
+def detokenize(tokens: Sequence[str], tokenizer: str = "smiles") -> str:
+    """The SMILES string behind tokens (SELFIES decoded: any SELFIES symbols give a valid molecule)."""
+    if tokenizer == "smiles":
+        return "".join(tokens)
+    if tokenizer == "selfies":
+        return require("selfies").decoder("".join(tokens))
+    raise ValueError(f"tokenizer {tokenizer!r} is not one of {TOKENIZERS}")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Token strings by id: the specials first (<pad> 0, <bos> 1, <eos> 2), then the data's tokens sorted."""
+
+    tokens: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sequences: Iterable[Sequence[str]]) -> Vocabulary:
+        seen = sorted({token for sequence in sequences for token in sequence} - set(SPECIALS))
+        return cls((*SPECIALS, *seen))
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, sequences: Sequence[Sequence[str]], length: int | None = None) -> np.ndarray:
+        """(N, L) ids: <bos>, the tokens, <eos>, then <pad>; L = `length` or the longest sequence + 2. A
+        token outside the vocabulary, or a sequence longer than L allows, is a ValueError."""
+        index = {token: i for i, token in enumerate(self.tokens)}
+        length = length or max(len(s) for s in sequences) + 2
+        out = np.full((len(sequences), length), PAD, np.uint8 if len(self) <= 256 else np.int32)
+        for row, sequence in enumerate(sequences):
+            if len(sequence) + 2 > length:
+                raise ValueError(f"a sequence of {len(sequence)} tokens does not fit {length} positions")
+            try:
+                out[row, 1 : len(sequence) + 1] = [index[t] for t in sequence]
+            except KeyError as err:
+                raise ValueError(f"token {err.args[0]!r} is not in the vocabulary") from None
+            out[row, 0], out[row, len(sequence) + 1] = BOS, EOS
+        return out
+
+    def decode(self, ids: np.ndarray) -> list[list[str]]:
+        """Token lists of id rows (N, L): what follows <bos> up to the first <eos> (or the row's end), with any
+        other special left out."""
+        out = []
+        for row in np.asarray(ids):
+            tokens = []
+            for i in row[1:] if len(row) and row[0] == BOS else row:
+                if i == EOS:
+                    break
+                if i >= len(SPECIALS):
+                    tokens.append(self.tokens[i])
+            out.append(tokens)
+        return out
+
+
+@dataclass
+class MoleculeFile:
+    """A user's molecules: valid SMILES, numeric property columns by name (NaN where a cell is empty), and
+    notes for the user (molecules skipped)."""
+
+    smiles: list[str]
+    properties: dict[str, np.ndarray]
+    notes: list[str]
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """(SMILES, other cells by column, line numbers) from a CSV with a SMILES column or a .smi file (SMILES
+    first on each line, then an optional name)."""
+    text = path.read_text(errors="replace").splitlines()
+    if path.suffix.lower() == ".smi":
+        rows = [(i, line.split()) for i, line in enumerate(text, start=1) if line.strip()]
+        return [r[0] for _, r in rows], [{} for _ in rows], [i for i, _ in rows]
+    reader = csv.DictReader(text)
+    column = next((c for c in reader.fieldnames or [] if c.strip().lower() == "smiles"), None)
+    if column is None:
+        raise UserError(f"{path} has no SMILES column (columns: {', '.join(reader.fieldnames or []) or 'none'}): "
+                        "name the column of molecules 'smiles'.")
+    smiles, cells, lines = [], [], []
+    for line, row in enumerate(reader, start=2):
+        smiles.append((row.pop(column) or "").strip())
+        cells.append(row)
+        lines.append(line)
+    return smiles, cells, lines
+
+
+def read_molecule_file(path: Path | str) -> MoleculeFile:
+    """The valid molecules of a CSV or .smi file, canonicalised by RDKit, with the numeric columns beside
+    them; invalid ones are skipped and counted (the first line numbers in a note), none left is an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"No molecule file at {path}: give a .csv with a 'smiles' column or a .smi file.")
+    raw, cells, lines = _rows(path)
+    keep = [(canonical(s), row, line) for s, row, line in zip(raw, cells, lines)]
+    bad = [line for smiles, _, line in keep if smiles is None]
+    valid = [(smiles, row) for smiles, row, _ in keep if smiles is not None]
+    if not valid:
+        raise UserError(f"{path} holds no molecule RDKit can read ({len(raw)} rows): check that the SMILES column "
+                        "holds SMILES strings.")
+    notes = []
+    if bad:
+        shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+        notes.append(f"{len(bad)} of {len(raw)} molecules in {path} are not valid SMILES and were skipped "
+                     f"(lines {shown})")
+    properties = {}
+    for name in valid[0][1]:
+        values = np.array([_number(row.get(name)) for _, row in valid])
+        if not np.isnan(values).all():
+            properties[name] = values
+    return MoleculeFile([s for s, _ in valid], properties, notes)
+
+
+def _number(cell: str | None) -> float:
+    """A CSV cell as a float, NaN when it is empty or not a number."""
+    try:
+        return float(cell) if cell not in (None, "") else float("nan")
+    except ValueError:
+        return float("nan")

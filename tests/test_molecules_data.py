@@ -1,0 +1,90 @@
+"""Molecules as data: MOSES read by path, SMILES and SELFIES tokens that round-trip, the vocabulary's ids,
+and a user's CSV / .smi file with invalid rows skipped and bad files refused in one line."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genlab.data.molecules import (BOS, EOS, PAD, SPECIALS, Vocabulary, canonical, detokenize, read_molecule_file,
+                                   read_moses, tokenize)
+from genlab.errors import UserError
+
+
+@lru_cache(maxsize=1)
+def moses_sample() -> tuple[str, ...]:
+    return tuple(read_moses("test", limit=300))
+
+
+def test_moses_splits_are_read_by_path():
+    train = read_moses("train", limit=5)
+    assert len(train) == 5 and all(canonical(s) for s in train)
+    assert len(moses_sample()) == 300 and read_moses("test_scaffolds", limit=2)
+    with pytest.raises(ValueError):
+        read_moses("valid")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 299), st.sampled_from(["smiles", "selfies"]))
+def test_tokens_round_trip_to_the_same_molecule(i, tokenizer):
+    smiles = moses_sample()[i]
+    tokens = tokenize(smiles, tokenizer)
+    assert all(tokens)
+    back = detokenize(tokens, tokenizer)
+    if tokenizer == "smiles":
+        assert back == smiles  # atom-level tokens cover every character, in order
+    assert canonical(back) == canonical(smiles)
+
+
+def test_atom_level_tokens_keep_brackets_and_two_letter_atoms_whole():
+    assert tokenize("C[C@@H](Cl)c1ccc(Br)cc1") == ["C", "[C@@H]", "(", "Cl", ")", "c", "1", "c", "c", "c", "(", "Br",
+                                                   ")", "c", "c", "1"]
+    with pytest.raises(ValueError, match="no token"):
+        tokenize("C&C")
+
+
+def test_vocabulary_encodes_with_bos_eos_and_padding_and_decodes_back():
+    sequences = [tokenize(s) for s in moses_sample()[:50]]
+    vocabulary = Vocabulary.of(sequences)
+    assert vocabulary.tokens[: len(SPECIALS)] == SPECIALS and len(set(vocabulary.tokens)) == len(vocabulary)
+    ids = vocabulary.encode(sequences)
+    longest = max(map(len, sequences))
+    assert ids.shape == (50, longest + 2) and ids.dtype == np.uint8
+    assert (ids[:, 0] == BOS).all() and all(ids[i, len(s) + 1] == EOS for i, s in enumerate(sequences))
+    assert all((ids[i, len(s) + 2 :] == PAD).all() for i, s in enumerate(sequences))
+    assert vocabulary.decode(ids) == sequences
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        vocabulary.encode([["[Xe]"]])
+    with pytest.raises(ValueError, match="does not fit"):
+        vocabulary.encode(sequences, length=3)
+
+
+def test_a_users_csv_keeps_valid_molecules_and_their_numbers(tmp_path):
+    path = tmp_path / "mols.csv"
+    path.write_text("name,SMILES,activity\na,CCO,5.5\nb,not-a-molecule,4\nc,c1ccccc1,\nd,C1CC,7\n")
+    molecules = read_molecule_file(path)
+    assert molecules.smiles == ["CCO", "c1ccccc1"]
+    np.testing.assert_array_equal(molecules.properties["activity"], [5.5, np.nan])
+    assert "name" not in molecules.properties  # not a number anywhere
+    (note,) = molecules.notes
+    assert "2 of 4 molecules" in note and "lines 3, 5" in note
+
+
+def test_a_smi_file_is_read_and_bad_files_are_one_line_errors(tmp_path):
+    smi = tmp_path / "mols.smi"
+    smi.write_text("CCO ethanol\n\nc1ccncc1 pyridine\n")
+    assert read_molecule_file(smi).smiles == ["CCO", "c1ccncc1"]
+    cases = {"no-column.csv": ("name,activity\na,1\n", "no SMILES column"),
+             "empty.csv": ("", "no SMILES column"),
+             "invalid.csv": ("smiles\nxyz\nC1CC\n", "no molecule RDKit can read")}
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(UserError, match=message) as err:
+            read_molecule_file(tmp_path / name)
+        assert "\n" not in str(err.value)
+    with pytest.raises(UserError, match="No molecule file"):
+        read_molecule_file(tmp_path / "missing.csv")
