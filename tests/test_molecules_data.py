@@ -88,3 +88,47 @@ def test_a_smi_file_is_read_and_bad_files_are_one_line_errors(tmp_path):
         assert "\n" not in str(err.value)
     with pytest.raises(UserError, match="No molecule file"):
         read_molecule_file(tmp_path / "missing.csv")
+
+
+def test_moses_subset_is_a_tokens_dataset_with_mosess_own_test_split():
+    from genlab.data import load_dataset
+
+    data = load_dataset("moses:2k")
+    spec = data.spec
+    assert spec.name == "moses:2000" and spec.modality == "tokens" and spec.tokenizer == "smiles"
+    assert spec.shape == (56,) and len(data.train) == 2000 and len(data.val) == 1000 and len(data.test) == 10_000
+    vocabulary = Vocabulary(spec.vocabulary)
+    test_set = set(read_moses("test"))
+    assert all(detokenize(t) in test_set for t in vocabulary.decode(data.test.x[:20]))
+    assert load_dataset("moses:2k").train.x.tobytes() == data.train.x.tobytes()  # the same subset every time
+    with pytest.raises(UserError, match="not a molecule count"):
+        load_dataset("moses:lots")
+    with pytest.raises(UserError, match="holds molecules"):
+        load_dataset("moses:2k", size=(8, 8))
+
+
+def test_a_users_file_is_a_dataset_in_smiles_or_selfies_with_its_properties(tmp_path):
+    from genlab.data import load_dataset
+
+    smiles = list(moses_sample()[:30])
+    path = tmp_path / "assay.csv"
+    path.write_text("smiles,pIC50\n" + "".join(f"{s},{i / 10}\n" for i, s in enumerate(smiles)))
+    for tokens in ("smiles", "selfies"):
+        data = load_dataset(str(path), tokens=tokens)
+        assert data.spec.tokenizer == tokens and data.spec.extra("properties").names == ("pIC50",)
+        assert len(data.train) + len(data.val) + len(data.test) == 30
+        vocabulary = Vocabulary(data.spec.vocabulary)
+        decoded = {canonical(detokenize(t, tokens)) for split in (data.train, data.val, data.test)
+                   for t in vocabulary.decode(split.x)}
+        assert decoded == {canonical(s) for s in smiles}
+    with pytest.raises(UserError, match="for molecules"):
+        load_dataset("digits", tokens="selfies")
+
+
+def test_an_image_family_refuses_molecules_in_one_line():
+    from genlab.data.spec import DatasetSpec
+    from genlab.models.registry import build_model
+
+    spec = DatasetSpec("moses", (56,), 27, modality="tokens")
+    with pytest.raises(UserError, match="models image data, and moses holds tokens"):
+        build_model("vae", spec, {})

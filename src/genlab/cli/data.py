@@ -14,7 +14,7 @@ def datasets() -> None:
     from genlab.data import BUILTINS
 
     table = Table(title="Built-in datasets (or pass a folder of images, a .npy or a .npz)")
-    for col in ("name", "shape (C, H, W)", "levels", "classes", "examples"):
+    for col in ("name", "shape", "levels", "classes", "examples"):
         table.add_column(col, no_wrap=True)
     table.add_column("about")
     for entry in BUILTINS.values():

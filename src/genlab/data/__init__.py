@@ -21,6 +21,7 @@ from genlab.errors import UserError
 from .builtin import BUILTINS, Builtin
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
 from .labels import hide_labels
+from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
 from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split
 
 __all__ = ["BUILTINS", "MODALITIES", "Builtin", "Dataset", "DatasetSpec", "ExtraSpec", "Split", "list_builtins",
@@ -78,17 +79,34 @@ def load_dataset(
     split_seed: int = 0,
     channels: int | None = None,
     size: tuple[int, int] | None = None,
+    tokens: str | None = None,
 ) -> Dataset:
-    """Load a built-in by name, or an image folder / .npy / .npz file by path, split by `split_seed`.
+    """Load a built-in by name, or an image folder / .npy / .npz file or a molecule .csv / .smi file by path,
+    split by `split_seed`.
 
-    `channels` (1 or 3) and `size` (H, W) convert and resize image folders; a built-in name wins over a
-    folder of the same name (write ./name for the folder).
+    `channels` (1 or 3) and `size` (H, W) convert and resize image folders; `tokens` ("smiles" atoms, the
+    default, or "selfies") tokenises molecules; a built-in name wins over a folder of the same name (write
+    ./name for the folder).
     """
     _check_options(split_seed, channels, size)
     split_seed = int(split_seed)
     channels = None if channels is None else int(channels)
     size = None if size is None else (int(size[0]), int(size[1]))
     name = os.fspath(source)
+    if tokens is not None and tokens not in TOKENIZERS:
+        raise UserError(f"Invalid tokens {tokens!r}: use one of {', '.join(TOKENIZERS)}.")
+    molecule_source = name.split(":")[0] == "moses" or Path(name).suffix.lower() in MOLECULE_SUFFIXES
+    if molecule_source:
+        if channels is not None or size is not None:
+            raise UserError(f"{name} holds molecules: --channels and --size are for images; drop them.")
+        if Path(name).suffix.lower() in MOLECULE_SUFFIXES:
+            return molecule_file_dataset(name, tokens or "smiles", split_seed)
+        entry = BUILTINS["moses"]
+        if ":" in name:
+            entry = entry.subset(parse_count(name.split(":", 1)[1]))
+        return entry.load(split_seed, tokens)
+    if tokens is not None:
+        raise UserError(f"{name} holds images: --set data.tokens is for molecules (moses, a .csv or .smi); drop it.")
     if name in BUILTINS:
         entry = BUILTINS[name]
         if size is not None and entry.at_size is not None and tuple(size) != entry.spec.shape[1:]:
@@ -100,7 +118,8 @@ def load_dataset(
         return load_image_folder(path, split_seed=split_seed, channels=channels, size=size)
     if path.is_file():
         if path.suffix.lower() not in ARRAY_SUFFIXES:
-            raise UserError(f"Cannot load {name}: a dataset file must be .npy or .npz (or pass an image folder).")
+            raise UserError(f"Cannot load {name}: a dataset file must be .npy or .npz, or molecules in .csv or .smi "
+                        "(or pass an image folder).")
         dataset = load_array_file(path, split_seed=split_seed)
         _check_fixed_shape(dataset.spec, channels, size, name)
         return dataset
@@ -115,7 +134,8 @@ def load_dataset(
 def load_data(data: DataConfig, seed: int = 0) -> Dataset:
     """The dataset a run's [data] config names; with labels_per_class, the training labels beyond that many per
     class (chosen by `seed`) are hidden as -1."""
-    dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size)
+    dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size,
+                           tokens=data.tokens)
     if data.labels_per_class:
         dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
     return dataset

@@ -11,17 +11,18 @@ The heavy imports (scikit-learn, mlxtend) happen inside the loaders so `import g
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from genlab.files import cache_root, write_npy
+from genlab.files import atomic_write, cache_root, write_npy
 
-from . import dsprites, scenes
+from . import dsprites, molecules, scenes
 from .photos import load_photos
-from .spec import Dataset, DatasetSpec, ExtraSpec
+from .spec import Dataset, DatasetSpec, ExtraSpec, Split
 from .splits import split_arrays
 
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
@@ -177,6 +178,53 @@ def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
                    drawn_sizes=MULTI_DSPRITES_SIZES, at_size=lambda s: _multi_dsprites(s, coloured))
 
 
+MOSES_VERSION = 1  # bump when the tokens or the subsets change, so cached ones are made anew
+
+
+@lru_cache(maxsize=4)
+def _moses_cached(count: int | None, tokenizer: str) -> tuple[DatasetSpec, np.ndarray, np.ndarray, np.ndarray]:
+    """MOSES at `count` training molecules, tokenised: (spec, train, val, test ids), read-only. Drawn and
+    tokenised once (seconds for SMILES, a minute for SELFIES at 100k) into the disk cache."""
+    name = "moses" if count is None else f"moses:{count}"
+    path = cache_root() / "molecules" / f"moses-{count or 'all'}-{tokenizer}-v{MOSES_VERSION}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = [stored[k] for k in ("train", "val", "test")]
+            vocabulary = tuple(str(t) for t in stored["vocabulary"])
+    else:
+        data = molecules.token_dataset(name, molecules.moses_splits(count), tokenizer,
+                                       length=molecules.MOSES_LONGEST if tokenizer == "smiles" else None)
+        arrays, vocabulary = [data.train.x, data.val.x, data.test.x], data.spec.vocabulary
+        buf = io.BytesIO()
+        np.savez(buf, train=arrays[0], val=arrays[1], test=arrays[2], vocabulary=np.array(vocabulary))
+        atomic_write(path, buf.getvalue())
+    for array in arrays:
+        array.flags.writeable = False
+    spec = DatasetSpec(name, arrays[0].shape[1:], len(vocabulary), modality="tokens", vocabulary=vocabulary,
+                       tokenizer=tokenizer)
+    return (spec, *arrays)
+
+
+@dataclass(frozen=True)
+class MoleculeBuiltin(Builtin):
+    """MOSES: its own train / test split (not one cut by split_seed), a training subset for a CPU budget
+    (`moses:100k`), and tokens chosen at load time (SMILES atoms or SELFIES)."""
+
+    count: int | None = None
+
+    def load(self, split_seed: int = 0, tokens: str | None = None) -> Dataset:
+        spec, train, val, test = _moses_cached(self.count, tokens or "smiles")
+        return Dataset(spec, Split(train), Split(val), Split(test))
+
+    def subset(self, count: int) -> MoleculeBuiltin:
+        return MoleculeBuiltin(self.spec, self.load_arrays, self.n_test, self.n_val, count + self.n_val + self.n_test,
+                               self.description, count=count)
+
+
+def _no_arrays() -> tuple:
+    raise NotImplementedError("MOSES is loaded through MoleculeBuiltin.load")
+
+
 BUILTINS: dict[str, Builtin] = {
     "digits": Builtin(DatasetSpec("digits", (1, 8, 8), 17, 10, DIGIT_CLASSES), _digits, n_test=360, n_val=180,
                       size=1797, description="scikit-learn's handwritten digits, grey levels 0-16"),
@@ -194,4 +242,9 @@ BUILTINS: dict[str, Builtin] = {
                            "35x35 scenes of three coloured tetrominoes on black drawn by genlab, with instance masks"),
     "multi-dsprites": _multi_dsprites(),
     "multi-dsprites-color": _multi_dsprites(coloured=True),
+    "moses": MoleculeBuiltin(
+        DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
+        n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,
+        description="MOSES drug-like molecules (the molsets wheel) as SMILES or SELFIES tokens; moses:100k for "
+                    "a random 100,000 of its training set, the test split 10,000 of its own"),
 }

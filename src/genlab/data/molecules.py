@@ -29,6 +29,7 @@ PAD, BOS, EOS = range(len(SPECIALS))
 SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|/|:|~|@|\?|>|\*|\$|"
                           r"%[0-9]{2}|[0-9])")
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
+MOLECULE_SUFFIXES = (".csv", ".smi")
 INSTALL = "pip install 'genlab[molecules]' (RDKit, selfies, fcd_torch)"
 
 
@@ -202,3 +203,76 @@ def _number(cell: str | None) -> float:
         return float(cell) if cell not in (None, "") else float("nan")
     except ValueError:
         return float("nan")
+
+
+# --- datasets -----------------------------------------------------------------------------------------
+
+MOSES_TEST = 10_000  # MOSES test molecules held out (of 176,074): what metrics on two CPU cores can afford
+MOSES_VAL = 1_000  # training-set molecules outside the subset, for validation
+MOSES_LONGEST = 54  # SMILES tokens of MOSES' longest molecule (all three splits), so every subset shares one length
+
+
+def token_dataset(name: str, splits: dict[str, list[str]], tokenizer: str, *, length: int | None = None,
+                  properties: dict[str, np.ndarray] | None = None, property_names: Sequence[str] = (),
+                  notes: Sequence[str] = ()):
+    """A tokens Dataset of SMILES splits {"train", "val", "test"}: ids (N, L) over the vocabulary of all of
+    them, L = `length` + 2 or the longest molecule's tokens + 2; `properties` (split -> (N, K) floats named
+    `property_names`) become the extra "properties"."""
+    from .spec import Dataset, DatasetSpec, ExtraSpec, Split
+
+    tokens = {split: [tokenize(s, tokenizer) for s in smiles] for split, smiles in splits.items()}
+    vocabulary = Vocabulary.of(t for sequences in tokens.values() for t in sequences)
+    longest = max(len(t) for sequences in tokens.values() for t in sequences)
+    positions = max(longest, length or 0) + 2
+    extras = () if properties is None else (ExtraSpec("properties", (len(property_names),), "float64",
+                                                       names=tuple(property_names)),)
+    spec = DatasetSpec(name, (positions,), len(vocabulary), modality="tokens", vocabulary=vocabulary.tokens,
+                       tokenizer=tokenizer, extras=extras, notes=tuple(notes))
+    split = {name: Split(vocabulary.encode(sequences, positions),
+                         extras={} if properties is None else {"properties": properties[name]})
+             for name, sequences in tokens.items()}
+    return Dataset(spec, split["train"], split["val"], split["test"])
+
+
+def molecule_file_dataset(path: Path | str, tokenizer: str = "smiles", split_seed: int = 0):
+    """A user's CSV / .smi file as a tokens Dataset (10 % test, 10 % validation), its numeric columns as the
+    extra "properties"."""
+    from .splits import split_indices, user_split_sizes
+
+    path = Path(path)
+    molecules = read_molecule_file(path)
+    n = len(molecules.smiles)
+    if n < 10:
+        raise UserError(f"{path} has only {n} valid molecules: at least 10 are needed for train/val/test splits.")
+    n_test, n_val = user_split_sizes(n)
+    rows = dict(zip(("train", "val", "test"), split_indices(n, n_test=n_test, n_val=n_val, seed=split_seed)))
+    names = list(molecules.properties)
+    table = np.stack([molecules.properties[k] for k in names], axis=1) if names else None  # (N, K)
+    return token_dataset(path.stem, {k: [molecules.smiles[i] for i in r] for k, r in rows.items()}, tokenizer,
+                         properties=None if table is None else {k: table[r] for k, r in rows.items()},
+                         property_names=names, notes=molecules.notes)
+
+
+def moses_splits(count: int | None, seed: int = 0) -> dict[str, list[str]]:
+    """MOSES' own split, at a CPU budget: `count` training molecules drawn at random (all 1,584,663 for None),
+    MOSES_VAL others from the training set for validation, MOSES_TEST drawn from its test set."""
+    train, test = read_moses("train"), read_moses("test")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(train))
+    count = len(train) - MOSES_VAL if count is None else count
+    if not 0 < count <= len(train) - MOSES_VAL:
+        raise UserError(f"moses:{count} asks for more molecules than MOSES' {len(train) - MOSES_VAL:,} training ones: "
+                        "use a smaller count, e.g. moses:100k.")
+    chosen_test = np.sort(rng.permutation(len(test))[:MOSES_TEST])
+    return {"train": [train[i] for i in np.sort(order[:count])],
+            "val": [train[i] for i in np.sort(order[count : count + MOSES_VAL])],
+            "test": [test[i] for i in chosen_test]}
+
+
+def parse_count(text: str) -> int:
+    """'100k' -> 100000, '2m' -> 2000000, '5000' -> 5000; a UserError for anything else."""
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit() or int(digits) == 0:
+        raise UserError(f"moses:{text} is not a molecule count: write moses:100k, moses:250000 or moses for all.")
+    return int(digits) * scale

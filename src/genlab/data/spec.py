@@ -7,7 +7,7 @@ assume images:
     modality  what one example is; its shape's axes          levels means           today
     "image"   (C, H, W)                                       grey levels per pixel  yes
     "video"   (T, C, H, W)                                    grey levels per pixel  next
-    "tokens"  (L,) a token sequence                           vocabulary size        next
+    "tokens"  (L,) a token sequence                           vocabulary size        yes
     "audio"   (S,) or (channels, S) samples                   quantisation levels    next
 
 `dims` is the product of the shape (the denominator of bits/dim), whatever the modality. Anything an
@@ -16,9 +16,9 @@ and an array of the same name in every `Split.extras`, first axis one entry per 
 next datasets fit without new fields: paired low/high resolution images are images with an extra
 "low_res" (C, h, w); audio with text is audio with an extra "text" of tokens; per-example factors are an
 extra "factors" (K,) with factor names; object masks an extra "masks" (H, W), each pixel's object (0 the
-background; levels = objects + 1). A token sequence's
-vocabulary (the strings behind the ids) would be one more optional field, `vocabulary`, when it exists.
-Only what images need is implemented; an unknown modality is refused by name.
+background; levels = objects + 1). A token sequence's vocabulary (the strings behind the ids) and the
+tokenizer that made them ("smiles", "selfies") are two optional fields. Images and token sequences are
+implemented; an unknown modality is refused by name.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from genlab.errors import UserError
 # modality -> the names of its example axes; add a line (and a loader) for a new modality.
 MODALITIES: dict[str, tuple[str, ...]] = {
     "image": ("channel", "height", "width"),
+    "tokens": ("position",),  # ids 0..levels-1 over `vocabulary`, <bos> first, <eos> then <pad> (molecules)
 }
 RESERVED_NAMES = frozenset({"x", "y"})  # batch keys of the example itself and its label
 
@@ -113,6 +114,8 @@ class DatasetSpec:
     notes: tuple[str, ...] = ()
     modality: str = "image"
     extras: tuple[ExtraSpec, ...] = ()
+    vocabulary: tuple[str, ...] | None = None  # tokens: the string behind each id
+    tokenizer: str | None = None  # tokens: what made them from the raw data ("smiles", "selfies")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", _shape(self.shape, self.modality))
@@ -121,6 +124,10 @@ class DatasetSpec:
             object.__setattr__(self, "class_names", tuple(self.class_names))
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "extras", tuple(self.extras))
+        if self.vocabulary is not None:
+            object.__setattr__(self, "vocabulary", tuple(self.vocabulary))
+            if len(self.vocabulary) != self.levels:
+                raise ValueError(f"a vocabulary of {len(self.vocabulary)} tokens for {self.levels} levels")
         names = [e.name for e in self.extras]
         if len(set(names)) != len(names):
             raise ValueError(f"extra names {names} must be distinct")
@@ -153,6 +160,8 @@ class DatasetSpec:
         }
         if self.extras:
             d["extras"] = [e.to_dict() for e in self.extras]
+        if self.vocabulary is not None:
+            d["vocabulary"], d["tokenizer"] = list(self.vocabulary), self.tokenizer
         return d
 
     @classmethod
@@ -170,6 +179,8 @@ class DatasetSpec:
             notes=tuple(notes),
             modality=d.get("modality", "image"),
             extras=tuple(ExtraSpec.from_dict(e) for e in d.get("extras") or ()),
+            vocabulary=tuple(d["vocabulary"]) if d.get("vocabulary") is not None else None,
+            tokenizer=d.get("tokenizer"),
         )
 
 

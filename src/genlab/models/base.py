@@ -94,8 +94,13 @@ class GenerativeModel(nn.Module, ABC):
                                 f"{' and '.join(methods)}: implement the method(s) instead")
             setattr(cls, capability, all(getattr(cls, m) is not getattr(GenerativeModel, m) for m in methods))
 
+    modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of data (DatasetSpec.modality) it models
+
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
+        if spec.modality not in self.modalities:
+            raise UserError(f"Model {self.name} models {' and '.join(self.modalities)} data, and {spec.name} holds "
+                            f"{spec.modality}: use a family made for {spec.modality}.")
         if self.needs_labels and config.conditional:
             raise UserError(f"Model {self.name} learns the labels themselves, so it takes no --conditional: drop it.")
         if config.conditional and not self.can_condition:

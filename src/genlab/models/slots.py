@@ -93,8 +93,6 @@ class Slots(GenerativeModel):
 
     def __init__(self, spec: DatasetSpec, config: SlotsConfig):
         super().__init__(spec, config)
-        if spec.modality != "image":
-            raise UserError(f"Model slots decomposes images, and {spec.name} holds {spec.modality}: use image data.")
         if config.kernel % 2 == 0:
             raise UserError(f"Model option 'kernel' for slots is {config.kernel}: use an odd size such as 3 or 5.")
         channels, height, width = spec.shape
