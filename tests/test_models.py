@@ -22,6 +22,8 @@ SPECS = [
     DatasetSpec("binary28", (1, 28, 28), 2),
     DatasetSpec("grey256", (1, 28, 28), 256),
     DatasetSpec("rgb256", (3, 12, 10), 256, num_classes=3, class_names=("a", "b", "c")),
+    DatasetSpec("tokens12", (12,), 9, modality="tokens", tokenizer="smiles",
+                vocabulary=("<pad>", "<bos>", "<eos>", "C", "N", "O", "(", ")", "1")),
 ]
 # Small options per family, so a step takes milliseconds; families not listed use their defaults.
 TINY_OPTIONS = {
@@ -38,6 +40,7 @@ TINY_OPTIONS = {
     "m1m2": {"latent_dim": 4, "hidden": 16},
     "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
     "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
+    "charrnn": {"embedding": 8, "hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
 }
 BATCH = 4
@@ -58,7 +61,15 @@ def tiny_m1_folder(spec: DatasetSpec) -> Path:
     return folder.path
 
 
+def home_spec(name: str) -> DatasetSpec:
+    """The first spec of SPECS a family models (a labelled one for families that learn labels)."""
+    cls = model_class(name)
+    return next(s for s in SPECS if s.modality in cls.modalities and (s.num_classes or not cls.needs_labels))
+
+
 def tiny(name: str, spec: DatasetSpec, **options) -> GenerativeModel:
+    if spec.modality not in model_class(name).modalities:
+        pytest.skip(f"{name} does not model {spec.modality}")
     if model_class(name).needs_labels and not spec.num_classes:
         pytest.skip(f"{name} learns labels; {spec.name} has none")
     if name == "m1m2":
@@ -168,7 +179,7 @@ def test_capabilities_agree_with_the_methods_a_family_implements(family):
 
 def test_what_a_family_does_not_implement_raises(family):
     """The base's defaults: every method a family leaves out raises NotImplementedError naming the family."""
-    spec = LABELLED if model_class(family).needs_labels else SPECS[0]
+    spec = home_spec(family)
     model = tiny(family, spec).eval()
     x = random_batch(spec)["x"]
     calls = {"sample": lambda: model.sample(2), "log_prob": lambda: model.log_prob(x),
@@ -193,8 +204,7 @@ def test_a_derived_capability_cannot_be_declared():
 
 def test_upgrade_state_dict_keeps_current_names(family):
     """Every family maps its own current tensor names to themselves (an old checkpoint's names are its business)."""
-    spec = LABELLED if model_class(family).needs_labels else SPECS[0]
-    model = tiny(family, spec)
+    model = tiny(family, home_spec(family))
     state = model.state_dict()
     assert model.upgrade_state_dict(dict(state)).keys() == state.keys()
 
@@ -319,4 +329,4 @@ def test_conditional_on_unlabelled_data_is_a_user_error(family):
     if model_class(family).needs_labels:
         pytest.skip(f"{family} takes no --conditional (test_label_models_take_labelled_data_only)")
     with pytest.raises(UserError, match="no labels" if model_class(family).can_condition else "no class-conditional"):
-        tiny(family, SPECS[0], conditional=True)
+        tiny(family, home_spec(family), conditional=True)

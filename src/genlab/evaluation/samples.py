@@ -90,7 +90,7 @@ class SampleQuality(Evaluator):
     Result = SampleResult
 
     def applies(self, run: Run, options: Options) -> bool:
-        return run.model.can_sample and options.samples > 0
+        return run.model.can_sample and options.samples > 0 and run.spec.modality == "image"  # image features
 
     def evaluate(self, context: Context) -> SampleResult:
         """Metrics of n samples against the training split, beside the same metrics of n real examples of the

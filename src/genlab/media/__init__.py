@@ -13,6 +13,7 @@ import numpy as np
 
 from genlab.data.spec import DatasetSpec
 from genlab.media.grids import save_grid
+from genlab.media.molecules import write_molecules
 
 
 def _image_grid(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
@@ -23,7 +24,8 @@ def _image_grid(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) 
 
 
 # modality -> writer(spec, examples, path without suffix, examples per row) -> the file written
-WRITERS: dict[str, Callable[[DatasetSpec, np.ndarray, Path, int | None], Path]] = {"image": _image_grid}
+WRITERS: dict[str, Callable[[DatasetSpec, np.ndarray, Path, int | None], Path]] = {"image": _image_grid,
+                                                                                   "tokens": write_molecules}
 
 
 def save_examples(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None = None) -> Path | None:

@@ -27,6 +27,7 @@ MODELS: dict[str, str] = {
     "srresnet": "genlab.models.srresnet:SRResNet",
     "srgan": "genlab.models.srgan:SRGAN",
     "slots": "genlab.models.slots:Slots",
+    "charrnn": "genlab.models.charrnn:CharRNN",
 }
 
 

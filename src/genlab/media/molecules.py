@@ -1,0 +1,65 @@
+"""Token sequences of molecules turned into files: a CSV of SMILES with a validity column, or a grid picture
+of the valid molecules drawn by RDKit, captioned with their SMILES."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from genlab.data.molecules import Vocabulary, canonical, detokenize, require
+from genlab.data.spec import DatasetSpec
+from genlab.files import atomic_write
+
+PICTURE_MOLECULES = 48  # the grid shows at most this many
+CELL = 220  # pixels per molecule in the grid
+
+
+def decoded_smiles(spec: DatasetSpec, x: np.ndarray) -> list[tuple[str, str | None]]:
+    """(the SMILES a row of token ids spells, its RDKit canonical form or None if invalid) per row of x (N, L)."""
+    vocabulary = Vocabulary(spec.vocabulary)
+    raw = [detokenize(tokens, spec.tokenizer or "smiles") for tokens in vocabulary.decode(x)]
+    return [(smiles, canonical(smiles)) for smiles in raw]
+
+
+def _csv(molecules: list[tuple[str, str | None]]) -> bytes:
+    buf = io.StringIO()
+    rows = csv.writer(buf, lineterminator="\n")
+    rows.writerow(["smiles", "valid"])
+    for smiles, valid in molecules:
+        rows.writerow([valid or smiles, int(valid is not None)])
+    return buf.getvalue().encode()
+
+
+def _grid(molecules: list[tuple[str, str | None]], nrow: int | None) -> bytes:
+    require("rdkit")
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    shown = [valid for _, valid in molecules if valid][:PICTURE_MOLECULES]
+    if shown:
+        legends = [smiles if len(smiles) <= 32 else smiles[:30] + "…" for smiles in shown]
+        picture = Draw.MolsToGridImage([Chem.MolFromSmiles(s) for s in shown], molsPerRow=nrow or 8,
+                                       subImgSize=(CELL, CELL), legends=legends)
+    else:  # RDKit draws no empty grid: say so in the picture
+        from PIL import Image, ImageDraw
+
+        picture = Image.new("RGB", (2 * CELL, CELL // 2), "white")
+        ImageDraw.Draw(picture).text((10, CELL // 4), f"no valid molecule among {len(molecules)}", fill="black")
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def write_molecules(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
+    """Molecules x (N, L) of token ids as a CSV (`path` ending in .csv: every one, canonical SMILES and
+    validity) or else a PNG grid of the first PICTURE_MOLECULES valid ones drawn by RDKit."""
+    molecules = decoded_smiles(spec, x)
+    if path.suffix.lower() == ".csv":
+        atomic_write(path, _csv(molecules))
+        return path
+    out = path if path.suffix else path.with_suffix(".png")
+    atomic_write(out, _grid(molecules, nrow))
+    return out
