@@ -1,0 +1,45 @@
+"""The MOSES report card's metrics on small cases worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genlab.metrics import molecules as m
+
+SOME = ["CCO", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)O", "c1ccc2ccccc2c1", "CCN(CC)CC"]
+
+
+def test_validity_uniqueness_and_novelty():
+    generated = ["CCO", "OCC", "not a molecule", "c1ccccc1", "C1CC", ""]
+    valid = m.valid_molecules(generated)
+    assert valid == ["CCO", "CCO", "c1ccccc1"]  # canonical: OCC is ethanol again
+    assert m.validity(generated) == pytest.approx(3 / 6)
+    assert m.unique_at(valid, 3) == pytest.approx(2 / 3) and np.isnan(m.unique_at(valid, 4))
+    assert m.novelty(valid, {"CCO"}) == pytest.approx(1 / 2)
+
+
+def test_diversity_and_nearest_similarity_of_identical_and_distinct_sets():
+    same = m.fingerprints(["c1ccccc1"] * 4)
+    assert m.internal_diversity(same) == pytest.approx(0.0) and m.internal_diversity(same, p=2) == pytest.approx(0.0)
+    fps = m.fingerprints(SOME)
+    assert 0.5 < m.internal_diversity(fps) < 1.0
+    assert m.internal_diversity(fps, p=2) <= m.internal_diversity(fps)  # the p-mean weighs similar pairs more
+    assert m.nearest_similarity(fps, fps) == pytest.approx(1.0)
+    assert m.nearest_similarity(fps[:1], fps[3:4]) < 0.5
+
+
+def test_fragment_and_scaffold_similarity_of_a_set_with_itself_is_one():
+    assert m.fragment_similarity(SOME, SOME) == pytest.approx(1.0)
+    assert m.scaffold_similarity(SOME, list(reversed(SOME))) == pytest.approx(1.0)  # naphthalene: two rings
+    assert np.isnan(m.scaffold_similarity(SOME, ["CCO"]))  # no scaffold of two rings among the generated
+
+
+def test_filters_and_properties():
+    assert m.passes_filters("c1ccccc1") and not m.passes_filters("C[N+](C)(C)C")  # charged
+    assert not m.passes_filters("CC[Si](C)C") and not m.passes_filters("C1CCCCCCC1")  # silicon; an 8-ring
+    assert m.filters(["c1ccccc1", "C[N+](C)(C)C"]) == pytest.approx(0.5)
+    values = m.properties(["CCO", "c1ccccc1"])
+    np.testing.assert_allclose(values["weight"], [46.069, 78.114], atol=0.01)
+    assert (values["SA"] >= 1).all() and (values["SA"] <= 10).all() and (values["QED"] <= 1).all()
+    assert m.property_distances(values, values) == {name: 0.0 for name in m.PROPERTIES}
