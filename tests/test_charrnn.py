@@ -4,6 +4,7 @@ token sequences, and train -> sample (CSV and picture) -> evaluate works through
 from __future__ import annotations
 
 import csv
+import json
 
 import torch
 
@@ -58,3 +59,7 @@ def test_train_sample_and_evaluate_molecules_through_the_cli(genlab, tmp_path):
     assert (tmp_path / "out.png").stat().st_size > 0
     evaluated = genlab("evaluate", "run", "--samples", "20")
     assert evaluated.returncode == 0 and "charrnn (exact)" in evaluated.stdout, str(evaluated)
+    assert "MOSES report card" in evaluated.stdout
+    card = json.loads((tmp_path / "run" / "evaluation.json").read_text())["results"]["molecules"]
+    assert card["samples"] == 20 and card["train"]["valid"] == 1.0 and card["train"]["novelty"] == 0.0
+    assert 0 <= card["model"]["valid"] <= 1 and card["train"]["fcd"] > 0

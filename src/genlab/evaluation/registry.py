@@ -16,6 +16,7 @@ EVALUATORS: dict[str, str] = {
     "superres": "genlab.evaluation.superres:SuperResolutionScores",
     "disentanglement": "genlab.evaluation.disentanglement:Disentanglement",
     "objects": "genlab.evaluation.objects:Objects",
+    "molecules": "genlab.evaluation.molecules:Molecules",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

@@ -1,0 +1,96 @@
+"""The MOSES report card of a molecule model: its samples scored against the held-out split, beside the
+same number of training molecules scored the same way (the floor: what data from the right distribution
+scores at this sample size, as the MOSES paper's train row).
+
+Metrics are metrics/molecules.py's, plus FCD (Preuer et al. 2018: the Frechet distance between ChemNet
+activations, with fcd_torch's weights) — all of them biased at small sample sizes, which is why the floor is
+measured at the same size. Novelty counts against the run's training split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from genlab.data.molecules import Vocabulary, detokenize
+from genlab.evaluation.base import Context, Evaluator, Options, Result
+from genlab.metrics import molecules as mol
+from genlab.models.loading import Run
+from genlab.runs import EvaluationRecord
+from genlab.tables import Section, Table
+
+LABELS = {"valid": "Valid", "unique@1k": "Unique@1k", "unique@10k": "Unique@10k", "novelty": "Novelty",
+          "intdiv": "IntDiv", "intdiv2": "IntDiv2", "filters": "Filters", "fcd": "FCD", "snn": "SNN",
+          "frag": "Frag", "scaf": "Scaf", "logP": "logP", "SA": "SA", "QED": "QED", "weight": "weight"}
+LOWER_IS_BETTER = ("fcd", "logP", "SA", "QED", "weight")  # distances
+
+
+class MoleculesResult(Result):
+    samples: int
+    reference: int  # held-out molecules scored against
+    model: dict[str, float]
+    train: dict[str, float]  # as many training molecules, the floor
+
+    def section(self, header: EvaluationRecord) -> Section:
+        def cell(scores: dict[str, float], name: str) -> str:
+            value = scores.get(name, float("nan"))
+            return f"{value:.3f}" if np.isfinite(value) else "—"
+
+        rows = [(label + (" (lower is better)" if name in LOWER_IS_BETTER else ""), cell(self.model, name),
+                 cell(self.train, name)) for name, label in LABELS.items()]
+        return Section("Molecules: the MOSES report card", [
+            f"{self.samples:,} samples against {self.reference:,} {header.split} molecules. Valid, unique and "
+            "novel: shares; IntDiv: diversity within the set; Filters: share passing MOSES' medicinal-chemistry "
+            "filters; SNN, Frag, Scaf: similarity to the test molecules (higher is closer); FCD and the property "
+            "rows (logP, SA, QED, weight: Wasserstein distances): lower is closer. The floor row scores as many "
+            "training molecules the same way: every metric here is biased at small sizes, so read the model "
+            "against it. Unique@k needs k valid samples."], [Table(("metric", header.model, "training molecules (floor)"), rows)])
+
+
+def report_card(generated: list[str], reference: list[str], train: set[str], fcd, fcd_reference: dict
+                ) -> dict[str, float]:
+    """Every metric of generated SMILES against reference molecules (valid canonical SMILES); `fcd` is a
+    fcd_torch.FCD and `fcd_reference` its statistics of the reference."""
+    valid = mol.valid_molecules(generated)
+    scores = {"valid": len(valid) / len(generated), "unique@1k": mol.unique_at(valid, 1000),
+              "unique@10k": mol.unique_at(valid, 10_000), "novelty": mol.novelty(valid, train)}
+    if len(valid) < 2:
+        return scores
+    fps, ref_fps = mol.fingerprints(valid), mol.fingerprints(reference)
+    scores |= {"intdiv": mol.internal_diversity(fps), "intdiv2": mol.internal_diversity(fps, p=2),
+               "filters": mol.filters(valid), "snn": mol.nearest_similarity(ref_fps, fps),
+               "frag": mol.fragment_similarity(reference, valid), "scaf": mol.scaffold_similarity(reference, valid),
+               "fcd": float(fcd.metric(fcd_reference, fcd.precalc(valid)))}
+    scores |= mol.property_distances(mol.properties(reference), mol.properties(valid))
+    return scores
+
+
+def _smiles(run: Run, x: np.ndarray) -> list[str]:
+    vocabulary, tokenizer = Vocabulary(run.spec.vocabulary), run.spec.tokenizer or "smiles"
+    return [detokenize(tokens, tokenizer) for tokens in vocabulary.decode(x)]
+
+
+class Molecules(Evaluator):
+    name = "molecules"
+    Result = MoleculesResult
+
+    def applies(self, run: Run, options: Options) -> bool:
+        return run.spec.modality == "tokens" and run.model.can_sample and options.samples > 0
+
+    def evaluate(self, context: Context) -> MoleculesResult:
+        from fcd_torch import FCD
+
+        run, options = context.run, context.options
+        n = options.samples
+        with torch.random.fork_rng():
+            torch.manual_seed(options.seed)
+            x = torch.cat([run.model.sample(min(500, n - i)) for i in range(0, n, 500)]).cpu().numpy()
+        generated = _smiles(run, x)
+        reference = mol.valid_molecules(_smiles(run, context.held_out.x))
+        train = mol.valid_molecules(_smiles(run, context.data.train.x))
+        rows = np.random.default_rng(options.seed).permutation(len(train))[:n]
+        fcd = FCD(device=str(run.device), n_jobs=1)
+        statistics, train_set = fcd.precalc(reference), set(train)
+        return MoleculesResult(samples=n, reference=len(reference),
+                               model=report_card(generated, reference, train_set, fcd, statistics),
+                               train=report_card([train[i] for i in rows], reference, train_set, fcd, statistics))
