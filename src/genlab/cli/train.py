@@ -72,7 +72,8 @@ def train(
     if not result.is_main:
         return
     if result.last_eval.get("val_bpd") is not None:
-        console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/dim ({result.last_eval['bound']})")
+        unit = result.last_eval.get("unit", "dim")
+        console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/{unit} ({result.last_eval['bound']})")
     if result.last_eval.get("val_psnr_y") is not None:
         console.print(f"validation: Y-PSNR {result.last_eval['val_psnr_y']:.2f} dB (whole images, from PIL bicubic "
                       "downscaling)")

@@ -138,6 +138,18 @@ class DatasetSpec:
         return math.prod(self.shape)
 
     @property
+    def unit(self) -> str:
+        """What a likelihood is counted per: "token" for token sequences (their length varies), else "dim"."""
+        return "token" if self.modality == "tokens" else "dim"
+
+    def units_per_example(self, x: np.ndarray) -> float:
+        """The denominator of bits per unit for examples x: `dims`, or for token sequences the mean number of
+        tokens each holds after <bos> up to and with <eos> (<pad>, id 0, not counted)."""
+        if self.modality == "tokens":
+            return float((np.asarray(x)[:, 1:] != 0).sum(1).mean())
+        return float(self.dims)
+
+    @property
     def axes(self) -> tuple[str, ...]:
         """The names of the shape's axes for this modality, e.g. ("channel", "height", "width")."""
         return MODALITIES[self.modality]

@@ -34,6 +34,7 @@ class LikelihoodResult(Result):
     anchors: dict[str, float] = {}  # bits/dim of the same examples as classical lossless files
     anchor_examples: int | None = None  # how many of them the file rows stored (None: all)
     note: str = BOUND_NOTE
+    unit: str = "dim"  # what bits_per_dim is counted per: "dim", or "token" for token sequences
 
     def rows(self, model: str, dims: int) -> list[tuple[str, float | None, float | None]]:
         """(label, bits/dim, nats/example) of every estimate, then the anchors."""
@@ -44,14 +45,16 @@ class LikelihoodResult(Result):
 
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, cell(bpd, ".3f"), cell(nats, ".1f")) for label, bpd, nats in self.rows(header.model, header.dims)]
+        per = f"bits/{self.unit}"
         return Section(
-            f"How good: {header.split}-split bits/dim",
+            f"How good: {header.split}-split {per}",
             ["Lower is better. The model's figure is the negative log-likelihood of the discrete examples "
              "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
              "the file rows store each test image on its own"
              + (f" (the first {self.anchor_examples:,})." if self.anchor_examples else ".")],
-            [Table(("model / file format", "bits/dim", "nats/image"), rows,
-                   title=f"{header.split} split: {header.examples} examples, {header.dims} dims each")])
+            [Table(("model / file format", per, "nats/image" if self.unit == "dim" else "nats/sequence"), rows,
+                   title=f"{header.split} split: {header.examples} examples, "
+                         + (f"{header.dims} dims each" if self.unit == "dim" else f"up to {header.dims - 2} tokens each"))])
 
 
 class Likelihood(Evaluator):
@@ -64,7 +67,8 @@ class Likelihood(Evaluator):
                                             and not run.model.can_decompose)
 
     def evaluate(self, context: Context) -> LikelihoodResult:
-        model, held_out, dims = context.run.model, context.held_out, context.run.spec.dims
+        spec = context.run.spec
+        model, held_out, dims = context.run.model, context.held_out, spec.units_per_example(context.held_out.x)
         stored = held_out.x[:ANCHOR_EXAMPLES]
         anchors = lossless_baselines(stored, context.run.spec.levels) if context.run.spec.modality == "image" else {}
         anchor_examples = len(stored) if len(stored) < len(held_out.x) else None
@@ -80,7 +84,7 @@ class Likelihood(Evaluator):
             estimates[bound] = -nats.mean()
         best = min(estimates, key=estimates.get)
         return LikelihoodResult(
-            bits_per_dim=float(bits_per_dim(estimates[best], dims)), bound=best,
+            bits_per_dim=float(bits_per_dim(estimates[best], dims)), bound=best, unit=spec.unit,
             nats_per_example=float(estimates[best]), anchors=anchors, anchor_examples=anchor_examples,
             estimates={b: Estimate(nats_per_example=float(v), bits_per_dim=float(bits_per_dim(v, dims)))
                        for b, v in estimates.items()})

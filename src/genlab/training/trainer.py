@@ -214,8 +214,11 @@ class Trainer:
             if model.has_likelihood:
                 nats, bound = log_likelihood(model, val.x[:VAL_LIMIT], None if val.y is None else val.y[:VAL_LIMIT],
                                              seed=self.cfg.seed)
-                record.update(val_nll=-float(nats.mean()), val_bpd=float(bits_per_dim(-nats.mean(), self.data.spec.dims)),
+                units = self.data.spec.units_per_example(val.x[:VAL_LIMIT])  # dims, or tokens for sequences
+                record.update(val_nll=-float(nats.mean()), val_bpd=float(bits_per_dim(-nats.mean(), units)),
                               bound=bound)
+                if self.data.spec.unit != "dim":  # val_bpd is then bits per token
+                    record["unit"] = self.data.spec.unit
             if model.can_upscale:  # Y-PSNR of the whole validation images, from PIL's bicubic downscaling
                 high = val.x[:VAL_LIMIT]
                 low = np.stack([downscale(image, model.scale) for image in high])
