@@ -41,6 +41,7 @@ TINY_OPTIONS = {
     "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
     "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
     "charrnn": {"embedding": 8, "hidden": 16},
+    "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
 }
 BATCH = 4

@@ -28,6 +28,7 @@ MODELS: dict[str, str] = {
     "srgan": "genlab.models.srgan:SRGAN",
     "slots": "genlab.models.slots:Slots",
     "charrnn": "genlab.models.charrnn:CharRNN",
+    "smiles-vae": "genlab.models.smiles_vae:SmilesVAE",
 }
 
 
