@@ -64,6 +64,8 @@ def test_train_sample_and_evaluate_molecules_through_the_cli(genlab, tmp_path):
     card = json.loads((tmp_path / "run" / "evaluation.json").read_text())["results"]["molecules"]
     assert card["samples"] == 20 and card["train"]["valid"] == 1.0 and card["train"]["novelty"] == 0.0
     assert 0 <= card["model"]["valid"] <= 1 and card["train"]["fcd"] > 0
+    assert "Molecular properties" in (tmp_path / "run" / "report.md").read_text()
+    assert (tmp_path / "run" / "report" / "properties.png").stat().st_size > 0
 
 
 def test_smiles_vae_learns_warms_its_kl_up_and_keeps_the_schedule_in_its_weights():

@@ -30,6 +30,8 @@ class MoleculesResult(Result):
     reference: int  # held-out molecules scored against
     model: dict[str, float]
     train: dict[str, float]  # as many training molecules, the floor
+    # property -> {"edges": bin edges, "model": share of valid samples per bin, "test": share of test molecules}
+    histograms: dict[str, dict[str, list[float]]] = {}
 
     def section(self, header: EvaluationRecord) -> Section:
         def cell(scores: dict[str, float], name: str) -> str:
@@ -47,22 +49,38 @@ class MoleculesResult(Result):
             "against it. Unique@k needs k valid samples."], [Table(("metric", header.model, "training molecules (floor)"), rows)])
 
 
-def report_card(generated: list[str], reference: list[str], train: set[str], fcd, fcd_reference: dict
-                ) -> dict[str, float]:
-    """Every metric of generated SMILES against reference molecules (valid canonical SMILES); `fcd` is a
-    fcd_torch.FCD and `fcd_reference` its statistics of the reference."""
+BINS = 30
+
+
+def histograms(reference: dict[str, np.ndarray], generated: dict[str, np.ndarray]) -> dict[str, dict[str, list[float]]]:
+    """Per property, shares of molecules in BINS bins spanning both sets' values (for the report's plot)."""
+    out = {}
+    for name in mol.PROPERTIES:
+        both = np.concatenate([reference[name], generated.get(name, np.zeros(0))])
+        edges = np.linspace(both.min(), both.max(), BINS + 1)
+        shares = {k: np.histogram(v[name], edges)[0] / max(1, len(v[name])) for k, v in
+                  (("test", reference), ("model", generated)) if name in v}
+        out[name] = {"edges": edges.tolist()} | {k: v.tolist() for k, v in shares.items()}
+    return out
+
+
+def report_card(generated: list[str], reference: list[str], train: set[str], fcd, fcd_reference: dict,
+                reference_properties: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Every metric of generated SMILES against reference molecules (valid canonical SMILES; `fcd` is a
+    fcd_torch.FCD, `fcd_reference` and `reference_properties` the reference's statistics), and the valid
+    generated molecules' properties."""
     valid = mol.valid_molecules(generated)
     scores = {"valid": len(valid) / len(generated), "unique@1k": mol.unique_at(valid, 1000),
               "unique@10k": mol.unique_at(valid, 10_000), "novelty": mol.novelty(valid, train)}
     if len(valid) < 2:
-        return scores
+        return scores, {}
     fps, ref_fps = mol.fingerprints(valid), mol.fingerprints(reference)
     scores |= {"intdiv": mol.internal_diversity(fps), "intdiv2": mol.internal_diversity(fps, p=2),
                "filters": mol.filters(valid), "snn": mol.nearest_similarity(ref_fps, fps),
                "frag": mol.fragment_similarity(reference, valid), "scaf": mol.scaffold_similarity(reference, valid),
                "fcd": float(fcd.metric(fcd_reference, fcd.precalc(valid)))}
-    scores |= mol.property_distances(mol.properties(reference), mol.properties(valid))
-    return scores
+    values = mol.properties(valid)
+    return scores | mol.property_distances(reference_properties, values), values
 
 
 def _smiles(run: Run, x: np.ndarray) -> list[str]:
@@ -90,7 +108,8 @@ class Molecules(Evaluator):
         train = mol.valid_molecules(_smiles(run, context.data.train.x))
         rows = np.random.default_rng(options.seed).permutation(len(train))[:n]
         fcd = FCD(device=str(run.device), n_jobs=1)
-        statistics, train_set = fcd.precalc(reference), set(train)
-        return MoleculesResult(samples=n, reference=len(reference),
-                               model=report_card(generated, reference, train_set, fcd, statistics),
-                               train=report_card([train[i] for i in rows], reference, train_set, fcd, statistics))
+        statistics, train_set, properties = fcd.precalc(reference), set(train), mol.properties(reference)
+        model, values = report_card(generated, reference, train_set, fcd, statistics, properties)
+        floor, _ = report_card([train[i] for i in rows], reference, train_set, fcd, statistics, properties)
+        return MoleculesResult(samples=n, reference=len(reference), model=model, train=floor,
+                               histograms=histograms(properties, values))

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -37,4 +38,17 @@ def loss_curve(records: list[dict], path: Path, title: str = "") -> None:
             other.legend(loc="upper center")
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def property_histograms(histograms: dict[str, dict[str, list[float]]], path: Path, model: str) -> None:
+    """One panel per molecular property: the share of test molecules and of the model's per bin."""
+    fig, axes = plt.subplots(1, len(histograms), figsize=(3.2 * len(histograms), 2.8))
+    for ax, (name, h) in zip(np.atleast_1d(axes), histograms.items()):
+        edges = np.asarray(h["edges"])
+        for key, label, colour in (("test", "test molecules", "tab:gray"), ("model", model, "tab:blue")):
+            if key in h:
+                ax.stairs(h[key], edges, label=label, color=colour, fill=key == "test", alpha=0.5 if key == "test" else 1)
+        ax.set(title=name, yticks=[])
+    np.atleast_1d(axes)[0].legend(fontsize=8)
     save_figure(fig, path)

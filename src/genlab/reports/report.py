@@ -14,7 +14,7 @@ from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
 from genlab.models.loading import Run
-from genlab.reports.plots import loss_curve
+from genlab.reports.plots import loss_curve, property_histograms
 from genlab.reports.traversal import write_traversal
 from genlab.sampling import interpolate, reconstructions, sample_grid
 from genlab.tables import Section
@@ -80,6 +80,12 @@ def write_report(run: Run, evaluation: Evaluation) -> Path:
     if records:
         loss_curve(records, run.folder.pictures / "loss.png", title=f"{run.model.name} on {run.spec.name}")
         sections.append(Section("Training", pictures=[("loss curve", Path("report/loss.png"))]))
+    card = evaluation.get("molecules")
+    if card is not None and card.histograms:
+        property_histograms(card.histograms, run.folder.pictures / "properties.png", run.model.name)
+        sections.append(Section("Molecular properties", ["logP, SA, QED and molecular weight of the model's valid "
+                                                         "samples against the test molecules'."],
+                                pictures=[("properties", Path("report/properties.png"))]))
     for section in sections + evaluation.sections():
         lines += section.markdown()
     atomic_write(run.folder.report, "\n".join(lines).encode())
