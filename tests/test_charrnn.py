@@ -66,6 +66,12 @@ def test_train_sample_and_evaluate_molecules_through_the_cli(genlab, tmp_path):
     assert 0 <= card["model"]["valid"] <= 1 and card["train"]["fcd"] > 0
     assert "Molecular properties" in (tmp_path / "run" / "report.md").read_text()
     assert (tmp_path / "run" / "report" / "properties.png").stat().st_size > 0
+    vae = genlab("train", "--data", "mols.csv", "--model", "smiles-vae", "--set", "model.encoder_hidden=8",
+                 "--set", "model.decoder_hidden=16", "--steps", "2", "--batch-size", "8", "--quiet", "--out", "vae")
+    assert vae.returncode == 0, str(vae)
+    walked = genlab("sample", "vae", "-o", "walk.csv", "--between", smiles[0], "--between", smiles[1])
+    assert walked.returncode == 0 and "10 interpolated molecules" in walked.stdout, str(walked)
+    assert len(list(csv.DictReader((tmp_path / "walk.csv").open()))) == 10
 
 
 def test_smiles_vae_learns_warms_its_kl_up_and_keeps_the_schedule_in_its_weights():

@@ -132,3 +132,14 @@ def test_an_image_family_refuses_molecules_in_one_line():
     spec = DatasetSpec("moses", (56,), 27, modality="tokens")
     with pytest.raises(UserError, match="models image data, and moses holds tokens"):
         build_model("vae", spec, {})
+
+
+def test_molecules_named_by_the_user_are_encoded_with_a_runs_vocabulary_or_refused():
+    from genlab.data.molecules import encode_molecules, token_dataset
+
+    spec = token_dataset("mini", {"train": ["CCO", "c1ccccc1"], "val": ["CCN"], "test": ["CCC"]}, "smiles").spec
+    ids = encode_molecules(spec, ["OCC", "c1ccccc1"])  # OCC is written canonically first: CCO
+    assert Vocabulary(spec.vocabulary).decode(ids) == [["C", "C", "O"], ["c", "1", "c", "c", "c", "c", "c", "1"]]
+    for smiles, message in (("xyz", "not a molecule"), ("CCCl", "never saw"), ("CCCCCCCCCCCCCC", "tokens long")):
+        with pytest.raises(UserError, match=message):
+            encode_molecules(spec, [smiles])

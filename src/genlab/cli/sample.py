@@ -25,6 +25,9 @@ def sample(
     guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance weight W (conditional diffusion)."),
     interpolate: bool = typer.Option(False, "--interpolate", help="Instead of samples: walks in latent space between "
                                      "pairs of encoded test images (latent families), one row per pair."),
+    between: Optional[list[str]] = typer.Option(None, "--between", help="Molecule runs (smiles-vae): walk between "
+                                                "these two molecules' codes instead, e.g. --between CCO --between "
+                                                "c1ccccc1 (implies --interpolate)."),
 ) -> None:
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
@@ -32,7 +35,14 @@ def sample(
     from genlab.media import save_examples
 
     loaded = api.load_run(run, device=device)
-    if interpolate:
+    if between:
+        from genlab.data.molecules import encode_molecules
+        from genlab.errors import UserError
+
+        if loaded.spec.modality != "tokens" or len(between) != 2:
+            raise UserError("--between takes two molecules (SMILES) of a molecule run: --between A --between B.")
+        x, row = api.interpolate(loaded, encode_molecules(loaded.spec, between), seed=seed), 10
+    elif interpolate:
         test = loaded.dataset().test
         pairs = max(1, n // 10)
         x, row = api.interpolate(loaded, test.x[: 2 * pairs], test.y, seed=seed), 10
@@ -42,5 +52,6 @@ def sample(
     written = save_examples(loaded.spec, x, output, nrow=row) or output
     if npy is not None:
         write_npy(npy, x.astype("uint8"))
-    console.print(f"{len(x)} {'interpolated images' if interpolate else 'samples'} -> {written}"
+    walked = "interpolated " + ("molecules" if loaded.spec.modality == "tokens" else "images")
+    console.print(f"{len(x)} {walked if interpolate or between else 'samples'} -> {written}"
                   + (f" and {npy}" if npy else ""))

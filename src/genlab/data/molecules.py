@@ -276,3 +276,24 @@ def parse_count(text: str) -> int:
     if not digits.isdigit() or int(digits) == 0:
         raise UserError(f"moses:{text} is not a molecule count: write moses:100k, moses:250000 or moses for all.")
     return int(digits) * scale
+
+
+def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
+    """Molecules named by the user (SMILES) as token ids (N, L) of a run's dataset `spec`, each checked:
+    readable by RDKit, made of tokens the run knows, and short enough; a one-line UserError otherwise."""
+    vocabulary, tokenizer, length = Vocabulary(spec.vocabulary), spec.tokenizer or "smiles", spec.shape[0]
+    known, sequences = set(vocabulary.tokens), []
+    for text in smiles:
+        smiles_canonical = canonical(text)
+        if smiles_canonical is None:
+            raise UserError(f"{text!r} is not a molecule RDKit can read: give a valid SMILES string.")
+        tokens = tokenize(smiles_canonical, tokenizer)
+        unknown = sorted(set(tokens) - known)
+        if unknown:
+            raise UserError(f"{text} holds {', '.join(unknown)}, which the run never saw in training: choose a "
+                            "molecule made of the training set's atoms and bonds.")
+        if len(tokens) + 2 > length:
+            raise UserError(f"{text} is {len(tokens)} tokens long and the run's molecules at most {length - 2}: "
+                            "choose a smaller molecule.")
+        sequences.append(tokens)
+    return vocabulary.encode(sequences, length)
