@@ -15,7 +15,7 @@ def test_validity_uniqueness_and_novelty():
     valid = m.valid_molecules(generated)
     assert valid == ["CCO", "CCO", "c1ccccc1"]  # canonical: OCC is ethanol again
     assert m.validity(generated) == pytest.approx(3 / 6)
-    assert m.unique_at(valid, 3) == pytest.approx(2 / 3) and np.isnan(m.unique_at(valid, 4))
+    assert m.unique_at(valid, 3) == pytest.approx(2 / 3) and m.unique_at(valid, 2) == pytest.approx(1 / 2)
     assert m.novelty(valid, {"CCO"}) == pytest.approx(1 / 2)
 
 
@@ -43,3 +43,13 @@ def test_filters_and_properties():
     np.testing.assert_allclose(values["weight"], [46.069, 78.114], atol=0.01)
     assert (values["SA"] >= 1).all() and (values["SA"] <= 10).all() and (values["QED"] <= 1).all()
     assert m.property_distances(values, values) == {name: 0.0 for name in m.PROPERTIES}
+
+
+def test_internal_diversity_two_averages_per_molecule_as_moses_does():
+    fps = m.fingerprints(SOME)
+    a, b = fps.astype(float), fps.astype(float).T
+    common = a @ b
+    tanimoto = common / (a.sum(1)[:, None] + b.sum(0)[None, :] - common)  # (5, 5)
+    moses = 1 - np.mean(np.mean(tanimoto**2, axis=0) ** 0.5)
+    assert m.internal_diversity(fps, p=2) == pytest.approx(moses)
+    assert m.unique_at(["CCO", "CCO"], 1000) == pytest.approx(0.5)  # fewer than k: over as many as there are

@@ -143,3 +143,26 @@ def test_molecules_named_by_the_user_are_encoded_with_a_runs_vocabulary_or_refus
     for smiles, message in (("xyz", "not a molecule"), ("CCCl", "never saw"), ("CCCCCCCCCCCCCC", "tokens long")):
         with pytest.raises(UserError, match=message):
             encode_molecules(spec, [smiles])
+
+
+def test_awkward_user_files(tmp_path):
+    bom = tmp_path / "excel.csv"
+    bom.write_bytes("\ufeffSMILES,y\nCCO,1\n".encode())
+    assert read_molecule_file(bom).smiles == ["CCO"]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("smiles,y\nCCO,1\nCCN,2,3\n")
+    with pytest.raises(UserError, match="Line 3 .* more fields"):
+        read_molecule_file(ragged)
+    header = tmp_path / "header.smi"
+    header.write_text("SMILES Name\nCCO a\n")
+    molecules = read_molecule_file(header)
+    assert molecules.smiles == ["CCO"] and not molecules.notes
+    (tmp_path / "only-header.csv").write_text("smiles\n")
+    with pytest.raises(UserError, match="holds no molecules"):
+        read_molecule_file(tmp_path / "only-header.csv")
+    from genlab.data.molecules import molecule_file_dataset
+
+    hyper = tmp_path / "hyper.csv"  # a hypervalent iodine SELFIES cannot write
+    hyper.write_text("smiles\n" + "".join(f"{s}\n" for s in moses_sample()[:12]) + "O=I(=O)c1ccccc1\n")
+    data = molecule_file_dataset(hyper, "selfies")
+    assert len(data.train) + len(data.val) + len(data.test) == 12 and "cannot be written" in data.spec.notes[-1]

@@ -81,7 +81,7 @@ def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: 
     """Walk the latent space between consecutive pairs of examples x (2P, ...): (P * steps, ...)."""
     model = run.model
     if not model.has_latent:
-        raise UserError(f"Model {model.name} has no latent space to interpolate in: drop --interpolate.")
+        raise UserError(f"Model {model.name} has no latent space to interpolate in: drop --interpolate (or --between).")
     pairs = len(x) // 2
     if pairs == 0:
         raise UserError("Interpolation needs at least two examples, a pair to walk between.")

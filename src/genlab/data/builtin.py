@@ -12,6 +12,7 @@ The heavy imports (scikit-learn, mlxtend) happen inside the loaders so `import g
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,12 +187,17 @@ def _moses_cached(count: int | None, tokenizer: str) -> tuple[DatasetSpec, np.nd
     """MOSES at `count` training molecules, tokenised: (spec, train, val, test ids), read-only. Drawn and
     tokenised once (seconds for SMILES, a minute for SELFIES at 100k) into the disk cache."""
     name = "moses" if count is None else f"moses:{count}"
-    path = cache_root() / "molecules" / f"moses-{count or 'all'}-{tokenizer}-v{MOSES_VERSION}.npz"
+    version = "" if tokenizer == "smiles" else molecules.require("selfies").__version__  # its tokens may change
+    path = cache_root() / "molecules" / f"moses-{count or 'all'}-{tokenizer}{version}-v{MOSES_VERSION}.npz"
+    arrays = None
     if path.exists():
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = [stored[k] for k in ("train", "val", "test")]
-            vocabulary = tuple(str(t) for t in stored["vocabulary"])
-    else:
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = [stored[k] for k in ("train", "val", "test")]
+                vocabulary = tuple(str(t) for t in stored["vocabulary"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged cache file: made anew
+            arrays = None
+    if arrays is None:
         data = molecules.token_dataset(name, molecules.moses_splits(count), tokenizer,
                                        length=molecules.MOSES_LONGEST if tokenizer == "smiles" else None)
         arrays, vocabulary = [data.train.x, data.val.x, data.test.x], data.spec.vocabulary

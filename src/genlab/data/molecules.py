@@ -30,6 +30,7 @@ SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|
                           r"%[0-9]{2}|[0-9])")
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 MOLECULE_SUFFIXES = (".csv", ".smi")
+OVERFLOW = "\0overflow"  # where csv puts the fields of a row longer than its header
 INSTALL = "pip install 'genlab[molecules]' (RDKit, selfies, fcd_torch)"
 
 
@@ -154,17 +155,22 @@ class MoleculeFile:
 def _rows(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
     """(SMILES, other cells by column, line numbers) from a CSV with a SMILES column or a .smi file (SMILES
     first on each line, then an optional name)."""
-    text = path.read_text(errors="replace").splitlines()
+    text = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()  # -sig: a spreadsheet's BOM
     if path.suffix.lower() == ".smi":
         rows = [(i, line.split()) for i, line in enumerate(text, start=1) if line.strip()]
+        if rows and rows[0][1][0].lower() == "smiles":  # a header line
+            rows = rows[1:]
         return [r[0] for _, r in rows], [{} for _ in rows], [i for i, _ in rows]
-    reader = csv.DictReader(text)
+    reader = csv.DictReader(text, restkey=OVERFLOW)
     column = next((c for c in reader.fieldnames or [] if c.strip().lower() == "smiles"), None)
     if column is None:
         raise UserError(f"{path} has no SMILES column (columns: {', '.join(reader.fieldnames or []) or 'none'}): "
                         "name the column of molecules 'smiles'.")
     smiles, cells, lines = [], [], []
     for line, row in enumerate(reader, start=2):
+        if OVERFLOW in row:
+            raise UserError(f"Line {line} of {path} has more fields than its header: quote SMILES that hold commas, "
+                            "or fix the row.")
         smiles.append((row.pop(column) or "").strip())
         cells.append(row)
         lines.append(line)
@@ -178,6 +184,8 @@ def read_molecule_file(path: Path | str) -> MoleculeFile:
     if not path.is_file():
         raise UserError(f"No molecule file at {path}: give a .csv with a 'smiles' column or a .smi file.")
     raw, cells, lines = _rows(path)
+    if not raw:
+        raise UserError(f"{path} holds no molecules: one SMILES per row is needed.")
     keep = [(canonical(s), row, line) for s, row, line in zip(raw, cells, lines)]
     bad = [line for smiles, _, line in keep if smiles is None]
     valid = [(smiles, row) for smiles, row, _ in keep if smiles is not None]
@@ -234,13 +242,29 @@ def token_dataset(name: str, splits: dict[str, list[str]], tokenizer: str, *, le
     return Dataset(spec, split["train"], split["val"], split["test"])
 
 
+def tokenizes(smiles: str, tokenizer: str) -> bool:
+    """Whether a valid molecule can be written in `tokenizer`'s tokens (SELFIES refuses hypervalent atoms, the
+    SMILES regex ring closures above 99)."""
+    try:
+        tokenize(smiles, tokenizer)
+    except Exception:  # noqa: BLE001  (selfies raises its own EncoderError)
+        return False
+    return True
+
+
 def molecule_file_dataset(path: Path | str, tokenizer: str = "smiles", split_seed: int = 0):
     """A user's CSV / .smi file as a tokens Dataset (10 % test, 10 % validation), its numeric columns as the
-    extra "properties"."""
+    extra "properties"; molecules the tokenizer cannot write are skipped and counted."""
     from .splits import split_indices, user_split_sizes
 
     path = Path(path)
     molecules = read_molecule_file(path)
+    keep = [i for i, s in enumerate(molecules.smiles) if tokenizes(s, tokenizer)]
+    if len(keep) < len(molecules.smiles):
+        molecules.notes.append(f"{len(molecules.smiles) - len(keep)} molecules of {path} cannot be written in "
+                               f"{tokenizer} tokens and were skipped")
+        molecules = MoleculeFile([molecules.smiles[i] for i in keep],
+                                 {k: v[keep] for k, v in molecules.properties.items()}, molecules.notes)
     n = len(molecules.smiles)
     if n < 10:
         raise UserError(f"{path} has only {n} valid molecules: at least 10 are needed for train/val/test splits.")
@@ -254,8 +278,8 @@ def molecule_file_dataset(path: Path | str, tokenizer: str = "smiles", split_see
 
 
 def moses_splits(count: int | None, seed: int = 0) -> dict[str, list[str]]:
-    """MOSES' own split, at a CPU budget: `count` training molecules drawn at random (all 1,584,663 for None),
-    MOSES_VAL others from the training set for validation, MOSES_TEST drawn from its test set."""
+    """MOSES' own split, at a CPU budget: `count` training molecules drawn at random (for None, all 1,583,663
+    but the MOSES_VAL others kept for validation), MOSES_TEST drawn from its test set."""
     train, test = read_moses("train"), read_moses("test")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(train))
@@ -287,6 +311,8 @@ def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
         smiles_canonical = canonical(text)
         if smiles_canonical is None:
             raise UserError(f"{text!r} is not a molecule RDKit can read: give a valid SMILES string.")
+        if not tokenizes(smiles_canonical, tokenizer):
+            raise UserError(f"{text} cannot be written in {tokenizer} tokens: choose another molecule.")
         tokens = tokenize(smiles_canonical, tokenizer)
         unknown = sorted(set(tokens) - known)
         if unknown:

@@ -49,9 +49,10 @@ class LikelihoodResult(Result):
         return Section(
             f"How good: {header.split}-split {per}",
             ["Lower is better. The model's figure is the negative log-likelihood of the discrete examples "
-             "(a bound is named as such: ELBO and IWAE-k are upper bounds on the true bits/dim); "
-             "the file rows store each test image on its own"
-             + (f" (the first {self.anchor_examples:,})." if self.anchor_examples else ".")],
+             f"(a bound is named as such: ELBO and IWAE-k are upper bounds on the true {per})"
+             + (("; the file rows store each test image on its own"
+                 + (f" (the first {self.anchor_examples:,})." if self.anchor_examples else "."))
+                if self.anchors else ".")],
             [Table(("model / file format", per, "nats/image" if self.unit == "dim" else "nats/sequence"), rows,
                    title=f"{header.split} split: {header.examples} examples, "
                          + (f"{header.dims} dims each" if self.unit == "dim" else f"up to {header.dims - 2} tokens each"))])

@@ -1,5 +1,6 @@
 """Token sequences of molecules turned into files: a CSV of SMILES with a validity column, or a grid picture
-of the valid molecules drawn by RDKit, captioned with their SMILES."""
+of the molecules drawn by RDKit, captioned with their SMILES (an invalid one's cell left blank, so grids of
+reconstructions and walks stay in line)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,11 @@ def _grid(molecules: list[tuple[str, str | None]], nrow: int | None) -> bytes:
     from rdkit import Chem
     from rdkit.Chem import Draw
 
-    shown = [valid for _, valid in molecules if valid][:PICTURE_MOLECULES]
-    if shown:
-        legends = [smiles if len(smiles) <= 32 else smiles[:30] + "…" for smiles in shown]
-        picture = Draw.MolsToGridImage([Chem.MolFromSmiles(s) for s in shown], molsPerRow=nrow or 8,
-                                       subImgSize=(CELL, CELL), legends=legends)
+    shown = [valid for _, valid in molecules][:PICTURE_MOLECULES]  # invalid ones keep their cell, blank
+    if any(shown):
+        legends = ["invalid" if s is None else s if len(s) <= 32 else s[:30] + "…" for s in shown]
+        picture = Draw.MolsToGridImage([None if s is None else Chem.MolFromSmiles(s) for s in shown],
+                                       molsPerRow=nrow or 8, subImgSize=(CELL, CELL), legends=legends)
     else:  # RDKit draws no empty grid: say so in the picture
         from PIL import Image, ImageDraw
 
@@ -55,7 +56,7 @@ def _grid(molecules: list[tuple[str, str | None]], nrow: int | None) -> bytes:
 
 def write_molecules(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
     """Molecules x (N, L) of token ids as a CSV (`path` ending in .csv: every one, canonical SMILES and
-    validity) or else a PNG grid of the first PICTURE_MOLECULES valid ones drawn by RDKit."""
+    validity) or else a PNG grid of the first PICTURE_MOLECULES drawn by RDKit."""
     molecules = decoded_smiles(spec, x)
     if path.suffix.lower() == ".csv":
         atomic_write(path, _csv(molecules))

@@ -5,7 +5,7 @@ Definitions follow the MOSES paper and its reference implementation (the molsets
 - validity: the share of generated strings RDKit reads; every other metric uses the valid ones, canonical;
 - unique@k: distinct molecules among the first k valid ones, over k;
 - novelty: the share of distinct valid molecules not in the training set;
-- IntDiv_p: 1 - (mean over all pairs of generated molecules of Tanimoto^p)^(1/p), Morgan fingerprints
+- IntDiv_p: 1 - mean over molecules of (mean Tanimoto^p to every generated molecule)^(1/p), Morgan fingerprints
   (radius 2, 1,024 bits): how different the molecules are from each other;
 - SNN: mean over generated molecules of the Tanimoto similarity to the nearest reference molecule;
 - Frag, Scaf: cosine similarity of the BRICS fragment counts, and of the Bemis-Murcko scaffold counts
@@ -58,8 +58,10 @@ def validity(smiles: Sequence[str]) -> float:
 
 
 def unique_at(valid: Sequence[str], k: int) -> float:
-    """unique@k of canonical valid molecules; NaN when there are fewer than k (MOSES warns there)."""
-    return len(set(valid[:k])) / k if len(valid) >= k else float("nan")
+    """unique@k: distinct molecules among the first k canonical valid ones over their number (MOSES: with fewer
+    than k, over as many as there are, with a warning — here the report card says how many there were)."""
+    first = valid[:k]
+    return len(set(first)) / len(first) if first else float("nan")
 
 
 def novelty(valid: Sequence[str], train: set[str]) -> float:
@@ -94,11 +96,12 @@ def _tanimoto_blocks(reference: np.ndarray, generated: np.ndarray, block: int = 
 
 
 def internal_diversity(fps: np.ndarray, p: int = 1) -> float:
-    """IntDiv_p = 1 - (mean over all ordered pairs, self-pairs included, of Tanimoto^p)^(1/p), as MOSES."""
-    total = 0.0
-    for _, similarity in _tanimoto_blocks(fps, fps):
-        total += float((similarity**p).sum())
-    return 1.0 - (total / len(fps) ** 2) ** (1.0 / p)
+    """IntDiv_p = 1 - mean over molecules i of (mean over j of Tanimoto(i, j)^p)^(1/p), self-pairs included,
+    as MOSES computes it."""
+    per_molecule = np.zeros(len(fps))
+    for columns, similarity in _tanimoto_blocks(fps, fps):
+        per_molecule[columns] = (similarity**p).mean(0)
+    return float(1.0 - (per_molecule ** (1.0 / p)).mean())
 
 
 def nearest_similarity(reference: np.ndarray, generated: np.ndarray) -> float:
@@ -136,7 +139,10 @@ def scaffolds(smiles: Sequence[str], min_rings: int = 2) -> Counter:
 
     counts: Counter = Counter()
     for s in smiles:
-        scaffold = MurckoScaffold.GetScaffoldForMol(chem.MolFromSmiles(s))
+        try:
+            scaffold = MurckoScaffold.GetScaffoldForMol(chem.MolFromSmiles(s))
+        except (ValueError, RuntimeError):  # as MOSES: a molecule without a scaffold RDKit can form
+            continue
         text = chem.MolToSmiles(scaffold)
         if text and scaffold.GetRingInfo().NumRings() >= min_rings:
             counts[text] += 1

@@ -2,8 +2,10 @@
 
 A bidirectional GRU reads the tokens into q(z | x) = N(mu, sigma^2); a GRU decoder, started from z and fed
 z beside every token, gives p(x | z) token by token. The ELBO is a bound on log p(molecule) in nats; the
-KL weight rises linearly from 0 to `kl_weight` over `kl_warmup` training steps (MOSES: 0 to 0.05), counted
-by the model itself so an interrupted run resumes on the same schedule. Latents decode greedily
+training loss is MOSES': cross-entropy per token plus the weighted KL per molecule, the weight rising
+linearly from 0 to `kl_weight` (MOSES: 0.05) over `kl_warmup` batches (MOSES ramps it over epochs),
+counted by the model itself so an interrupted run resumes on the same schedule (with
+`training.accumulate=k`, k batches make one step). Latents decode greedily
 (`decode`), samples draw z from the prior and tokens at a temperature (`sample`), and two molecules'
 codes can be walked between (`genlab sample --interpolate`).
 """
@@ -91,7 +93,8 @@ class SmilesVAE(GenerativeModel):
         if self.training:
             self.steps_trained += 1
         tokens = (x[:, 1:] != PAD).sum()
-        return {"loss": (recon + weight * kl).sum() / tokens, "recon": recon.mean().detach(),
+        # as MOSES: cross-entropy per token, plus the weighted KL per molecule
+        return {"loss": recon.sum() / tokens + weight * kl.mean(), "recon": recon.mean().detach(),
                 "kl": kl.mean().detach(), "kl_weight": weight}
 
     @torch.no_grad()
