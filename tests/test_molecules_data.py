@@ -166,3 +166,21 @@ def test_awkward_user_files(tmp_path):
     hyper.write_text("smiles\n" + "".join(f"{s}\n" for s in moses_sample()[:12]) + "O=I(=O)c1ccccc1\n")
     data = molecule_file_dataset(hyper, "selfies")
     assert len(data.train) + len(data.val) + len(data.test) == 12 and "cannot be written" in data.spec.notes[-1]
+
+
+def test_the_assay_is_a_dataset_of_measured_activity_on_a_scaffold_split():
+    from genlab.data import BUILTINS, load_dataset
+    from genlab.data.molecules import read_assay, scaffold_split
+    from genlab.metrics.molecules import scaffolds
+
+    data = load_dataset("chembl-assay")
+    assert (len(data.train), len(data.val), len(data.test)) == (813, 102, 102)
+    assert data.spec.extra("properties").names == ("activity",) and data.spec.shape == BUILTINS["chembl-assay"].spec.shape
+    assert data.spec.levels == BUILTINS["chembl-assay"].spec.levels  # the listing states the loaded spec
+    activity = np.concatenate([s.extras["properties"][:, 0] for s in (data.train, data.val, data.test)])
+    assert 4 < activity.min() and activity.max() < 10
+    smiles, _ = read_assay()
+    train, _, test = scaffold_split(smiles)
+    assert not set(scaffolds([smiles[i] for i in train], 0)) & set(scaffolds([smiles[i] for i in test], 0))
+    with pytest.raises(UserError, match="no subsets"):
+        load_dataset("chembl-assay:10")

@@ -18,7 +18,7 @@ from pathlib import Path
 from genlab.config import DataConfig
 from genlab.errors import UserError
 
-from .builtin import BUILTINS, Builtin
+from .builtin import BUILTINS, Builtin, MoleculeBuiltin
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
 from .labels import hide_labels
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
@@ -95,13 +95,14 @@ def load_dataset(
     name = os.fspath(source)
     if tokens is not None and tokens not in TOKENIZERS:
         raise UserError(f"Invalid tokens {tokens!r}: use one of {', '.join(TOKENIZERS)}.")
-    molecule_source = name.split(":")[0] == "moses" or Path(name).suffix.lower() in MOLECULE_SUFFIXES
+    base = name.split(":")[0]
+    molecule_source = isinstance(BUILTINS.get(base), MoleculeBuiltin) or Path(name).suffix.lower() in MOLECULE_SUFFIXES
     if molecule_source:
         if channels is not None or size is not None:
             raise UserError(f"{name} holds molecules: --channels and --size are for images; drop them.")
         if Path(name).suffix.lower() in MOLECULE_SUFFIXES:
             return molecule_file_dataset(name, tokens or "smiles", split_seed)
-        entry = BUILTINS["moses"]
+        entry = BUILTINS[base]
         if ":" in name:
             entry = entry.subset(parse_count(name.split(":", 1)[1]))
         return entry.load(split_seed, tokens)

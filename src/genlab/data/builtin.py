@@ -14,11 +14,12 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
+from genlab.errors import UserError
 from genlab.files import atomic_write, cache_root, write_npy
 
 from . import dsprites, molecules, scenes
@@ -211,24 +212,30 @@ def _moses_cached(count: int | None, tokenizer: str) -> tuple[DatasetSpec, np.nd
     return (spec, *arrays)
 
 
+def _moses(count: int | None, tokenizer: str) -> Dataset:
+    spec, train, val, test = _moses_cached(count, tokenizer)
+    return Dataset(spec, Split(train), Split(val), Split(test))
+
+
 @dataclass(frozen=True)
 class MoleculeBuiltin(Builtin):
-    """MOSES: its own train / test split (not one cut by split_seed), a training subset for a CPU budget
-    (`moses:100k`), and tokens chosen at load time (SMILES atoms or SELFIES)."""
+    """Molecules on their own split (MOSES' train / test; the assay's scaffold split), not one cut by
+    split_seed, tokenised at load time (SMILES atoms or SELFIES); MOSES also offers training subsets for a
+    CPU budget (`moses:100k`)."""
 
-    count: int | None = None
+    make: Callable[[str], Dataset] | None = None  # tokenizer -> the dataset
 
     def load(self, split_seed: int = 0, tokens: str | None = None) -> Dataset:
-        spec, train, val, test = _moses_cached(self.count, tokens or "smiles")
-        return Dataset(spec, Split(train), Split(val), Split(test))
+        return self.make(tokens or "smiles")
 
     def subset(self, count: int) -> MoleculeBuiltin:
-        return MoleculeBuiltin(self.spec, self.load_arrays, self.n_test, self.n_val, count + self.n_val + self.n_test,
-                               self.description, count=count)
+        if self.spec.name != "moses":
+            raise UserError(f"{self.spec.name} has no subsets: drop the ':' and what follows.")
+        return replace(self, size=count + self.n_val + self.n_test, make=lambda tokens: _moses(count, tokens))
 
 
 def _no_arrays() -> tuple:
-    raise NotImplementedError("MOSES is loaded through MoleculeBuiltin.load")
+    raise NotImplementedError("molecule built-ins load through MoleculeBuiltin.make")
 
 
 BUILTINS: dict[str, Builtin] = {
@@ -252,5 +259,10 @@ BUILTINS: dict[str, Builtin] = {
         DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
         n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,
         description="MOSES drug-like molecules (the molsets wheel) as SMILES or SELFIES tokens; moses:100k for "
-                    "a random 100,000 of its training set, the test split 10,000 of its own"),
+                    "a random 100,000 of its training set, the test split 10,000 of its own",
+        make=lambda tokens: _moses(None, tokens)),
+    "chembl-assay": MoleculeBuiltin(
+        DatasetSpec("chembl-assay", (74,), 26, modality="tokens"), _no_arrays, n_test=102, n_val=102, size=1017,
+        description="ChEMBL assay CHEMBL2321810 (shipped with RDKit): 1,017 molecules with their measured "
+                    "activity, on a scaffold split", make=molecules.assay_dataset),
 }
