@@ -53,3 +53,18 @@ def test_internal_diversity_two_averages_per_molecule_as_moses_does():
     moses = 1 - np.mean(np.mean(tanimoto**2, axis=0) ** 0.5)
     assert m.internal_diversity(fps, p=2) == pytest.approx(moses)
     assert m.unique_at(["CCO", "CCO"], 1000) == pytest.approx(0.5)  # fewer than k: over as many as there are
+
+
+def test_response_scores_and_the_fingerprint_forest_on_the_assay():
+    from genlab.data.molecules import read_assay, scaffold_split
+    from genlab.metrics.response import fingerprint_forest, response_scores
+
+    perfect = response_scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
+    assert perfect == {"rmse": 0.0, "spearman": pytest.approx(1.0)}
+    assert response_scores(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]))["spearman"] == pytest.approx(-1.0)
+    smiles, activity = read_assay()
+    train, _, test = scaffold_split(smiles)
+    predicted = fingerprint_forest([smiles[i] for i in train], activity[train], [smiles[i] for i in test], trees=50)
+    forest = response_scores(activity[test], predicted)
+    mean = response_scores(activity[test], np.full(len(test), activity[train].mean()))
+    assert forest["rmse"] < mean["rmse"] and forest["spearman"] > 0.3  # fingerprints carry the response
