@@ -8,6 +8,8 @@ here, 2 layers of 256, train on a CPU in minutes (`--set model.hidden=768 --set 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field
@@ -59,7 +61,7 @@ class CharRNN(GenerativeModel):
         nats = self._token_nats(x)  # (B, L-1)
         tokens = (x[:, 1:] != PAD).sum()  # the molecules' tokens and their <eos>
         per_token = nats.sum() / tokens
-        return {"loss": per_token, "bits_per_token": (per_token / torch.log(torch.tensor(2.0))).detach(),
+        return {"loss": per_token, "bits_per_token": (per_token / math.log(2)).detach(),
                 "nats_per_molecule": (nats.sum(1).mean()).detach()}
 
     @torch.no_grad()
