@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from genlab.config import load_config
-from genlab.data.spec import DatasetSpec
+from genlab.data.spec import DatasetSpec, ExtraSpec
 from genlab.errors import UserError
 from genlab.models.base import DECLARED, IMPLEMENTED_BY, GenerativeModel
 from genlab.models.registry import MODELS, build_model, model_class
@@ -23,7 +23,8 @@ SPECS = [
     DatasetSpec("grey256", (1, 28, 28), 256),
     DatasetSpec("rgb256", (3, 12, 10), 256, num_classes=3, class_names=("a", "b", "c")),
     DatasetSpec("tokens12", (12,), 9, modality="tokens", tokenizer="smiles",
-                vocabulary=("<pad>", "<bos>", "<eos>", "C", "N", "O", "(", ")", "1")),
+                vocabulary=("<pad>", "<bos>", "<eos>", "C", "N", "O", "(", ")", "1"),
+                extras=(ExtraSpec("properties", (1,), "float64", names=("activity",)),)),
 ]
 # Small options per family, so a step takes milliseconds; families not listed use their defaults.
 TINY_OPTIONS = {
@@ -41,6 +42,7 @@ TINY_OPTIONS = {
     "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
     "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
     "charrnn": {"embedding": 8, "hidden": 16},
+    "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
     "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
 }
@@ -84,6 +86,8 @@ def random_batch(spec: DatasetSpec) -> dict:
     batch = {"x": torch.randint(0, spec.levels, (BATCH, *spec.shape), generator=gen)}
     if spec.num_classes:
         batch["y"] = torch.randint(0, spec.num_classes, (BATCH,), generator=gen)
+    for extra in spec.extras:  # measured properties, as float64 arrays become
+        batch[extra.name] = torch.randn(BATCH, *extra.shape, generator=gen, dtype=torch.float64)
     return batch
 
 
@@ -139,7 +143,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl", "can_decompose",
+                    "has_latent_kl", "can_decompose", "can_predict",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

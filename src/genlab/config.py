@@ -25,6 +25,7 @@ class DataConfig(_Section):
     channels: Literal[1, 3] | None = None
     size: tuple[int, int] | None = None  # (H, W) to resize user images to
     labels_per_class: int | None = Field(None, gt=0)  # semi-supervised: keep this many training labels per class
+    labelled: int | None = Field(None, gt=0)  # regression: keep this many training molecules' measured properties
     tokens: Literal["smiles", "selfies"] | None = None  # molecules: atom-level SMILES tokens (default) or SELFIES
 
 

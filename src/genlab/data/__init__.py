@@ -20,7 +20,7 @@ from genlab.errors import UserError
 
 from .builtin import BUILTINS, Builtin, MoleculeBuiltin
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
-from .labels import hide_labels
+from .labels import hide_labels, hide_properties
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
 from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split
 
@@ -139,4 +139,6 @@ def load_data(data: DataConfig, seed: int = 0) -> Dataset:
                            tokens=data.tokens)
     if data.labels_per_class:
         dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
+    if data.labelled:
+        dataset.train = hide_properties(dataset.train, data.labelled, seed)
     return dataset

@@ -69,3 +69,19 @@ def balance_labelled(split: Split) -> Split:
     extra = np.tile(known, copies - 1)  # (len(known) * (copies - 1),)
     index = np.concatenate([np.arange(len(split)), extra])
     return split.take(index)
+
+
+def hide_properties(split: Split, keep: int, seed: int) -> Split:
+    """Keep the measured properties of `keep` examples (chosen by `seed`) and set every other one to NaN, as
+    if unmeasured: a regression learns from few measurements (a semi-supervised one from the rest too)."""
+    if "properties" not in split.extras:
+        raise UserError("This data has no measured properties to keep: --set data.labelled needs molecules with "
+                        "a numeric column (a .csv) or chembl-assay.")
+    measured = np.flatnonzero(np.isfinite(split.extras["properties"]).all(axis=1))
+    if not 0 < keep <= len(measured):
+        raise UserError(f"data.labelled={keep}: the training split has {len(measured)} measured examples; keep "
+                        f"between 1 and {len(measured)}.")
+    kept = np.sort(np.random.default_rng(seed).choice(measured, size=keep, replace=False))
+    properties = np.full_like(split.extras["properties"], np.nan, dtype=np.float64)
+    properties[kept] = split.extras["properties"][kept]
+    return Split(split.x, split.y, split.extras | {"properties": properties})

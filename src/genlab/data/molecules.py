@@ -15,6 +15,7 @@ import importlib.util
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -330,9 +331,10 @@ def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
 ASSAY = "CHEMBL2321810"  # RDKit's Contrib/FreeWilson data: 1,017 molecules and their measured activity
 
 
-def read_assay() -> tuple[list[str], np.ndarray]:
+@lru_cache(maxsize=1)
+def read_assay() -> tuple[tuple[str, ...], np.ndarray]:
     """The ChEMBL assay shipped with RDKit: canonical SMILES and measured activity (pIC50-like, 4.3-9.2), joined
-    by compound id."""
+    by compound id; read once per process, read-only."""
     from rdkit.Chem import RDConfig
 
     folder = Path(RDConfig.RDContribDir) / "FreeWilson" / "data"
@@ -344,7 +346,9 @@ def read_assay() -> tuple[list[str], np.ndarray]:
             text, name = line.split()[:2]
             smiles.append(canonical(text))
             values.append(activity[name])
-    return smiles, np.array(values)
+    values = np.array(values)
+    values.flags.writeable = False
+    return tuple(smiles), values
 
 
 def scaffold_split(smiles: Sequence[str], fractions: tuple[float, float] = (0.8, 0.1)) -> tuple[np.ndarray, ...]:
@@ -367,9 +371,14 @@ def scaffold_split(smiles: Sequence[str], fractions: tuple[float, float] = (0.8,
     return tuple(np.array(sorted(p), dtype=np.int64) for p in parts)
 
 
+@lru_cache(maxsize=1)
+def _assay_split() -> tuple[np.ndarray, ...]:
+    return scaffold_split(read_assay()[0])
+
+
 def assay_dataset(tokenizer: str = "smiles"):
     """The ChEMBL assay as a tokens Dataset on its scaffold split, the activity as the property "activity"."""
     smiles, activity = read_assay()
-    rows = dict(zip(("train", "val", "test"), scaffold_split(smiles)))
+    rows = dict(zip(("train", "val", "test"), _assay_split()))
     return token_dataset("chembl-assay", {k: [smiles[i] for i in r] for k, r in rows.items()}, tokenizer,
                          properties={k: activity[r, None] for k, r in rows.items()}, property_names=("activity",))

@@ -17,6 +17,7 @@ EVALUATORS: dict[str, str] = {
     "disentanglement": "genlab.evaluation.disentanglement:Disentanglement",
     "objects": "genlab.evaluation.objects:Objects",
     "molecules": "genlab.evaluation.molecules:Molecules",
+    "response": "genlab.evaluation.response:Response",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

@@ -52,6 +52,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "can_upscale": ("upscale",),  # super-resolution (genlab upscale)
     "has_latent_kl": ("latent_kl",),  # each latent's KL to the prior (genlab traverse orders rows by it)
     "can_decompose": ("decompose",),  # splits images into slots: objects' images and masks (genlab decompose)
+    "can_predict": ("predict",),  # predicts a measured property of each example (a molecule's activity)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -79,6 +80,7 @@ class GenerativeModel(nn.Module, ABC):
     can_upscale: ClassVar[bool] = False
     has_latent_kl: ClassVar[bool] = False
     can_decompose: ClassVar[bool] = False
+    can_predict: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -191,6 +193,10 @@ class GenerativeModel(nn.Module, ABC):
         """Images x (B, C, H, W) of levels split into slots (`slots` of them, or the model's own number): the
         reconstruction, each slot's image and masks that share out every pixel (a `Decomposition`)."""
         raise NotImplementedError(f"{self.name} does not decompose images into objects")
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The predicted value (B,) of the dataset's measured property for examples x."""
+        raise NotImplementedError(f"{self.name} does not predict properties")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -97,3 +97,8 @@ def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, s
                           out.masks.float().cpu().numpy()))
     recon, images, masks = (np.concatenate(p) for p in zip(*parts))
     return recon, images, masks
+
+
+def predictions(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """A predicting model's values predict(x) (N,) float64 (a molecule's activity)."""
+    return np.concatenate(_per_batch(model, lambda xb: model.predict(xb).double(), x, batch_size))

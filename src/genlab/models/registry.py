@@ -29,6 +29,7 @@ MODELS: dict[str, str] = {
     "slots": "genlab.models.slots:Slots",
     "charrnn": "genlab.models.charrnn:CharRNN",
     "smiles-vae": "genlab.models.smiles_vae:SmilesVAE",
+    "predictor": "genlab.models.predictor:Predictor",
 }
 
 
