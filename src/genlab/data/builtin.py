@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -84,6 +85,25 @@ def _mnist_binary() -> tuple[np.ndarray, np.ndarray]:
     return (x >= 128).astype(np.uint8), y
 
 
+def _drawn_once(stem: Path, extra: str, shape: tuple[int, ...], draw: Callable[[], tuple[np.ndarray, np.ndarray]]
+                ) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
+    """A procedural built-in's images `shape` and its per-example extra, read-only: drawn once by draw() into
+    STEM.npy and STEM.EXTRA.npy in the disk cache (the extra written first, so images without it are drawn
+    again), memory-mapped from there afterwards."""
+    images, extra_file = stem.with_suffix(".npy"), stem.with_suffix(f".{extra}.npy")
+    if images.exists() and extra_file.exists():
+        x, values = np.load(images, mmap_mode="r"), np.load(extra_file, mmap_mode="r")
+        if x.shape == shape and len(values) == len(x):
+            return x, None, {extra: values}
+    x, values = draw()
+    images.parent.mkdir(parents=True, exist_ok=True)
+    write_npy(extra_file, values)
+    write_npy(images, x)
+    for array in (x, values):
+        array.flags.writeable = False
+    return x, None, {extra: values}
+
+
 DSPRITES_EXAMPLES = 100_000  # distinct grid combinations drawn once (seed 0) of the 737,280 (or 5.2M coloured)
 DSPRITES_SIZES = (64, 32)  # the original resolution, and the cheaper variant
 DSPRITES_VERSION = 1  # bump when the drawing changes, so cached images are drawn anew
@@ -94,22 +114,13 @@ def _dsprites_cached(size: int, coloured: bool) -> tuple[np.ndarray, None, dict[
     """DSPRITES_EXAMPLES dSprites images at `size` with their factor indices (N, 5) or, coloured, (N, 6).
     Drawn once (12 s at 64x64) into the disk cache with their factors, read from there afterwards."""
     stem = cache_root() / "dsprites" / f"{'color-' if coloured else ''}dsprites-{size}-v{DSPRITES_VERSION}"
-    images, factor_file = stem.with_suffix(".npy"), stem.with_suffix(".factors.npy")
-    shape = (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size)
-    if images.exists() and factor_file.exists():
-        x, factors = np.load(images, mmap_mode="r"), np.load(factor_file)
-        if x.shape == shape and len(factors) == len(x):
-            factors.flags.writeable = False
-            return x, None, {"factors": factors}
-    sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
-    factors = dsprites.sample_factors(DSPRITES_EXAMPLES, seed=0, sizes=sizes)
-    x = dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)
-    images.parent.mkdir(parents=True, exist_ok=True)
-    write_npy(factor_file, factors)  # the factors first: images without them are drawn again
-    write_npy(images, x)
-    for array in (x, factors):
-        array.flags.writeable = False
-    return x, None, {"factors": factors}
+
+    def draw() -> tuple[np.ndarray, np.ndarray]:
+        sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
+        factors = dsprites.sample_factors(DSPRITES_EXAMPLES, seed=0, sizes=sizes)
+        return (dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)), factors
+
+    return _drawn_once(stem, "factors", (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size), draw)
 
 
 def _dsprites(size: int = 64, coloured: bool = False) -> Builtin:
@@ -146,19 +157,7 @@ def _scenes_cached(name: str, size: int) -> tuple[np.ndarray, None, dict[str, np
     """The multi-object built-in `name` at `size` with its instance masks, read-only. Drawn once (about
     20 s for multi-dSprites at 64x64) into the disk cache, memory-mapped from there afterwards."""
     stem = cache_root() / "scenes" / f"{name}-{size}-v{SCENES_VERSION}"
-    images, mask_file = stem.with_suffix(".npy"), stem.with_suffix(".masks.npy")
-    shape = (SCENES_EXAMPLES, 3, size, size)
-    if images.exists() and mask_file.exists():
-        x, masks = np.load(images, mmap_mode="r"), np.load(mask_file, mmap_mode="r")
-        if x.shape == shape and masks.shape == (shape[0], *shape[2:]):
-            return x, None, {"masks": masks}
-    x, masks = _draw_scenes(name, size)
-    images.parent.mkdir(parents=True, exist_ok=True)
-    write_npy(mask_file, masks)  # the masks first: scenes without them are drawn again
-    write_npy(images, x)
-    for array in (x, masks):
-        array.flags.writeable = False
-    return x, None, {"masks": masks}
+    return _drawn_once(stem, "masks", (SCENES_EXAMPLES, 3, size, size), lambda: _draw_scenes(name, size))
 
 
 def _scenes(name: str, size: int, description: str, drawn_sizes: tuple[int, ...] = (),

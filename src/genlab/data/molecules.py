@@ -312,9 +312,10 @@ def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
         smiles_canonical = canonical(text)
         if smiles_canonical is None:
             raise UserError(f"{text!r} is not a molecule RDKit can read: give a valid SMILES string.")
-        if not tokenizes(smiles_canonical, tokenizer):
-            raise UserError(f"{text} cannot be written in {tokenizer} tokens: choose another molecule.")
-        tokens = tokenize(smiles_canonical, tokenizer)
+        try:
+            tokens = tokenize(smiles_canonical, tokenizer)
+        except Exception:  # noqa: BLE001  (selfies raises its own EncoderError)
+            raise UserError(f"{text} cannot be written in {tokenizer} tokens: choose another molecule.") from None
         unknown = sorted(set(tokens) - known)
         if unknown:
             raise UserError(f"{text} holds {', '.join(unknown)}, which the run never saw in training: choose a "

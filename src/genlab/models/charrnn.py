@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from genlab.data.molecules import BOS, EOS, PAD
+from genlab.data.molecules import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig
+from genlab.models.token_parts import generate
 
 
 class CharRNNConfig(ModelConfig):
@@ -69,24 +70,6 @@ class CharRNN(GenerativeModel):
         """log p(molecule) in nats (B,): exact, every token through <eos>."""
         return LogLikelihood(-self._token_nats(x).sum(1), "exact")
 
-    @torch.no_grad()
     def sample(self, n: int, condition=None, temperature: float = 1.0) -> torch.Tensor:
         """n molecules (n, L) of token ids: <bos>, tokens drawn at `temperature` until <eos>, then <pad>."""
-        length = self.spec.shape[0]
-        out = torch.full((n, length), PAD, dtype=torch.long, device=self.device)
-        out[:, 0] = BOS
-        done = torch.zeros(n, dtype=torch.bool, device=self.device)
-        token, state = out[:, :1], None
-        for t in range(1, length):
-            logits, state = self._logits(token, state)  # (n, 1, V)
-            logits = logits[:, -1] / max(temperature, 1e-6)
-            logits[:, [PAD, BOS]] = float("-inf")  # never padding or a second start
-            if t == length - 1:  # the last position can only close the molecule
-                logits[:, :] = float("-inf")
-                logits[:, EOS] = 0.0
-            token = torch.multinomial(logits.softmax(-1), 1)  # (n, 1)
-            out[:, t] = torch.where(done, torch.full_like(token[:, 0], PAD), token[:, 0])
-            done |= token[:, 0] == EOS
-            if done.all():
-                break
-        return out
+        return generate(self._logits, None, n, self.spec.shape[0], self.device, temperature)

@@ -22,6 +22,7 @@ from genlab.data.molecules import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel, ModelConfig
+from genlab.models.token_parts import read_sequences
 
 
 class PredictorConfig(ModelConfig):
@@ -90,11 +91,7 @@ class Predictor(GenerativeModel):
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The predicted property (B,) of molecules x (B, L) of token ids."""
-        x = x.long()
-        lengths = (x != PAD).sum(1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(self.embed(x), lengths, batch_first=True, enforce_sorted=False)
-        _, last = self.encoder(packed)  # (2, B, H)
-        return self.head(torch.cat([last[0], last[1]], dim=1))[:, 0]
+        return self.head(read_sequences(self.embed, self.encoder, x))[:, 0]
 
     def loss(self, batch: dict) -> dict:
         target = batch["properties"][:, self.column].float()  # (B,), NaN where unmeasured

@@ -17,10 +17,11 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from genlab.data.molecules import BOS, EOS, PAD
+from genlab.data.molecules import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig
 from genlab.models.bounds import gaussian_kl_to_standard
+from genlab.models.token_parts import generate, read_sequences
 
 
 class SmilesVAEConfig(ModelConfig):
@@ -53,11 +54,7 @@ class SmilesVAE(GenerativeModel):
     # --- networks ---------------------------------------------------------------------------
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance (B, Z) of q(z | x) for token ids x (B, L)."""
-        x = x.long()
-        lengths = (x != PAD).sum(1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(self.embed(x), lengths, batch_first=True, enforce_sorted=False)
-        _, last = self.encoder(packed)  # (2, B, H): each direction's final state
-        mu, log_var = self.to_posterior(torch.cat([last[0], last[1]], dim=1)).chunk(2, dim=1)
+        mu, log_var = self.to_posterior(read_sequences(self.embed, self.encoder, x)).chunk(2, dim=1)  # (B, Z) each
         return mu, log_var.clamp(-12.0, 8.0)
 
     def _initial_state(self, z: torch.Tensor) -> torch.Tensor:
@@ -110,27 +107,8 @@ class SmilesVAE(GenerativeModel):
     @torch.no_grad()
     def _generate(self, z: torch.Tensor, temperature: float | None) -> torch.Tensor:
         """Token ids (B, L) from codes z: the most likely token each step (temperature None) or a draw."""
-        length = self.spec.shape[0]
-        out = torch.full((len(z), length), PAD, dtype=torch.long, device=z.device)
-        out[:, 0] = BOS
-        done = torch.zeros(len(z), dtype=torch.bool, device=z.device)
-        token, state = out[:, :1], self._initial_state(z)
-        for t in range(1, length):
-            logits, state = self._step_logits(token, z, state)
-            logits = logits[:, -1]
-            logits[:, [PAD, BOS]] = float("-inf")
-            if t == length - 1:
-                logits[:, :] = float("-inf")
-                logits[:, EOS] = 0.0
-            if temperature is None:
-                token = logits.argmax(-1, keepdim=True)
-            else:
-                token = torch.multinomial((logits / max(temperature, 1e-6)).softmax(-1), 1)
-            out[:, t] = torch.where(done, torch.full_like(token[:, 0], PAD), token[:, 0])
-            done |= token[:, 0] == EOS
-            if done.all():
-                break
-        return out
+        return generate(lambda token, state: self._step_logits(token, z, state), self._initial_state(z), len(z),
+                        self.spec.shape[0], z.device, temperature)
 
     def decode(self, z: torch.Tensor, condition=None) -> torch.Tensor:
         """The most likely molecule (B, L) of token ids for each code z (B, Z), decoded greedily."""
