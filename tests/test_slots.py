@@ -4,6 +4,7 @@ symmetry over slots, and train -> evaluate -> decompose through the CLI with its
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -184,3 +185,27 @@ def test_a_users_npz_masks_are_renumbered_per_scene_and_an_empty_one_refused(tmp
     np.savez(tmp_path / "empty.npz", x=x, masks=np.zeros_like(masks))
     with pytest.raises(UserError, match="marks no object"):
         load_dataset(str(tmp_path / "empty.npz"))
+
+
+def test_bench_scenes_keeps_a_record_per_finished_run_and_reuses_it_without_the_run(scenes_run, tmp_path,
+                                                                                    monkeypatch):
+    from genlab.benchmarks import scenes as bench
+    from genlab.config import load_config
+
+    def config(steps: int):
+        return load_config(None, {"data": {"source": str(scenes_run / "scenes.npz")},
+                                  "model": {"name": "slots"} | TINY,
+                                  "training": {"steps": steps, "batch_size": 4}})
+
+    first = bench._recorded(tmp_path, "run-0", config(2))
+    assert (tmp_path / "scenes" / "run-0.json").exists() and (tmp_path / "scenes" / "run-0.png").exists()
+    assert -1 <= first.model["fg_ari"] <= 1 and first.slots == 4
+    shutil.rmtree(tmp_path / "runs")  # another machine: the record is all that is left
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(bench, "train_or_reuse", no_training)
+    assert bench._recorded(tmp_path, "run-0", config(2)) == first
+    with pytest.raises(AssertionError, match="trained again"):  # another config is another run
+        bench._recorded(tmp_path, "run-0", config(3))

@@ -1,6 +1,10 @@
 """`genlab bench scenes`: Slot Attention on tetrominoes and multi-dsprites at a CPU budget, over seeds: FG-ARI,
 ARI and mean best overlap mean ± std beside the k-means floor and the paper's figures, and one overview
-picture (scenes split into slots) per dataset."""
+picture (scenes split into slots) per dataset.
+
+Each finished run leaves a record beside the page (OUT/scenes/NAME.json: its config and scores; seed 0's
+overview picture too), so the benchmark continues run by run on a machine that no longer has the run
+folders: a run with a record of the same config is neither trained nor scored again."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from genlab.config import load_config
 from genlab.errors import UserError
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.objects import METRICS, ObjectsResult
-from genlab.files import atomic_write
+from genlab.files import atomic_write, read_json, write_json
 from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
@@ -46,6 +50,23 @@ def _scores(run) -> ObjectsResult:
     return evaluation["objects"]
 
 
+def _recorded(out: Path, name: str, config) -> ObjectsResult:
+    """The scores of run `name`: from its record in OUT/scenes when that was made from the same config, else
+    trained (or resumed, or reused from OUT/runs), scored and recorded, with the overview for seed 0."""
+    path = out / "scenes" / f"{name}.json"
+    wanted = config.model_dump(mode="json")
+    if path.exists():
+        record = read_json(path)
+        if record.get("config") == wanted:
+            return ObjectsResult(**record["scores"])
+    run = train_or_reuse(out / "runs" / name, config, same_budget=True)
+    scores = _scores(run)
+    if config.seed == 0:
+        _overview(run, out / "scenes" / f"{name}.png")
+    write_json(path, {"config": wanted, "scores": scores.model_dump(mode="json")})
+    return scores
+
+
 def _cell(values: list[float], percent: bool = True) -> str:
     """mean ± sample standard deviation (ddof 1; 0 for one seed), in percent as the paper reports FG-ARI."""
     scale = 100 if percent else 1
@@ -70,7 +91,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
     if size not in (32, 64):
         raise UserError(f"--size {size}: multi-dsprites is drawn at 32 or 64 pixels square; use one of them.")
     out = Path(out)
-    runs = {}
+    scored: dict[str, list[ObjectsResult]] = {dataset: [] for dataset in DATASETS}
     for seed in range(seeds):  # seed by seed, so a benchmark stopped early has both datasets at its first seeds
         for dataset, setting in DATASETS.items():
             side = 35 if dataset == "tetrominoes" else size
@@ -80,20 +101,18 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
                                         "training": {"steps": budget, "batch_size": BATCH, "lr": LR, "warmup_steps": WARMUP,
                                                      "eval_every": min(budget, 1000)},
                                         "": {"seed": seed}})
-            runs[dataset, seed] = train_or_reuse(out / "runs" / _run_name(dataset, side, seed), config, same_budget=True)
+            scored[dataset].append(_recorded(out, _run_name(dataset, side, seed), config))
     rows, pictures = [], []
     for dataset, setting in DATASETS.items():
-        scored = [_scores(runs[dataset, seed]) for seed in range(seeds)]
-        side = runs[dataset, 0].spec.shape[-1]
+        side = 35 if dataset == "tetrominoes" else size
         name = f"{dataset} ({side}x{side})"
-        rows.append((f"{name}: Slot Attention (genlab)", *(_cell([r.model[m] for r in scored]) for m in METRICS)))
-        floor = scored[0].kmeans  # the same test scenes and k for every seed
+        runs = scored[dataset]
+        rows.append((f"{name}: Slot Attention (genlab)", *(_cell([r.model[m] for r in runs]) for m in METRICS)))
+        floor = runs[0].kmeans  # the same test scenes and k for every seed
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS)))
         rows.append((f"{dataset}: Slot Attention (paper)", setting["paper"], "", ""))
         rows.append((f"{dataset}: IODINE (paper)", setting["iodine"], "", ""))
-        picture = f"scenes/{_run_name(dataset, side, 0)}.png"
-        _overview(runs[dataset, 0], out / picture)
-        pictures.append((name, picture))
+        pictures.append((name, f"scenes/{_run_name(dataset, side, 0)}.png"))
     arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
     text = "\n".join([
         "# Object discovery: Slot Attention on tetrominoes and multi-dsprites", "",
