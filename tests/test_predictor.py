@@ -41,7 +41,10 @@ def test_the_predictor_starts_from_a_smiles_vaes_encoder(tmp_path, genlab):
     assay = load_data(DataConfig(source="chembl-assay"))
     torch.manual_seed(0)
     predictor = build_model("predictor", assay.spec, SIZES | {"features": str(tmp_path / "vae")})
-    predictor.initialise()
+    predictor.initialise(assay.train)
+    measured = assay.train.extras["properties"][:, 0]
+    assert float(predictor.target_mean) == pytest.approx(np.nanmean(measured))  # its scale, from the data
+    assert float(predictor.target_std) == pytest.approx(np.nanstd(measured))
     from genlab.models.loading import load_run
 
     vae = load_run(tmp_path / "vae").model

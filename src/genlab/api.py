@@ -12,6 +12,7 @@ Nothing lives here but re-exports; each piece has its home in its layer (docs/ar
 from __future__ import annotations
 
 from genlab.apps.decompose import decompose
+from genlab.apps.design import design
 from genlab.apps.demo import remove_demo_run, run_demo
 from genlab.config import DataConfig, RunConfig, load_config
 from genlab.data import load_data
@@ -24,8 +25,6 @@ from genlab.sampling import interpolate, reconstructions, sample, sample_grid
 from genlab.training.run import train
 from genlab.training.trainer import TrainResult
 
-__all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "decompose", "evaluate",
-           "interpolate",
-           "write_traversal",
-           "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
+__all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "decompose", "design",
+           "evaluate", "interpolate", "write_traversal", "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
            "run_demo", "sample", "sample_grid", "train", "write_report"]

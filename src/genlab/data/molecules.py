@@ -303,6 +303,12 @@ def parse_count(text: str) -> int:
     return int(digits) * scale
 
 
+def smiles_of(spec, x: np.ndarray) -> list[str]:
+    """The SMILES each row of token ids x (N, L) of a run's dataset `spec` spells (valid or not)."""
+    vocabulary, tokenizer = Vocabulary(spec.vocabulary), spec.tokenizer or "smiles"
+    return [detokenize(tokens, tokenizer) for tokens in vocabulary.decode(x)]
+
+
 def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
     """Molecules named by the user (SMILES) as token ids (N, L) of a run's dataset `spec`, each checked:
     readable by RDKit, made of tokens the run knows, and short enough; a one-line UserError otherwise."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.data.molecules import Vocabulary, detokenize
+from genlab.data.molecules import smiles_of
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.metrics import molecules as mol
 from genlab.models.loading import Run
@@ -85,11 +85,6 @@ def report_card(generated: list[str], reference: list[str], train: set[str], fcd
     return scores | mol.property_distances(reference_properties, values), values
 
 
-def _smiles(run: Run, x: np.ndarray) -> list[str]:
-    vocabulary, tokenizer = Vocabulary(run.spec.vocabulary), run.spec.tokenizer or "smiles"
-    return [detokenize(tokens, tokenizer) for tokens in vocabulary.decode(x)]
-
-
 class Molecules(Evaluator):
     name = "molecules"
     Result = MoleculesResult
@@ -102,9 +97,9 @@ class Molecules(Evaluator):
 
         run, options = context.run, context.options
         n = options.samples
-        generated = _smiles(run, sample(run, n, seed=options.seed))  # what genlab sample draws at this seed
-        reference = mol.valid_molecules(_smiles(run, context.held_out.x))
-        train = mol.valid_molecules(_smiles(run, context.data.train.x))
+        generated = smiles_of(run.spec, sample(run, n, seed=options.seed))  # what genlab sample draws at this seed
+        reference = mol.valid_molecules(smiles_of(run.spec, context.held_out.x))
+        train = mol.valid_molecules(smiles_of(run.spec, context.data.train.x))
         rows = np.random.default_rng(options.seed).permutation(len(train))[:n]
         fcd = FCD(device=str(run.device), n_jobs=1)
         statistics, train_set, properties = fcd.precalc(reference), set(train), mol.properties(reference)

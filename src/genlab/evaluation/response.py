@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.data.molecules import Vocabulary, detokenize
+from genlab.data.molecules import smiles_of
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.metrics.response import fingerprint_forest, response_scores
 from genlab.models.batched import predictions
@@ -47,14 +47,9 @@ class Response(Evaluator):
         measured = np.isfinite(train.extras["properties"][:, column])
         truth = held_out.extras["properties"][:, column]
         scored = np.isfinite(truth)
-        vocabulary, tokenizer = Vocabulary(run.spec.vocabulary), run.spec.tokenizer or "smiles"
-
-        def smiles(x: np.ndarray) -> list[str]:
-            return [detokenize(tokens, tokenizer) for tokens in vocabulary.decode(x)]
-
         values = train.extras["properties"][measured, column]
-        forest = fingerprint_forest(smiles(train.x[measured]), values, smiles(held_out.x[scored]),
-                                    seed=context.options.seed)
+        forest = fingerprint_forest(smiles_of(run.spec, train.x[measured]), values,
+                                    smiles_of(run.spec, held_out.x[scored]), seed=context.options.seed)
         return ResponseResult(
             target=run.spec.extra("properties").names[column], measured_train=int(measured.sum()),
             scored=int(scored.sum()), model=response_scores(truth[scored], predictions(run.model, held_out.x[scored])),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.data.molecules import Vocabulary, canonical, detokenize, require
+from genlab.data.molecules import canonical, require, smiles_of
 from genlab.data.spec import DatasetSpec
 from genlab.files import atomic_write
 
@@ -20,9 +20,7 @@ CELL = 220  # pixels per molecule in the grid
 
 def decoded_smiles(spec: DatasetSpec, x: np.ndarray) -> list[tuple[str, str | None]]:
     """(the SMILES a row of token ids spells, its RDKit canonical form or None if invalid) per row of x (N, L)."""
-    vocabulary = Vocabulary(spec.vocabulary)
-    raw = [detokenize(tokens, spec.tokenizer or "smiles") for tokens in vocabulary.decode(x)]
-    return [(smiles, canonical(smiles)) for smiles in raw]
+    return [(smiles, canonical(smiles)) for smiles in smiles_of(spec, x)]
 
 
 def _csv(molecules: list[tuple[str, str | None]]) -> bytes:
@@ -34,21 +32,24 @@ def _csv(molecules: list[tuple[str, str | None]]) -> bytes:
     return buf.getvalue().encode()
 
 
-def _grid(molecules: list[tuple[str, str | None]], nrow: int | None) -> bytes:
+def _short(smiles: str | None) -> str:
+    return "invalid" if smiles is None else smiles if len(smiles) <= 32 else smiles[:30] + "…"
+
+
+def molecule_grid(smiles: list[str | None], legends: list[str], nrow: int | None) -> bytes:
+    """A PNG of valid SMILES drawn by RDKit in a grid, each captioned by its legend (None: a blank cell)."""
     require("rdkit")
     from rdkit import Chem
     from rdkit.Chem import Draw
 
-    shown = [valid for _, valid in molecules][:PICTURE_MOLECULES]  # invalid ones keep their cell, blank
-    if any(shown):
-        legends = ["invalid" if s is None else s if len(s) <= 32 else s[:30] + "…" for s in shown]
-        picture = Draw.MolsToGridImage([None if s is None else Chem.MolFromSmiles(s) for s in shown],
+    if any(smiles):
+        picture = Draw.MolsToGridImage([None if s is None else Chem.MolFromSmiles(s) for s in smiles],
                                        molsPerRow=nrow or 8, subImgSize=(CELL, CELL), legends=legends)
     else:  # RDKit draws no empty grid: say so in the picture
         from PIL import Image, ImageDraw
 
         picture = Image.new("RGB", (2 * CELL, CELL // 2), "white")
-        ImageDraw.Draw(picture).text((10, CELL // 4), f"no valid molecule among {len(molecules)}", fill="black")
+        ImageDraw.Draw(picture).text((10, CELL // 4), f"no valid molecule among {len(smiles)}", fill="black")
     buf = io.BytesIO()
     picture.save(buf, format="PNG")
     return buf.getvalue()
@@ -62,5 +63,6 @@ def write_molecules(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | No
         atomic_write(path, _csv(molecules))
         return path
     out = path if path.suffix else path.with_suffix(".png")
-    atomic_write(out, _grid(molecules, nrow))
+    shown = [valid for _, valid in molecules][:PICTURE_MOLECULES]  # invalid ones keep their cell, blank
+    atomic_write(out, molecule_grid(shown, [_short(s) for s in shown], nrow))
     return out

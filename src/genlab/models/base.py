@@ -138,9 +138,10 @@ class GenerativeModel(nn.Module, ABC):
         labels = self.labels(y)
         return None if labels is None else F.one_hot(labels, self.num_classes).to(dtype)
 
-    def initialise(self) -> None:
-        """Called once before a new run's first step (never on resume or when a run is opened): a family that
-        starts from another run's weights (srgan from an srresnet) loads them here. Default: nothing."""
+    def initialise(self, train=None) -> None:
+        """Called once before a new run's first step (never on resume or when a run is opened), with the
+        training Split: a family that starts from another run's weights (srgan from an srresnet) loads them
+        here, one that needs statistics of its data (the predictor's target scale) takes them. Default: nothing."""
 
     def optimizer_groups(self) -> list[dict]:
         """Parameter groups for the trainer's single optimizer; a family may give groups their own

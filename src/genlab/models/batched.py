@@ -73,6 +73,16 @@ def encoded(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.
     return np.concatenate(_per_batch(model, lambda xb: model.encode(xb).double(), x, batch_size))
 
 
+def decoded(model: GenerativeModel, z: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """A latent-variable model's decode(z) for codes z (N, D): its examples in the data's own form (levels,
+    token ids)."""
+    model.eval()
+    with torch.no_grad():
+        return np.concatenate([model.decode(torch.as_tensor(z[i : i + batch_size], dtype=torch.float32,
+                                                             device=model.device)).cpu().numpy()
+                               for i in range(0, len(z), batch_size)])
+
+
 def latent_kls(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Each latent's KL to the prior averaged over examples x: (D,) nats."""
     return sum(_per_batch(model, lambda xb: model.latent_kl(xb).double().sum(0), x, batch_size)) / len(x)

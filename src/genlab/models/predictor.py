@@ -1,6 +1,8 @@
 """A measured response predicted from a molecule's tokens: a bidirectional GRU reads the molecule, an MLP
 gives the property (an assay's activity). Trained by squared error on the molecules whose property is
-known (NaN rows are skipped), so it learns from few labels.
+known (NaN rows are skipped), so it learns from few labels. The network works on the standardised property
+(the measured training values' mean and standard deviation, kept as buffers), so a few steps already
+start from the training mean rather than from 0 on the assay's scale.
 
 Semi-supervised through pre-training: `--set model.features=RUN` names a smiles-vae run trained on many
 unlabelled molecules (MOSES); before the first step its encoder's weights and its embeddings of the tokens
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
@@ -56,9 +59,18 @@ class Predictor(GenerativeModel):
         self.encoder = nn.GRU(config.embedding, config.encoder_hidden, batch_first=True, bidirectional=True)
         self.head = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(2 * config.encoder_hidden, config.head_hidden),
                                   nn.ReLU(), nn.Linear(config.head_hidden, 1))
+        self.register_buffer("target_mean", torch.zeros((), dtype=torch.float64))  # set by initialise
+        self.register_buffer("target_std", torch.ones((), dtype=torch.float64))
 
-    def initialise(self) -> None:
-        """Start from the smiles-vae run named by model.features (its encoder, and the shared tokens' rows)."""
+    def initialise(self, train=None) -> None:
+        """Take the target's scale from the measured training molecules, and start from the smiles-vae run
+        named by model.features (its encoder, and the shared tokens' rows)."""
+        if train is not None:
+            values = train.extras["properties"][:, self.column]
+            values = values[np.isfinite(values)]
+            if len(values):
+                self.target_mean.fill_(float(values.mean()))
+                self.target_std.fill_(float(values.std()) if len(values) > 1 and values.std() > 0 else 1.0)
         if not self.config.features:
             return
         from genlab.models.loading import load_run  # opens run folders, which needs the registry of families
@@ -89,14 +101,19 @@ class Predictor(GenerativeModel):
             self.embed.requires_grad_(False)
             self.encoder.requires_grad_(False)
 
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """The predicted property (B,) of molecules x (B, L) of token ids."""
+    def _standardised(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output (B,): the property in standard deviations from the training mean."""
         return self.head(read_sequences(self.embed, self.encoder, x))[:, 0]
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """The predicted property (B,) of molecules x (B, L) of token ids, on the measurements' scale."""
+        return (self.target_mean + self.target_std * self._standardised(x)).float()
 
     def loss(self, batch: dict) -> dict:
         target = batch["properties"][:, self.column].float()  # (B,), NaN where unmeasured
         known = torch.isfinite(target)
         if not known.any():  # a batch of unlabelled molecules teaches nothing; keep the graph whole
             return {"loss": sum(p.sum() for p in self.parameters() if p.requires_grad) * 0.0}
-        error = F.mse_loss(self.predict(batch["x"][known]), target[known])
-        return {"loss": error, "rmse": math.sqrt(float(error.detach()))}
+        scaled = ((target[known] - self.target_mean) / self.target_std).float()
+        error = F.mse_loss(self._standardised(batch["x"][known]), scaled)
+        return {"loss": error, "rmse": float(self.target_std) * math.sqrt(float(error.detach()))}

@@ -68,7 +68,7 @@ class SRGAN(SuperResolution):
         super().__init__(spec, config)
         self.discriminator = Discriminator(spec.shape[0], config.d_channels)
 
-    def initialise(self) -> None:
+    def initialise(self, train=None) -> None:
         """A new run starts its generator from the srresnet run in model.generator, if one is named."""
         if not self.config.generator:
             return

@@ -107,7 +107,7 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
         seed_everything(config.seed)
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
         if not resume:
-            model.initialise()
+            model.initialise(data.train)
         data.train = training_split(model, data.train)
         trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
         if resume:
