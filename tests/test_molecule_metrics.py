@@ -68,3 +68,22 @@ def test_response_scores_and_the_fingerprint_forest_on_the_assay():
     forest = response_scores(activity[test], predicted)
     mean = response_scores(activity[test], np.full(len(test), activity[train].mean()))
     assert forest["rmse"] < mean["rmse"] and forest["spearman"] > 0.3  # fingerprints carry the response
+
+
+def test_the_report_card_of_a_set_against_itself_and_against_the_scaffold_test_set():
+    from fcd_torch import FCD
+
+    from genlab.data.molecules import moses_scaffold_test, read_moses
+    from genlab.evaluation.molecules import reference_set, report_card
+
+    molecules = m.valid_molecules(read_moses("test", limit=200))
+    fcd = FCD(device="cpu", n_jobs=1)
+    test, scaffold_test = reference_set(molecules, fcd), reference_set(moses_scaffold_test(200), fcd)
+    scores, values = report_card(molecules, test, set(molecules[:100]), fcd, scaffold_test)
+    assert scores["valid"] == 1.0 and scores["novelty"] == pytest.approx(0.5)
+    assert abs(scores["fcd"]) < 1e-3 and scores["snn"] == pytest.approx(1.0) and scores["frag"] == pytest.approx(1.0)
+    assert all(scores[name] == pytest.approx(0.0, abs=1e-9) for name in m.PROPERTIES)  # the same distributions
+    assert scores["fcd/sf"] > 1.0 and scores["snn/sf"] < scores["snn"]  # other scaffolds are further away
+    assert len(values["QED"]) == len(molecules)
+    without, _ = report_card(molecules, test, set(), fcd)
+    assert "fcd/sf" not in without and without["novelty"] == 1.0

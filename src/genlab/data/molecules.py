@@ -294,6 +294,13 @@ def moses_splits(count: int | None, seed: int = 0) -> dict[str, list[str]]:
             "test": [test[i] for i in chosen_test]}
 
 
+def moses_scaffold_test(count: int, seed: int = 0) -> list[str]:
+    """`count` molecules drawn (by `seed`) from MOSES' scaffold test set, whose scaffolds no training molecule
+    has: the reference of the report card's TestSF columns."""
+    molecules = read_moses("test_scaffolds")
+    return [molecules[i] for i in np.sort(np.random.default_rng(seed).permutation(len(molecules))[:count])]
+
+
 def parse_count(text: str) -> int:
     """'100k' -> 100000, '2m' -> 2000000, '5000' -> 5000; a UserError for anything else."""
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)

@@ -9,9 +9,11 @@ measured at the same size. Novelty counts against the run's training split.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from genlab.data.molecules import smiles_of
+from genlab.data.molecules import moses_scaffold_test, smiles_of
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.metrics import molecules as mol
 from genlab.models.loading import Run
@@ -21,8 +23,9 @@ from genlab.tables import Section, Table
 
 LABELS = {"valid": "Valid", "unique@1k": "Unique@1k", "unique@10k": "Unique@10k", "novelty": "Novelty",
           "intdiv": "IntDiv", "intdiv2": "IntDiv2", "filters": "Filters", "fcd": "FCD", "snn": "SNN",
-          "frag": "Frag", "scaf": "Scaf", "logP": "logP", "SA": "SA", "QED": "QED", "weight": "weight"}
-LOWER_IS_BETTER = ("fcd", "logP", "SA", "QED", "weight")  # distances
+          "frag": "Frag", "scaf": "Scaf", "fcd/sf": "FCD/TestSF", "snn/sf": "SNN/TestSF", "frag/sf": "Frag/TestSF",
+          "scaf/sf": "Scaf/TestSF", "logP": "logP", "SA": "SA", "QED": "QED", "weight": "weight"}
+LOWER_IS_BETTER = ("fcd", "fcd/sf", "logP", "SA", "QED", "weight")  # distances
 
 
 class MoleculesResult(Result):
@@ -66,23 +69,45 @@ def histograms(reference: dict[str, np.ndarray], generated: dict[str, np.ndarray
     return out
 
 
-def report_card(generated: list[str], reference: list[str], train: set[str], fcd, fcd_reference: dict,
-                reference_properties: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Every metric of generated SMILES against reference molecules (valid canonical SMILES; `fcd` is a
-    fcd_torch.FCD, `fcd_reference` and `reference_properties` the reference's statistics), and the valid
-    generated molecules' properties."""
+@dataclass
+class Reference:
+    """Held-out molecules and the statistics every generated set is compared with (computed once)."""
+
+    smiles: list[str]  # valid, canonical
+    fingerprints: np.ndarray
+    fcd: dict  # ChemNet activations' mean and covariance
+    properties: dict[str, np.ndarray]
+
+
+def reference_set(smiles: list[str], fcd) -> Reference:
+    return Reference(smiles, mol.fingerprints(smiles), fcd.precalc(smiles), mol.properties(smiles))
+
+
+def _similarities(valid: list[str], fps: np.ndarray, activations: dict, reference: Reference, fcd) -> dict[str, float]:
+    """How close valid generated molecules (fingerprints fps, ChemNet statistics) are to a reference set."""
+    return {"snn": mol.nearest_similarity(reference.fingerprints, fps),
+            "frag": mol.fragment_similarity(reference.smiles, valid),
+            "scaf": mol.scaffold_similarity(reference.smiles, valid),
+            "fcd": float(fcd.metric(reference.fcd, activations))}
+
+
+def report_card(generated: list[str], test: Reference, train: set[str], fcd,
+                scaffold_test: Reference | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Every metric of generated SMILES against the test molecules (and, when given, the SNN, Frag, Scaf and
+    FCD against the scaffold test set, named NAME/sf; `fcd` is a fcd_torch.FCD), and the valid generated
+    molecules' properties."""
     valid = mol.valid_molecules(generated)
     scores = {"valid": len(valid) / len(generated), "unique@1k": mol.unique_at(valid, 1000),
               "unique@10k": mol.unique_at(valid, 10_000), "novelty": mol.novelty(valid, train)}
     if len(valid) < 2:
         return scores, {}
-    fps, ref_fps = mol.fingerprints(valid), mol.fingerprints(reference)
+    fps, activations = mol.fingerprints(valid), fcd.precalc(valid)
     scores |= {"intdiv": mol.internal_diversity(fps), "intdiv2": mol.internal_diversity(fps, p=2),
-               "filters": mol.filters(valid), "snn": mol.nearest_similarity(ref_fps, fps),
-               "frag": mol.fragment_similarity(reference, valid), "scaf": mol.scaffold_similarity(reference, valid),
-               "fcd": float(fcd.metric(fcd_reference, fcd.precalc(valid)))}
+               "filters": mol.filters(valid)} | _similarities(valid, fps, activations, test, fcd)
+    if scaffold_test is not None:
+        scores |= {f"{k}/sf": v for k, v in _similarities(valid, fps, activations, scaffold_test, fcd).items()}
     values = mol.properties(valid)
-    return scores | mol.property_distances(reference_properties, values), values
+    return scores | mol.property_distances(test.properties, values), values
 
 
 class Molecules(Evaluator):
@@ -98,12 +123,15 @@ class Molecules(Evaluator):
         run, options = context.run, context.options
         n = options.samples
         generated = smiles_of(run.spec, sample(run, n, seed=options.seed))  # what genlab sample draws at this seed
-        reference = mol.valid_molecules(smiles_of(run.spec, context.held_out.x))
         train = mol.valid_molecules(smiles_of(run.spec, context.data.train.x))
         rows = np.random.default_rng(options.seed).permutation(len(train))[:n]
         fcd = FCD(device=str(run.device), n_jobs=1)
-        statistics, train_set, properties = fcd.precalc(reference), set(train), mol.properties(reference)
-        model, values = report_card(generated, reference, train_set, fcd, statistics, properties)
-        floor, _ = report_card([train[i] for i in rows], reference, train_set, fcd, statistics, properties)
-        return MoleculesResult(samples=n, reference=len(reference), model=model, train=floor,
-                               histograms=histograms(properties, values))
+        test = reference_set(mol.valid_molecules(smiles_of(run.spec, context.held_out.x)), fcd)
+        # MOSES data: also its scaffold test set (scaffolds absent from training), as many molecules as the test
+        scaffold_test = reference_set(moses_scaffold_test(len(test.smiles)), fcd) \
+            if run.spec.name.split(":")[0] == "moses" else None
+        train_set = set(train)
+        model, values = report_card(generated, test, train_set, fcd, scaffold_test)
+        floor, _ = report_card([train[i] for i in rows], test, train_set, fcd, scaffold_test)
+        return MoleculesResult(samples=n, reference=len(test.smiles), model=model, train=floor,
+                               histograms=histograms(test.properties, values))
