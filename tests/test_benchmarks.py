@@ -74,6 +74,8 @@ def test_every_benchmark_in_the_registry_opens():
     ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 1, "refine": -1}, "--refine"),
     ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
+    ("molecules", ("out",), {"seeds": 0}, "--seeds"),
+    ("molecules", ("out",), {"vae_steps": -5}, "--vae-steps"),
 ])
 def test_benchmarks_check_their_arguments_before_any_work(tmp_path, monkeypatch, name, args, kwargs, option):
     monkeypatch.chdir(tmp_path)

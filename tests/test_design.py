@@ -5,6 +5,7 @@ scores and novelty are what RDKit and the training set say, for qed and for a pr
 from __future__ import annotations
 
 import csv
+import shutil
 
 import numpy as np
 import pytest
@@ -96,3 +97,28 @@ def test_design_refuses_bad_requests_in_one_line_and_writes_nothing(molecule_run
     before = set(molecule_runs.iterdir())
     user_error(genlab_at(["design", *args], molecule_runs), needle)
     assert set(molecule_runs.iterdir()) == before
+
+
+def test_bench_molecules_writes_its_three_tables_and_continues_from_its_records(tmp_path, monkeypatch):
+    from genlab.benchmarks import molecules as bench
+
+    (tmp_path / "mols.csv").write_text("smiles\n" + "\n".join(read_moses("test", limit=100)) + "\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bench, "LABELS", (25,))
+    monkeypatch.setattr(bench, "DESIGN", {"rounds": 1, "batch": 4, "start": 6, "max_sa": 4.5})
+    settings = {"data": "mols.csv", "steps": 2, "vae_steps": 2, "predictor_steps": 2, "seeds": 1, "samples": 20}
+    page = bench.molecules(tmp_path / "out", **settings)
+    text = page.read_text()
+    assert "CharRNN (SELFIES)" in text and "CharRNN (MOSES paper)" in text and "20 training molecules (floor)" in text
+    assert "| 25 |" in text and "QED (SA ≤ 4.5)" in text
+    records = sorted(p.name for p in (tmp_path / "out" / "molecules").glob("*.json"))
+    assert len(records) == 3 + 2 + 2 + 1, records  # generators, predictors, designs, the training molecules' best
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    shutil.rmtree(tmp_path / "out" / "runs")  # a fresh machine: only the records are left
+    monkeypatch.setattr(bench, "train_or_reuse", no_training)
+    assert bench.molecules(tmp_path / "out", **settings).read_text() == text
+    with pytest.raises(AssertionError, match="trained again"):  # another budget is another run
+        bench.molecules(tmp_path / "out", **settings | {"predictor_steps": 3})

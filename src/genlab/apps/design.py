@@ -125,7 +125,8 @@ def design(run: Run, objective: str, output: Path | str, *, n: int = 100, rounds
            start: int = 100, max_sa: float = 4.5, seed: int = 0,
            progress: Callable[[int, int], None] | None = None) -> DesignResult:
     """Search run's latent space for molecules scoring high on `objective` and write the best n to
-    `output` (.csv) and the top ones' picture beside it (.png); see the module's docstring."""
+    `output` (.csv) and the top ones' picture beside it (.png); see the module's docstring. When no decoded
+    molecule counts, nothing is written and the result has no candidates."""
     output = Path(output)
     _check(run, output, n, rounds, batch, start, max_sa)
     require("rdkit")
@@ -172,14 +173,12 @@ def design(run: Run, objective: str, output: Path | str, *, n: int = 100, rounds
     if progress is not None:
         progress(rounds, rounds)
     ranked = sorted(found.values(), key=lambda c: (-c.score, c.smiles))[:n]
-    if not ranked:
-        raise UserError(f"No decoded molecule was valid with SA <= {max_sa:g} after {counts['decoded']} tries: raise "
-                        "--max-sa, give more --rounds, or train the smiles-vae longer.")
-    picture = output.with_suffix(".png")
-    top = ranked[:PICTURED]
-    atomic_write(output, _csv(ranked, objective))
-    atomic_write(picture, molecule_grid([c.smiles for c in top], [f"#{i} {objective.split(':')[0]} {c.score:.3f}"
-                                                                   for i, c in enumerate(top, 1)], nrow=4))
     best_start = float(np.nanmax(start_scores)) if np.isfinite(start_scores).any() else float("nan")
-    return DesignResult(objective, ranked, counts["decoded"], counts["valid"], counts["counted"], best_start,
-                        [output, picture])
+    result = DesignResult(objective, ranked, counts["decoded"], counts["valid"], counts["counted"], best_start)
+    if ranked:  # nothing is written when no molecule counted
+        picture, top = output.with_suffix(".png"), ranked[:PICTURED]
+        atomic_write(output, _csv(ranked, objective))
+        atomic_write(picture, molecule_grid([c.smiles for c in top], [f"#{i} {objective.split(':')[0]} {c.score:.3f}"
+                                                                       for i, c in enumerate(top, 1)], nrow=4))
+        result.written = [output, picture]
+    return result

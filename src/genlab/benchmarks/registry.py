@@ -36,6 +36,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "genlab.benchmarks.scenes:scenes",
         "Slot Attention on tetrominoes and multi-dsprites over seeds: FG-ARI, ARI and mean best overlap beside k-means "
         "on colour and position and the paper's figures, with the test scenes split into slots."),
+    "molecules": Benchmark(
+        "genlab.benchmarks.molecules:molecules",
+        "CharRNN (SMILES, SELFIES) and the smiles-vae on a MOSES subset: the MOSES report card beside training "
+        "molecules and the paper; response prediction on a ChEMBL assay from 25 to all labels, from scratch and "
+        "pre-trained, beside a fingerprint forest; candidates designed for QED and for the predicted activity."),
     "superres": Benchmark(
         "genlab.benchmarks.superres:superres_bench",
         "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "

@@ -9,14 +9,22 @@ continues where it stopped when it is called again, and one rerun to rewrite a t
 - a finished run: reuse it as it is. Its own settings are what the benchmark reports, even when `config`
   asks for others (a finished 16,000-step codec run is not retrained because --codec-steps changed), unless
   same_budget asks for a run of `config`'s budget, or retrain for a new run whatever is there.
+
+Run folders stay on the machine that trained them; a benchmark's figures travel with its page. `kept`
+stores one finished piece's result (a run's scores) beside the page with the settings it came from, so a
+benchmark continued on another machine (a fresh checkout) reuses every piece already measured and trains
+only the rest.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from genlab.config import RunConfig, TrainingConfig
+from genlab.files import read_json, write_json
 from genlab.models.loading import Run, load_run
 from genlab.runs import RunFolder
 from genlab.runs.weights import read_tensors
@@ -57,3 +65,15 @@ def train_or_reuse(folder: Path | str, config: RunConfig, *, retrain: bool = Fal
         shutil.rmtree(folder.path)
     train(config, folder.path, quiet=True)
     return load_run(folder.path)
+
+
+def kept(path: Path, key: Any, compute: Callable[[], Any]) -> Any:
+    """compute()'s JSON-able result, kept in `path` with the `key` it was made from (a run's config, the
+    settings of a measurement): read back from there while the key is the same, computed and kept otherwise."""
+    if path.exists():
+        record = read_json(path)
+        if record.get("key") == key:
+            return record["result"]
+    result = compute()
+    write_json(path, {"key": key, "result": result})
+    return result

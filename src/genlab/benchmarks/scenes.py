@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.runs import kept, train_or_reuse
 from genlab.config import load_config
 from genlab.errors import UserError
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.objects import METRICS, ObjectsResult
-from genlab.files import atomic_write, read_json, write_json
+from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
@@ -53,18 +53,14 @@ def _scores(run) -> ObjectsResult:
 def _recorded(out: Path, name: str, config) -> ObjectsResult:
     """The scores of run `name`: from its record in OUT/scenes when that was made from the same config, else
     trained (or resumed, or reused from OUT/runs), scored and recorded, with the overview for seed 0."""
-    path = out / "scenes" / f"{name}.json"
-    wanted = config.model_dump(mode="json")
-    if path.exists():
-        record = read_json(path)
-        if record.get("config") == wanted:
-            return ObjectsResult(**record["scores"])
-    run = train_or_reuse(out / "runs" / name, config, same_budget=True)
-    scores = _scores(run)
-    if config.seed == 0:
-        _overview(run, out / "scenes" / f"{name}.png")
-    write_json(path, {"config": wanted, "scores": scores.model_dump(mode="json")})
-    return scores
+
+    def measure() -> dict:
+        run = train_or_reuse(out / "runs" / name, config, same_budget=True)
+        if config.seed == 0:
+            _overview(run, out / "scenes" / f"{name}.png")
+        return _scores(run).model_dump(mode="json")
+
+    return ObjectsResult(**kept(out / "scenes" / f"{name}.json", config.model_dump(mode="json"), measure))
 
 
 def _cell(values: list[float], percent: bool = True) -> str:

@@ -89,6 +89,20 @@ def bench_scenes(
     _print(benchmark("scenes")(out, seeds=seeds, steps=steps, first_steps=first_steps, size=size))
 
 
+@bench_app.command("molecules", help=BENCHMARKS["molecules"].description)
+def bench_molecules(
+    data: str = typer.Option("moses:100k", "--data", help="The generators' MOSES subset (moses:N)."),
+    steps: int = typer.Option(10_000, help="charrnn's training steps (batch 64)."),
+    vae_steps: int = typer.Option(8_000, "--vae-steps", help="The smiles-vae's training steps (batch 64)."),
+    predictor_steps: int = typer.Option(300, "--predictor-steps", help="Each response predictor's training steps."),
+    seeds: int = typer.Option(3, help="Seeds per response setting; the table gives mean ± std."),
+    samples: int = typer.Option(10_000, help="Samples per generator scored by the report card."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, records and runs."),
+) -> None:
+    _print(benchmark("molecules")(out, data=data, steps=steps, vae_steps=vae_steps, predictor_steps=predictor_steps,
+                                  seeds=seeds, samples=samples))
+
+
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),

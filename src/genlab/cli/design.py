@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from genlab.cli.app import app, console
+from genlab.errors import UserError
 
 
 @app.command()
@@ -42,6 +43,9 @@ def design(
         result = design_molecules(opened, objective, output, n=n, rounds=rounds, batch=batch, start=start,
                                   max_sa=max_sa, seed=seed,
                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if not result.candidates:
+        raise UserError(f"No decoded molecule was valid with SA <= {max_sa:g} after {result.decoded} tries: raise "
+                        "--max-sa, give more --rounds, or train the smiles-vae longer.")
     novel = sum(c.novel for c in result.candidates)
     console.print(f"{result.decoded} codes decoded: {result.valid / result.decoded:.1%} valid, "
                   f"{result.counted / result.decoded:.1%} within the SA limit; {len(result.candidates)} candidates, "

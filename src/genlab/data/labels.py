@@ -52,6 +52,13 @@ def labelled_only(split: Split) -> Split:
     return split.take(known)
 
 
+def measured_only(split: Split, column: int) -> Split:
+    """The examples whose property `column` was measured (not NaN), in their original order; a split with
+    every one measured comes back unchanged."""
+    measured = np.isfinite(split.extras["properties"][:, column])
+    return split if measured.all() else split.take(measured)
+
+
 def balance_labelled(split: Split) -> Split:
     """Every example, plus the labelled ones repeated so they are about half of the result (extras too).
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from genlab.data.molecules import smiles_of
 from genlab.evaluation.base import Context, Evaluator, Options, Result
+from genlab.files import cached_json
 from genlab.metrics.response import fingerprint_forest, response_scores
 from genlab.models.batched import predictions
 from genlab.models.loading import Run
@@ -48,8 +49,11 @@ class Response(Evaluator):
         truth = held_out.extras["properties"][:, column]
         scored = np.isfinite(truth)
         values = train.extras["properties"][measured, column]
-        forest = fingerprint_forest(smiles_of(run.spec, train.x[measured]), values,
-                                    smiles_of(run.spec, held_out.x[scored]), seed=context.options.seed)
+        train_smiles, test_smiles = smiles_of(run.spec, train.x[measured]), smiles_of(run.spec, held_out.x[scored])
+        # a pure function of the labelled molecules: fitted once per label set, not once per predictor run
+        forest = np.asarray(cached_json("response", [values], ["forest", train_smiles, test_smiles, context.options.seed],
+                                        lambda: fingerprint_forest(train_smiles, values, test_smiles,
+                                                                   seed=context.options.seed).tolist()))
         return ResponseResult(
             target=run.spec.extra("properties").names[column], measured_train=int(measured.sum()),
             scored=int(scored.sum()), model=response_scores(truth[scored], predictions(run.model, held_out.x[scored])),

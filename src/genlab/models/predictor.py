@@ -1,8 +1,9 @@
 """A measured response predicted from a molecule's tokens: a bidirectional GRU reads the molecule, an MLP
 gives the property (an assay's activity). Trained by squared error on the molecules whose property is
-known (NaN rows are skipped), so it learns from few labels. The network works on the standardised property
-(the measured training values' mean and standard deviation, kept as buffers), so a few steps already
-start from the training mean rather than from 0 on the assay's scale.
+known (the trainer gives it only those; NaN rows in a batch are skipped too), so it learns from few
+labels. The network works on the standardised property (the measured training values' mean and standard
+deviation, kept as buffers), so a few steps already start from the training mean rather than from 0 on
+the assay's scale.
 
 Semi-supervised through pre-training: `--set model.features=RUN` names a smiles-vae run trained on many
 unlabelled molecules (MOSES); before the first step its encoder's weights and its embeddings of the tokens

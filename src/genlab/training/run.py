@@ -13,7 +13,7 @@ import torch
 import genlab
 from genlab.config import RunConfig, TrainingConfig
 from genlab.data import BUILTINS, load_data
-from genlab.data.labels import HIDDEN, balance_labelled, labelled_only
+from genlab.data.labels import HIDDEN, balance_labelled, labelled_only, measured_only
 from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
@@ -29,7 +29,10 @@ BUDGET_KEYS = ("steps", "epochs", "minutes")
 def training_split(model: GenerativeModel, train: Split) -> Split:
     """What a model trains on when some labels are hidden: a semi-supervised model sees everything (labelled
     examples repeated to half of it), a classifier or conditional model only the labelled examples, and an
-    unconditional generative model all examples (it ignores labels)."""
+    unconditional generative model all examples (it ignores labels); a predictor only the examples whose
+    property was measured."""
+    if model.can_predict:
+        return measured_only(train, model.column)
     if train.y is None or not (train.y == HIDDEN).any():
         return train
     if model.semi_supervised:
