@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genlab.metrics.speech import dtw_path, freqt, mcd, mel_cepstra
+from genlab.metrics.speech import dtw_path, freqt, mcd, mel_cepstra, pitch, pitch_errors
 
 RATE = 22_050
 
@@ -50,3 +50,15 @@ def test_mcd_is_zero_for_the_same_sound_and_grows_with_the_difference():
     assert mcd(a, slower) < mcd(a, a + 0.003 * noise) < mcd(a, a + 0.01 * noise)  # more noise, more distortion
     assert mcd(a, slower) < mcd(a, other)
     assert mcd(a, other, with_energy=True) >= mcd(a, other)
+
+
+def test_yin_finds_the_pitch_of_a_vowel_and_no_pitch_in_noise():
+    f0, voiced = pitch(_vowel(0.5, 150, (700, 1200)), RATE)
+    assert voiced[2:-2].all() and np.median(f0[voiced]) == pytest.approx(150, rel=0.02)
+    _, voiced = pitch(0.1 * np.random.default_rng(0).standard_normal(RATE // 2), RATE)
+    assert voiced.mean() < 0.2
+    a = _vowel(0.5, 150, (700, 1200))
+    same = pitch_errors(a, a, RATE)
+    assert same["log_f0_rmse"] == pytest.approx(0.0, abs=1e-9) and same["vuv_error"] == 0.0
+    higher = pitch_errors(a, _vowel(0.5, 200, (700, 1200)), RATE)
+    assert higher["log_f0_rmse"] == pytest.approx(np.log(200 / 150), rel=0.1)
