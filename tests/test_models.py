@@ -25,6 +25,9 @@ SPECS = [
     DatasetSpec("tokens12", (12,), 9, modality="tokens", tokenizer="smiles",
                 vocabulary=("<pad>", "<bos>", "<eos>", "C", "N", "O", "(", ")", "1"),
                 extras=(ExtraSpec("properties", (1,), "float64", names=("activity",)),)),
+    DatasetSpec("speech", (4096,), 65536, modality="audio", rate=8000,
+                extras=(ExtraSpec("samples", (1,), "int32"),
+                        ExtraSpec("text", (6,), "int16", levels=5, modality="tokens", vocabulary=tuple("_abcd")))),
 ]
 # Small options per family, so a step takes milliseconds; families not listed use their defaults.
 TINY_OPTIONS = {
@@ -45,6 +48,7 @@ TINY_OPTIONS = {
     "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
     "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
+    "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0},
 }
 BATCH = 4
 M1_FOLDERS = Path(tempfile.mkdtemp(prefix="genlab-tiny-m1-"))  # untrained tiny VAEs M1+M2 stacks on, per spec
@@ -86,8 +90,13 @@ def random_batch(spec: DatasetSpec) -> dict:
     batch = {"x": torch.randint(0, spec.levels, (BATCH, *spec.shape), generator=gen)}
     if spec.num_classes:
         batch["y"] = torch.randint(0, spec.num_classes, (BATCH,), generator=gen)
-    for extra in spec.extras:  # measured properties, as float64 arrays become
-        batch[extra.name] = torch.randn(BATCH, *extra.shape, generator=gen, dtype=torch.float64)
+    for extra in spec.extras:
+        if extra.name == "samples":  # waveform lengths: at least half the longest (a frame per symbol and more)
+            batch[extra.name] = torch.randint(spec.shape[0] // 2, spec.shape[0] + 1, (BATCH, 1), generator=gen)
+        elif extra.levels:  # symbol ids, none of them padding
+            batch[extra.name] = torch.randint(1, extra.levels, (BATCH, *extra.shape), generator=gen)
+        else:  # measured properties, as float64 arrays become
+            batch[extra.name] = torch.randn(BATCH, *extra.shape, generator=gen, dtype=torch.float64)
     return batch
 
 
@@ -143,7 +152,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl", "can_decompose", "can_predict",
+                    "has_latent_kl", "can_decompose", "can_predict", "can_speak",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

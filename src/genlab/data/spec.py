@@ -8,17 +8,18 @@ assume images:
     "image"   (C, H, W)                                       grey levels per pixel  yes
     "video"   (T, C, H, W)                                    grey levels per pixel  next
     "tokens"  (L,) a token sequence                           vocabulary size        yes
-    "audio"   (S,) or (channels, S) samples                   quantisation levels    next
+    "audio"   (S,) mono samples at `rate` per second          quantisation levels    yes
 
 `dims` is the product of the shape (the denominator of bits/dim), whatever the modality. Anything an
 example carries beyond `x` and its class label `y` is a named *extra*: an `ExtraSpec` in `spec.extras`
 and an array of the same name in every `Split.extras`, first axis one entry per example. That is how the
 next datasets fit without new fields: paired low/high resolution images are images with an extra
-"low_res" (C, h, w); audio with text is audio with an extra "text" of tokens; per-example factors are an
+"low_res" (C, h, w); speech is audio (at the spec's `rate`) with an extra "text" of symbol ids (the
+extra's own `vocabulary`) and one "samples" (each waveform's length); per-example factors are an
 extra "factors" (K,) with factor names; object masks an extra "masks" (H, W), each pixel's object (0 the
 background; levels = objects + 1). A token sequence's vocabulary (the strings behind the ids) and the
-tokenizer that made them ("smiles", "selfies") are two optional fields. Images and token sequences are
-implemented; an unknown modality is refused by name.
+tokenizer that made them ("smiles", "selfies") are two optional fields. Images, token sequences and
+audio are implemented; an unknown modality is refused by name.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from genlab.errors import UserError
 MODALITIES: dict[str, tuple[str, ...]] = {
     "image": ("channel", "height", "width"),
     "tokens": ("position",),  # ids 0..levels-1 over `vocabulary`, <bos> first, <eos> then <pad> (molecules)
+    "audio": ("sample",),  # mono waveforms at `rate`, uint16 offset-binary levels, zero-padded (speech)
 }
 RESERVED_NAMES = frozenset({"x", "y"})  # batch keys of the example itself and its label
 
@@ -70,6 +72,7 @@ class ExtraSpec:
     modality: str | None = None  # when the extra is itself data of a modality (a low-res image, text tokens)
     names: tuple[str, ...] | None = None
     sizes: tuple[int, ...] | None = None
+    vocabulary: tuple[str, ...] | None = None  # token extras: the string behind each id (a transcript's symbols)
 
     def __post_init__(self) -> None:
         if self.name in RESERVED_NAMES or not self.name.isidentifier():
@@ -80,19 +83,23 @@ class ExtraSpec:
             object.__setattr__(self, "names", tuple(self.names))
         if self.sizes is not None:
             object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        if self.vocabulary is not None:
+            object.__setattr__(self, "vocabulary", tuple(self.vocabulary))
         if self.modality is not None:
             _check_modality(self.modality, self.shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype, "levels": self.levels,
                 "modality": self.modality, "names": list(self.names) if self.names is not None else None,
-                "sizes": list(self.sizes) if self.sizes is not None else None}
+                "sizes": list(self.sizes) if self.sizes is not None else None} | \
+            ({} if self.vocabulary is None else {"vocabulary": list(self.vocabulary)})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ExtraSpec:
-        names, sizes = d.get("names"), d.get("sizes")
+        names, sizes, vocabulary = d.get("names"), d.get("sizes"), d.get("vocabulary")
         return cls(d["name"], tuple(d["shape"]), d.get("dtype", "uint8"), d.get("levels"), d.get("modality"),
-                   None if names is None else tuple(names), None if sizes is None else tuple(sizes))
+                   None if names is None else tuple(names), None if sizes is None else tuple(sizes),
+                   None if vocabulary is None else tuple(vocabulary))
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ class DatasetSpec:
     extras: tuple[ExtraSpec, ...] = ()
     vocabulary: tuple[str, ...] | None = None  # tokens: the string behind each id
     tokenizer: str | None = None  # tokens: what made them from the raw data ("smiles", "selfies")
+    rate: int | None = None  # audio: samples per second
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", _shape(self.shape, self.modality))
@@ -174,6 +182,8 @@ class DatasetSpec:
             d["extras"] = [e.to_dict() for e in self.extras]
         if self.vocabulary is not None:
             d["vocabulary"], d["tokenizer"] = list(self.vocabulary), self.tokenizer
+        if self.rate is not None:
+            d["rate"] = self.rate
         return d
 
     @classmethod
@@ -193,6 +203,7 @@ class DatasetSpec:
             extras=tuple(ExtraSpec.from_dict(e) for e in d.get("extras") or ()),
             vocabulary=tuple(d["vocabulary"]) if d.get("vocabulary") is not None else None,
             tokenizer=d.get("tokenizer"),
+            rate=d.get("rate"),
         )
 
 

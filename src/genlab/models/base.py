@@ -53,6 +53,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "has_latent_kl": ("latent_kl",),  # each latent's KL to the prior (genlab traverse orders rows by it)
     "can_decompose": ("decompose",),  # splits images into slots: objects' images and masks (genlab decompose)
     "can_predict": ("predict",),  # predicts a measured property of each example (a molecule's activity)
+    "can_speak": ("speak",),  # text to a mel spectrogram (genlab speak)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -81,6 +82,7 @@ class GenerativeModel(nn.Module, ABC):
     has_latent_kl: ClassVar[bool] = False
     can_decompose: ClassVar[bool] = False
     can_predict: ClassVar[bool] = False
+    can_speak: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -198,6 +200,10 @@ class GenerativeModel(nn.Module, ABC):
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The predicted value (B,) of the dataset's measured property for examples x."""
         raise NotImplementedError(f"{self.name} does not predict properties")
+
+    def speak(self, text: torch.Tensor, speed: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel spectrograms (B, mels, frames) of symbol ids (B, X) (0 padding), and each one's frames (B,)."""
+        raise NotImplementedError(f"{self.name} does not speak")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -30,6 +30,7 @@ MODELS: dict[str, str] = {
     "charrnn": "genlab.models.charrnn:CharRNN",
     "smiles-vae": "genlab.models.smiles_vae:SmilesVAE",
     "predictor": "genlab.models.predictor:Predictor",
+    "tts": "genlab.models.tts:TextToSpeech",
 }
 
 

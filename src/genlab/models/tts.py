@@ -1,0 +1,255 @@
+"""Text to mel spectrogram, non-autoregressive (FastSpeech 2, Ren et al. 2021), with its own aligner.
+
+FastSpeech 2 needs each symbol's duration in frames, which it took from an external forced aligner. Here
+the durations are learnt jointly, as in "One TTS alignment to rule them all" (Badlani et al. 2022, the
+aligner of NeMo's FastPitch and RAD-TTS): two small convolutional encoders embed the symbols and the mel
+frames, a frame's soft alignment is a softmax over symbols of their negative squared distance, trained by
+the forward-sum (CTC) loss over every monotonic path; monotonic alignment search (models/alignment.py)
+picks the best path from it, which gives the durations. After `bin_start` steps a binarisation loss pulls
+the soft alignment towards that path.
+
+The rest is FastSpeech 2's: a symbol encoder of feed-forward Transformer blocks (self-attention and a
+convolutional feed-forward part), a duration predictor trained on log(1 + duration), the length regulator
+(each symbol's vector repeated for its duration: the aligner's in training, the predictor's when speaking),
+and a decoder of the same blocks giving 80 log-mel bands, normalised per band by the training set's mean
+and deviation (taken before the first step). Loss: L1 on the normalised mel plus the duration, forward-sum
+and binarisation terms. Pitch and energy predictors are left out (FastSpeech 2's optional variance).
+
+Batches: `x` (B, S) waveforms as uint16 offset-binary levels (data/speech.py), `samples` (B, 1) their
+lengths, `text` (B, X) symbol ids, 0 the padding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import nn
+
+from genlab.data.spec import DatasetSpec
+from genlab.models.alignment import expand, monotonic_alignment
+from genlab.models.audio import MelSettings, MelSpectrogram
+from genlab.models.base import GenerativeModel, ModelConfig
+
+MIDPOINT = 32768.0  # uint16 level of silence: wave = (level - MIDPOINT) / MIDPOINT
+STATISTICS_UTTERANCES = 256  # training utterances the mel normalisation is taken from
+
+
+class TTSConfig(ModelConfig):
+    hidden: int = Field(192, gt=0)
+    heads: int = Field(2, gt=0)
+    encoder_layers: int = Field(3, gt=0)
+    decoder_layers: int = Field(3, gt=0)
+    kernel: int = Field(5, gt=0)  # the blocks' convolutional feed-forward kernel (odd)
+    filter: int = Field(512, gt=0)  # and its width
+    dropout: float = Field(0.1, ge=0, lt=1)
+    aligner_dim: int = Field(80, gt=0)
+    duration_weight: float = Field(0.1, ge=0)
+    align_weight: float = Field(1.0, ge=0)  # the forward-sum loss
+    bin_weight: float = Field(1.0, ge=0)
+    bin_start: int = Field(1000, ge=0)  # steps before the binarisation loss starts
+
+
+def wave_of(levels: torch.Tensor) -> torch.Tensor:
+    """uint16 offset-binary levels -> waveform in [-1, 1) (float32)."""
+    return (levels.float() - MIDPOINT) / MIDPOINT
+
+
+def positions(length: int, dim: int, device) -> torch.Tensor:
+    """Sinusoidal position encodings (length, dim) (Vaswani et al. 2017)."""
+    pos = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    rates = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10_000.0) / dim))
+    out = torch.zeros(length, dim, device=device)
+    out[:, 0::2] = torch.sin(pos * rates)
+    out[:, 1::2] = torch.cos(pos * rates[: dim // 2])
+    return out
+
+
+class FFTBlock(nn.Module):
+    """FastSpeech's feed-forward Transformer block: self-attention, then two 1-D convolutions; post-norm."""
+
+    def __init__(self, dim: int, heads: int, filter_size: int, kernel: int, dropout: float):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.conv = nn.Sequential(nn.Conv1d(dim, filter_size, kernel, padding=kernel // 2), nn.ReLU(),
+                                  nn.Conv1d(filter_size, dim, 1))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        """h (B, T, D), pad (B, T) True where padding -> (B, T, D), padding zeroed."""
+        attended, _ = self.attention(h, h, h, key_padding_mask=pad, need_weights=False)
+        h = self.norm1(h + self.dropout(attended)).masked_fill(pad[..., None], 0.0)
+        h = self.norm2(h + self.dropout(self.conv(h.transpose(1, 2)).transpose(1, 2)))
+        return h.masked_fill(pad[..., None], 0.0)
+
+
+class Stack(nn.Module):
+    """Position encodings, then `layers` FFT blocks."""
+
+    def __init__(self, c: TTSConfig, layers: int):
+        super().__init__()
+        self.blocks = nn.ModuleList(FFTBlock(c.hidden, c.heads, c.filter, c.kernel, c.dropout) for _ in range(layers))
+
+    def forward(self, h: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        h = h + positions(h.shape[1], h.shape[2], h.device)
+        for block in self.blocks:
+            h = block(h, pad)
+        return h
+
+
+class DurationPredictor(nn.Module):
+    """log(1 + frames) per symbol (B, X) from the encoder's output (B, X, D): two convolutions, as FastSpeech."""
+
+    def __init__(self, dim: int, kernel: int, dropout: float):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Conv1d(dim, dim, kernel, padding=kernel // 2) for _ in range(2)])
+        self.norms = nn.ModuleList([nn.LayerNorm(dim) for _ in range(2)])
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(dim, 1)
+
+    def forward(self, h: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        for conv, norm in zip(self.layers, self.norms):
+            h = self.dropout(norm(F.relu(conv(h.transpose(1, 2)).transpose(1, 2))))
+        return self.out(h)[..., 0].masked_fill(pad, 0.0)
+
+
+class Aligner(nn.Module):
+    """Soft alignment log-probabilities (B, Y, X) of mel frames over symbols (Badlani et al. 2022)."""
+
+    def __init__(self, symbols_dim: int, mels: int, dim: int):
+        super().__init__()
+        self.keys = nn.Sequential(nn.Conv1d(symbols_dim, 2 * dim, 3, padding=1), nn.ReLU(), nn.Conv1d(2 * dim, dim, 1))
+        self.queries = nn.Sequential(nn.Conv1d(mels, 2 * dim, 3, padding=1), nn.ReLU(), nn.Conv1d(2 * dim, dim, 1),
+                                     nn.ReLU(), nn.Conv1d(dim, dim, 1))
+
+    def forward(self, embedded: torch.Tensor, mel: torch.Tensor, text_pad: torch.Tensor) -> torch.Tensor:
+        """embedded symbols (B, X, E), normalised mel (B, M, Y), text_pad (B, X) -> log p(symbol | frame)."""
+        keys = self.keys(embedded.transpose(1, 2))  # (B, A, X)
+        queries = self.queries(mel)  # (B, A, Y)
+        distance = ((queries[:, :, :, None] - keys[:, :, None, :]) ** 2).sum(1)  # (B, Y, X)
+        scores = (-0.0005 * distance).masked_fill(text_pad[:, None, :], -1e4)  # temperature as Badlani et al.
+        return F.log_softmax(scores, dim=2)
+
+
+def forward_sum_loss(log_probs: torch.Tensor, symbols: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
+    """-log of the total probability of every monotonic alignment (CTC with a blank of log-probability -1,
+    as Badlani et al.), per symbol, averaged over the batch. log_probs (B, Y, X)."""
+    padded = F.pad(log_probs, (1, 0), value=-1.0)  # (B, Y, X + 1): class 0 the blank
+    padded = F.log_softmax(padded, dim=2)
+    targets = torch.arange(1, log_probs.shape[2] + 1, device=log_probs.device)[None].expand(len(log_probs), -1)
+    return F.ctc_loss(padded.transpose(0, 1), targets, frames, symbols, blank=0, reduction="mean", zero_infinity=True)
+
+
+class TextToSpeech(GenerativeModel):
+    name = "tts"
+    Config = TTSConfig
+    modalities = ("audio",)
+    can_condition = False
+
+    def __init__(self, spec: DatasetSpec, config: TTSConfig):
+        super().__init__(spec, config)
+        c = config
+        self.mel = MelSpectrogram(MelSettings(rate=spec.rate or MelSettings.rate))
+        mels = self.mel.settings.mels
+        symbols = len(spec.extra("text").vocabulary or ())
+        self.embed = nn.Embedding(symbols, c.hidden, padding_idx=0)
+        self.encoder = Stack(c, c.encoder_layers)
+        self.durations = DurationPredictor(c.hidden, 3, c.dropout)
+        self.decoder = Stack(c, c.decoder_layers)
+        self.to_mel = nn.Linear(c.hidden, mels)
+        self.aligner = Aligner(c.hidden, mels, c.aligner_dim)
+        self.register_buffer("mel_mean", torch.zeros(mels))
+        self.register_buffer("mel_std", torch.ones(mels))
+        self.register_buffer("steps_trained", torch.zeros((), dtype=torch.long))  # starts the binarisation loss
+
+    # --- features -----------------------------------------------------------------------------
+    def frames_of(self, samples: torch.Tensor) -> torch.Tensor:
+        """Mel frames (B,) of waveforms of `samples` (B,) samples (centred STFT)."""
+        return samples.long() // self.mel.settings.hop + 1
+
+    def normalised_mel(self, levels: torch.Tensor, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's normalised log-mels (B, M, Y), zero beyond each example's frames, and frames (B,)."""
+        frames = self.frames_of(samples)
+        mel = self.mel(wave_of(levels))[:, :, : int(frames.max())]  # (B, M, Y)
+        mel = (mel - self.mel_mean[:, None]) / self.mel_std[:, None]
+        valid = torch.arange(mel.shape[2], device=mel.device)[None] < frames[:, None]  # (B, Y)
+        return mel * valid[:, None], frames
+
+    def initialise(self, train=None) -> None:
+        """Per-band mean and deviation of the log-mel over up to STATISTICS_UTTERANCES training utterances."""
+        if train is None:
+            return
+        n = min(STATISTICS_UTTERANCES, len(train))
+        with torch.no_grad():
+            levels = torch.from_numpy(np.asarray(train.x[:n]).astype(np.int64))
+            samples = torch.from_numpy(np.asarray(train.extras["samples"][:n, 0]).astype(np.int64))
+            mel = self.mel(wave_of(levels))  # (N, M, Y)
+            valid = (torch.arange(mel.shape[2])[None] < self.frames_of(samples)[:, None]).float()  # (N, Y)
+            count = valid.sum()
+            mean = (mel * valid[:, None]).sum((0, 2)) / count
+            var = (((mel - mean[None, :, None]) ** 2) * valid[:, None]).sum((0, 2)) / count
+        self.mel_mean.copy_(mean)
+        self.mel_std.copy_(var.sqrt().clamp(min=1e-3))
+
+    # --- the network -------------------------------------------------------------------------
+    def _encode(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(embedded (B, X, D), encoded (B, X, D), padding (B, X)) of symbol ids (B, X)."""
+        pad = text == 0
+        embedded = self.embed(text.long())
+        return embedded, self.encoder(embedded, pad), pad
+
+    def _decode(self, encoded: torch.Tensor, durations: torch.Tensor, frames: int | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised mel (B, M, Y) and frame padding (B, Y) from encoded symbols and their durations (B, X)."""
+        h = expand(encoded, durations, frames)  # (B, Y, D)
+        total = durations.long().sum(1)
+        pad = torch.arange(h.shape[1], device=h.device)[None] >= total[:, None]  # (B, Y)
+        pad[:, 0] = False  # an empty utterance keeps one frame, so attention has a key
+        return self.to_mel(self.decoder(h, pad)).transpose(1, 2).masked_fill(pad[:, None], 0.0), pad
+
+    def align(self, embedded: torch.Tensor, mel: torch.Tensor, text_pad: torch.Tensor, frames: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(soft log-probabilities (B, Y, X), hard durations (B, X) by monotonic alignment search)."""
+        log_probs = self.aligner(embedded, mel, text_pad)
+        symbols = (~text_pad).sum(1)
+        path = monotonic_alignment(log_probs.detach().transpose(1, 2).cpu().numpy(), symbols.cpu().numpy(),
+                                   frames.cpu().numpy())  # (B, X, Y) 0/1
+        return log_probs, torch.from_numpy(path).to(mel.device)
+
+    # --- protocol ----------------------------------------------------------------------------
+    def loss(self, batch: dict) -> dict:
+        text = batch["text"].long()
+        mel, frames = self.normalised_mel(batch["x"], batch["samples"][:, 0])
+        embedded, encoded, text_pad = self._encode(text)
+        log_probs, path = self.align(embedded, mel, text_pad, frames)
+        durations = path.sum(2)  # (B, X) frames per symbol
+        predicted, frame_pad = self._decode(encoded, durations, mel.shape[2])
+        valid = (~frame_pad)[:, None].float()  # (B, 1, Y)
+        mel_loss = ((predicted - mel).abs() * valid).sum() / (valid.sum() * mel.shape[1])
+        target = torch.log1p(durations.float())
+        duration_loss = (((self.durations(encoded, text_pad) - target) ** 2) * (~text_pad)).sum() / (~text_pad).sum()
+        symbols = (~text_pad).sum(1)
+        align_loss = forward_sum_loss(log_probs, symbols, frames)
+        c = self.config
+        binarise = float(self.steps_trained) >= c.bin_start
+        bin_loss = -(log_probs.transpose(1, 2) * path).sum() / path.sum() if binarise else log_probs.new_zeros(())
+        if self.training:
+            self.steps_trained += 1
+        total = mel_loss + c.duration_weight * duration_loss + c.align_weight * align_loss + c.bin_weight * bin_loss
+        return {"loss": total, "mel_l1": mel_loss.detach(), "duration": duration_loss.detach(),
+                "forward_sum": align_loss.detach(), "binarisation": bin_loss.detach()}
+
+    @torch.no_grad()
+    def speak(self, text: torch.Tensor, speed: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mel spectrograms (B, M, Y) for symbol ids (B, X) (0 padding), and their frames (B,): durations
+        from the predictor, divided by `speed`, at least one frame per symbol."""
+        _, encoded, pad = self._encode(text)
+        durations = torch.clamp(torch.round(torch.expm1(self.durations(encoded, pad)) / speed), min=1)
+        durations = durations.masked_fill(pad, 0)
+        normalised, frame_pad = self._decode(encoded, durations)
+        mel = normalised * self.mel_std[:, None] + self.mel_mean[:, None]
+        return mel, (~frame_pad).sum(1)
