@@ -48,6 +48,7 @@ TINY_OPTIONS = {
     "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
     "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
+    "vocoder": {"channels": 8, "d_channels": 2, "segment": 1024},
     "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0},
 }
 BATCH = 4
@@ -152,7 +153,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl", "can_decompose", "can_predict", "can_speak",
+                    "has_latent_kl", "can_decompose", "can_predict", "can_speak", "can_vocode",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 

@@ -18,6 +18,12 @@ import torch
 from torch import nn
 
 LOG_FLOOR = 1e-5  # mel magnitudes below this are clipped before the log
+MIDPOINT = 32768.0  # the uint16 level of silence in audio data: wave = (level - MIDPOINT) / MIDPOINT
+
+
+def wave_of(levels: torch.Tensor) -> torch.Tensor:
+    """Audio data's uint16 offset-binary levels -> waveforms in [-1, 1) (float32)."""
+    return (levels.float() - MIDPOINT) / MIDPOINT
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "can_decompose": ("decompose",),  # splits images into slots: objects' images and masks (genlab decompose)
     "can_predict": ("predict",),  # predicts a measured property of each example (a molecule's activity)
     "can_speak": ("speak",),  # text to a mel spectrogram (genlab speak)
+    "can_vocode": ("vocode",),  # a mel spectrogram to a waveform (a vocoder for genlab speak)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -83,6 +84,7 @@ class GenerativeModel(nn.Module, ABC):
     can_decompose: ClassVar[bool] = False
     can_predict: ClassVar[bool] = False
     can_speak: ClassVar[bool] = False
+    can_vocode: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -204,6 +206,10 @@ class GenerativeModel(nn.Module, ABC):
     def speak(self, text: torch.Tensor, speed: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-mel spectrograms (B, mels, frames) of symbol ids (B, X) (0 padding), and each one's frames (B,)."""
         raise NotImplementedError(f"{self.name} does not speak")
+
+    def vocode(self, log_mel: torch.Tensor) -> torch.Tensor:
+        """Waveforms (B, S) in [-1, 1] from log-mel spectrograms (B, mels, frames)."""
+        raise NotImplementedError(f"{self.name} is no vocoder")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -31,6 +31,7 @@ MODELS: dict[str, str] = {
     "smiles-vae": "genlab.models.smiles_vae:SmilesVAE",
     "predictor": "genlab.models.predictor:Predictor",
     "tts": "genlab.models.tts:TextToSpeech",
+    "vocoder": "genlab.models.vocoder:Vocoder",
 }
 
 

@@ -31,10 +31,9 @@ from torch import nn
 
 from genlab.data.spec import DatasetSpec
 from genlab.models.alignment import expand, monotonic_alignment
-from genlab.models.audio import MelSettings, MelSpectrogram
+from genlab.models.audio import MelSettings, MelSpectrogram, wave_of
 from genlab.models.base import GenerativeModel, ModelConfig
 
-MIDPOINT = 32768.0  # uint16 level of silence: wave = (level - MIDPOINT) / MIDPOINT
 STATISTICS_UTTERANCES = 256  # training utterances the mel normalisation is taken from
 
 
@@ -51,11 +50,6 @@ class TTSConfig(ModelConfig):
     align_weight: float = Field(1.0, ge=0)  # the forward-sum loss
     bin_weight: float = Field(1.0, ge=0)
     bin_start: int = Field(1000, ge=0)  # steps before the binarisation loss starts
-
-
-def wave_of(levels: torch.Tensor) -> torch.Tensor:
-    """uint16 offset-binary levels -> waveform in [-1, 1) (float32)."""
-    return (levels.float() - MIDPOINT) / MIDPOINT
 
 
 def positions(length: int, dim: int, device) -> torch.Tensor:
