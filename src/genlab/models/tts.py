@@ -50,6 +50,7 @@ class TTSConfig(ModelConfig):
     align_weight: float = Field(1.0, ge=0)  # the forward-sum loss
     bin_weight: float = Field(1.0, ge=0)
     bin_start: int = Field(1000, ge=0)  # steps before the binarisation loss starts
+    vocoder: str | None = None  # a vocoder run genlab speak uses by default (None: Griffin-Lim)
 
 
 def positions(length: int, dim: int, device) -> torch.Tensor:
