@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test bench clean speech-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[test,molecules]'
+	$(BIN)/pip install -q -e '.[test,molecules,speech]'
 	$(BIN)/pip install -q --no-deps $(SPORCO) $(MOLSETS)
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-speech: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[speech]'
+	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -36,6 +40,15 @@ demo: install
 test: install-test
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# Debian's Asterisk English prompts (one speaker, 8 kHz, transcribed) as an LJSpeech folder under
+# $GENLAB_CACHE (else ~/.cache/genlab)/speech/asterisk. apt-get update only when apt does not know the package.
+ASTERISK := asterisk-core-sounds-en-wav
+
+speech-data: $(VENV)/.installed-speech
+	dpkg -s $(ASTERISK) >/dev/null 2>&1 || { apt-cache show $(ASTERISK) >/dev/null 2>&1 || apt-get update; \
+		apt-get install -y $(ASTERISK); }
+	$(BIN)/python -m genlab.data.speech
 
 clean:
 	rm -rf $(VENV) runs

@@ -70,7 +70,7 @@ def test_list_builtins_is_static_and_import_is_light() -> None:
     specs = {s.name: s for s in list_builtins()}
     assert list(specs) == list(BUILTINS) == ["digits", "mnist", "mnist-binary", "photos", "dsprites", "color-dsprites",
                                                  "tetrominoes", "multi-dsprites", "multi-dsprites-color", "moses",
-                                                 "chembl-assay"]
+                                                 "chembl-assay", "espeak", "asterisk"]
     assert (specs["photos"].shape, specs["photos"].levels, specs["photos"].num_classes) == ((3, 128, 128), 256, None)
     assert (specs["digits"].shape, specs["digits"].levels) == ((1, 8, 8), 17)
     assert (specs["mnist"].shape, specs["mnist"].levels) == ((1, 28, 28), 256)
@@ -223,7 +223,8 @@ def test_float_images_are_quantised_with_a_note(tmp_path: Path, rng: np.random.G
 def test_unknown_dataset_message() -> None:
     assert user_error("nope") == (
         "Unknown dataset 'nope': use one of digits, mnist, mnist-binary, photos, dsprites, color-dsprites, "
-        "tetrominoes, multi-dsprites, multi-dsprites-color, moses, chembl-assay, or a path to an image folder or .npy/.npz file."
+        "tetrominoes, multi-dsprites, multi-dsprites-color, moses, chembl-assay, espeak, asterisk, or a path to an "
+        "image folder, a .npy/.npz file, molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
     )
 
 

@@ -27,6 +27,7 @@ class DataConfig(_Section):
     labels_per_class: int | None = Field(None, gt=0)  # semi-supervised: keep this many training labels per class
     labelled: int | None = Field(None, gt=0)  # regression: keep this many training molecules' measured properties
     tokens: Literal["smiles", "selfies"] | None = None  # molecules: atom-level SMILES tokens (default) or SELFIES
+    front_end: Literal["phonemes", "characters"] | None = None  # speech: what the transcripts become (phonemes)
 
 
 class ModelSection(BaseModel):

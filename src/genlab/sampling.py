@@ -136,3 +136,26 @@ def traversals(run: Run, x: np.ndarray, *, steps: int = 9, span: float = 2.0,
             swept[:, :, d] = values
             rows.append(model.decode(swept.flatten(0, 1)).cpu().numpy().reshape(len(x), steps, *x.shape[1:]))
     return np.stack(rows), kl[order], order
+
+
+def waveform(mel: torch.Tensor, frames: int, settings, vocoder: GenerativeModel | None = None, *,
+             seed: int = 0) -> np.ndarray:
+    """The waveform ((frames - 1) * hop,) float32 of one log-mel spectrogram (1, M, Y) of `frames` centred frames:
+    through a vocoder model, or Griffin-Lim from seeded phases when there is none."""
+    from genlab.models.audio import griffin_lim
+
+    length = (frames - 1) * settings.hop
+    with torch.no_grad():
+        wave = vocoder.eval().vocode(mel)[0] if vocoder is not None else griffin_lim(mel, settings, length=length,
+                                                                                     seed=seed)[0]
+    return wave.float().cpu().numpy()[:length]
+
+
+def speech(model: GenerativeModel, ids: list[int], vocoder: GenerativeModel | None = None, *, speed: float = 1.0,
+           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A text-to-speech model says one sentence of symbol ids: (waveform (S,) float32, its log-mel (M, Y))."""
+    model.eval()
+    with torch.no_grad():
+        mel, frames = model.speak(torch.tensor([ids], device=model.device), speed=speed)  # (1, M, Y)
+    wave = waveform(mel, int(frames[0]), model.mel.settings, vocoder, seed=seed)
+    return wave, mel[0, :, : int(frames[0])].cpu().numpy()

@@ -9,7 +9,6 @@ Griffin-Lim. Every text is checked before anything is written, and each file is 
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -17,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from genlab.data.text import Symbols, to_symbols
 from genlab.errors import UserError
 from genlab.files import atomic_write
-from genlab.models.audio import griffin_lim
+from genlab.media.audio import wav_bytes
 from genlab.models.loading import Run, load_run
+from genlab.sampling import speech
 
 PAUSE = 0.2  # seconds of silence between sentences
 SPEEDS = (0.25, 4.0)
@@ -78,32 +77,17 @@ def _vocoder(run: Run, path: str | Path | None) -> Run | None:
     return vocoder
 
 
-def _wav(wave: np.ndarray, rate: int) -> bytes:
-    import soundfile
-
-    buf = io.BytesIO()
-    soundfile.write(buf, np.asarray(wave, np.float32), rate, subtype="PCM_16", format="WAV")
-    return buf.getvalue()
-
-
 def synthesise(run: Run, sentence_ids: Sequence[list[int]], *, vocoder: Run | None = None, speed: float = 1.0,
                seed: int = 0, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The waveform (S,) float32 of sentences given as symbol ids, PAUSE seconds apart (`seed`: Griffin-Lim's
     starting phases)."""
-    model = run.model.eval()
-    settings = model.mel.settings
-    pause = np.zeros(int(PAUSE * settings.rate), np.float32)
+    pause = np.zeros(int(PAUSE * run.spec.rate), np.float32)
     pieces = []
-    with torch.no_grad():
-        for i, ids in enumerate(sentence_ids):
-            mel, frames = model.speak(torch.tensor([ids], device=model.device), speed=speed)  # (1, M, Y)
-            if vocoder is not None:
-                wave = vocoder.model.eval().vocode(mel)[0]
-            else:
-                wave = griffin_lim(mel, settings, length=int(frames[0]) * settings.hop, seed=seed)[0]
-            pieces += [wave.float().cpu().numpy()[: int(frames[0]) * settings.hop], pause]
-            if progress is not None:
-                progress(i + 1, len(sentence_ids))
+    for i, ids in enumerate(sentence_ids):
+        wave, _ = speech(run.model, ids, None if vocoder is None else vocoder.model, speed=speed, seed=seed)
+        pieces += [wave, pause]
+        if progress is not None:
+            progress(i + 1, len(sentence_ids))
     return np.concatenate(pieces[:-1])
 
 
@@ -134,5 +118,5 @@ def speak(run: Run, texts: Sequence[str], output: Path | str, *, vocoder: str | 
         seconds += len(wave) / run.spec.rate
     elapsed = time.perf_counter() - started
     for path, wave in zip(paths, waves):
-        atomic_write(path, _wav(wave, run.spec.rate))
+        atomic_write(path, wav_bytes(wave, run.spec.rate))
     return Spoken(paths, seconds, elapsed, "griffin-lim" if chosen is None else str(chosen.folder.path))

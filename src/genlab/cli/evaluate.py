@@ -25,6 +25,9 @@ def evaluate(
     scenes: int = typer.Option(1000, "--scenes", help="Data with object masks (tetrominoes, multi-dsprites): test "
                                "scenes a decomposing model (slots) is scored on, FG-ARI beside the k-means floor "
                                "(0 skips them)."),
+    utterances: int = typer.Option(20, "--utterances", help="Speech runs (tts, vocoder): test sentences said and "
+                                   "scored against their recordings, MCD, log-F0 RMSE, V/UV error, real-time factor "
+                                   "(0 skips them)."),
     seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
@@ -37,7 +40,7 @@ def evaluate(
 
     loaded = api.load_run(run, device=device)
     evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
-                              factor_points=factor_points, scenes=scenes,
+                              factor_points=factor_points, scenes=scenes, utterances=utterances,
                               factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()))
     print_sections(evaluation.sections())
     report = api.write_report(loaded, evaluation)

@@ -18,7 +18,7 @@ from pathlib import Path
 from genlab.config import DataConfig
 from genlab.errors import UserError
 
-from .builtin import BUILTINS, Builtin, MoleculeBuiltin
+from .builtin import BUILTINS, Builtin, MoleculeBuiltin, SpeechBuiltin
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
 from .labels import hide_labels, hide_properties
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
@@ -80,13 +80,15 @@ def load_dataset(
     channels: int | None = None,
     size: tuple[int, int] | None = None,
     tokens: str | None = None,
+    front_end: str | None = None,
 ) -> Dataset:
     """Load a built-in by name, or an image folder / .npy / .npz file or a molecule .csv / .smi file by path,
     split by `split_seed`.
 
     `channels` (1 or 3) and `size` (H, W) convert and resize image folders; `tokens` ("smiles" atoms, the
-    default, or "selfies") tokenises molecules; a built-in name wins over a folder of the same name (write
-    ./name for the folder).
+    default, or "selfies") tokenises molecules; `front_end` ("phonemes", the default, or "characters") turns
+    speech transcripts into symbols; a built-in name wins over a folder of the same name (write ./name for
+    the folder). A folder holding metadata.csv is speech in the LJSpeech layout.
     """
     _check_options(split_seed, channels, size)
     split_seed = int(split_seed)
@@ -108,6 +110,19 @@ def load_dataset(
         return entry.load(split_seed, tokens)
     if tokens is not None:
         raise UserError(f"{name} holds images: --set data.tokens is for molecules (moses, a .csv or .smi); drop it.")
+    speech_source = isinstance(BUILTINS.get(name), SpeechBuiltin) or (Path(name) / "metadata.csv").is_file()
+    if speech_source:
+        if channels is not None or size is not None:
+            raise UserError(f"{name} holds speech: --channels and --size are for images; drop them.")
+        if name in BUILTINS:
+            return BUILTINS[name].load(split_seed, front_end)
+        from .speech import read_ljspeech
+        from .utterances import speech_dataset
+
+        return speech_dataset(Path(name).name, read_ljspeech(name), front_end=front_end or "phonemes",
+                              split_seed=split_seed)
+    if front_end is not None:
+        raise UserError(f"{name} holds no speech: --set data.front_end is for recordings with transcripts; drop it.")
     if name in BUILTINS:
         entry = BUILTINS[name]
         if size is not None and entry.at_size is not None and tuple(size) != entry.spec.shape[1:]:
@@ -128,7 +143,8 @@ def load_dataset(
     if _looks_like_path(name):
         raise UserError(f"No file or folder at '{name}': check the path, or use one of {builtins}.")
     raise UserError(
-        f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder or .npy/.npz file."
+        f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder, a .npy/.npz file, "
+        "molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
     )
 
 
@@ -136,7 +152,7 @@ def load_data(data: DataConfig, seed: int = 0) -> Dataset:
     """The dataset a run's [data] config names; with labels_per_class, the training labels beyond that many per
     class (chosen by `seed`) are hidden as -1."""
     dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size,
-                           tokens=data.tokens)
+                           tokens=data.tokens, front_end=data.front_end)
     if data.labels_per_class:
         dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
     if data.labelled:

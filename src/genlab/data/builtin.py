@@ -233,8 +233,38 @@ class MoleculeBuiltin(Builtin):
         return replace(self, size=count + self.n_val + self.n_test, make=lambda tokens: _moses(count, tokens))
 
 
+@dataclass(frozen=True)
+class SpeechBuiltin(Builtin):
+    """Recorded (or synthesised) sentences with their transcripts, read and turned into symbols at load time
+    by the chosen text front end (phonemes or characters); split by split_seed as user data is."""
+
+    make: Callable[[], object] | None = None  # -> the SpeechCorpus
+
+    def load(self, split_seed: int = 0, front_end: str | None = None) -> Dataset:
+        from .utterances import speech_dataset
+
+        return speech_dataset(self.spec.name, self.make(), front_end=front_end or "phonemes", split_seed=split_seed)
+
+
+def _asterisk():
+    """The Asterisk prompts converted by `make speech-data` (data/speech.py), at 22,050 Hz."""
+    from .speech import read_ljspeech
+
+    folder = cache_root() / "speech" / "asterisk"
+    if not (folder / "metadata.csv").is_file():
+        raise UserError(f"The asterisk recordings are not at {folder}: run make speech-data (it installs Debian's "
+                        "asterisk-core-sounds-en-wav and converts it).")
+    return read_ljspeech(folder)
+
+
+def _espeak():
+    from .speech import espeak_corpus
+
+    return espeak_corpus()
+
+
 def _no_arrays() -> tuple:
-    raise NotImplementedError("molecule built-ins load through MoleculeBuiltin.make")
+    raise NotImplementedError("molecule and speech built-ins load through their make")
 
 
 BUILTINS: dict[str, Builtin] = {
@@ -264,4 +294,12 @@ BUILTINS: dict[str, Builtin] = {
         DatasetSpec("chembl-assay", (74,), 26, modality="tokens"), _no_arrays, n_test=102, n_val=102, size=1017,
         description="ChEMBL assay CHEMBL2321810 (shipped with RDKit): 1,017 molecules with their measured "
                     "activity, on a scaffold split", make=molecules.assay_dataset),
+    "espeak": SpeechBuiltin(
+        DatasetSpec("espeak", (1,), 65536, modality="audio", rate=22_050), _no_arrays, n_test=4, n_val=4, size=40,
+        description="40 English sentences spoken by espeak-ng (the espeakng-loader wheel), 22,050 Hz, with their "
+                    "transcripts: a quick synthetic voice", make=_espeak),
+    "asterisk": SpeechBuiltin(
+        DatasetSpec("asterisk", (1,), 65536, modality="audio", rate=22_050), _no_arrays, n_test=55, n_val=55,
+        size=551, description="551 telephone prompts by one speaker (Debian's asterisk-core-sounds-en-wav, 8 kHz, "
+                              "24 minutes) resampled to 22,050 Hz; make speech-data installs them", make=_asterisk),
 }

@@ -29,6 +29,7 @@ class Options:
     factor_points: int = 10_000  # examples the disentanglement metrics fit on (half as many scored; 0: skip)
     factor_metrics: tuple[str, ...] = ("beta_vae", "factor_vae", "mig", "dci", "sap")  # which of them
     scenes: int = 1000  # held-out scenes the object metrics score, on data with masks (0: skip)
+    utterances: int = 20  # held-out sentences a speech run says and is scored on (0: skip)
     split: str = "test"
     seed: int = 0
     write: bool = True  # write pictures (and evaluation.json) into the run folder

@@ -18,6 +18,7 @@ EVALUATORS: dict[str, str] = {
     "objects": "genlab.evaluation.objects:Objects",
     "molecules": "genlab.evaluation.molecules:Molecules",
     "response": "genlab.evaluation.response:Response",
+    "speech": "genlab.evaluation.speech:Speech",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

@@ -180,10 +180,11 @@ class TextToSpeech(GenerativeModel):
             return
         n = min(STATISTICS_UTTERANCES, len(train))
         with torch.no_grad():
-            levels = torch.from_numpy(np.asarray(train.x[:n]).astype(np.int64))
-            samples = torch.from_numpy(np.asarray(train.extras["samples"][:n, 0]).astype(np.int64))
+            device = self.mel_mean.device
+            levels = torch.from_numpy(np.asarray(train.x[:n]).astype(np.int64)).to(device)
+            samples = torch.from_numpy(np.asarray(train.extras["samples"][:n, 0]).astype(np.int64)).to(device)
             mel = self.mel(wave_of(levels))  # (N, M, Y)
-            valid = (torch.arange(mel.shape[2])[None] < self.frames_of(samples)[:, None]).float()  # (N, Y)
+            valid = (torch.arange(mel.shape[2], device=device)[None] < self.frames_of(samples)[:, None]).float()
             count = valid.sum()
             mean = (mel * valid[:, None]).sum((0, 2)) / count
             var = (((mel - mean[None, :, None]) ** 2) * valid[:, None]).sum((0, 2)) / count

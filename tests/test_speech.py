@@ -1,0 +1,110 @@
+"""Speech end to end: recordings as an audio dataset, a tiny tts and vocoder trained a few steps through the
+CLI, genlab speak writing WAV files soundfile reads back at the run's rate, genlab evaluate's speech table
+with its audio and mel picture, and every bad request refused in one line with nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from genlab.data import load_dataset
+from genlab.errors import UserError
+
+TTS = {"hidden": 16, "filter": 16, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8}
+VOCODER = {"channels": 8, "d_channels": 2, "segment": 2048}
+
+
+def _options(options: dict) -> list[str]:
+    return [arg for key, value in options.items() for arg in ("--set", f"model.{key}={value}")]
+
+
+def test_espeak_is_an_audio_dataset_of_symbols_and_samples():
+    data = load_dataset("espeak")
+    spec = data.spec
+    assert spec.modality == "audio" and spec.rate == 22_050 and spec.tokenizer == "phonemes"
+    assert (len(data.train), len(data.val), len(data.test)) == (32, 4, 4)
+    text, samples = data.train.extras["text"], data.train.extras["samples"][:, 0]
+    vocabulary = spec.extra("text").vocabulary
+    assert vocabulary[0] == "<pad>" and "ˈ" in vocabulary and text.max() < len(vocabulary)
+    assert (samples <= spec.shape[0]).all() and (samples // 256 + 1 >= (text > 0).sum(1)).all()
+    row = int(np.argmin(samples))  # past its own samples, an utterance is silence (level 32768)
+    assert (data.train.x[row, samples[row]:] == 32768).all() and data.train.x.dtype == np.uint16
+    letters = load_dataset("espeak", front_end="characters").spec.extra("text").vocabulary
+    assert set(letters) - {"<pad>"} <= set("abcdefghijklmnopqrstuvwxyz .,;:!?-'\"()")
+    with pytest.raises(UserError, match="front_end is for recordings"):
+        load_dataset("digits", front_end="phonemes")
+
+
+def test_a_folder_with_metadata_is_speech(tmp_path):
+    (tmp_path / "voice" / "wavs").mkdir(parents=True)
+    lines = []
+    for i, text in enumerate(["Hello there.", "How are you?", "Fine, thanks.", "See you at 5."]):
+        t = np.arange(16_000) / 16_000
+        soundfile.write(tmp_path / "voice" / "wavs" / f"u{i}.wav", 0.3 * np.sin(2 * np.pi * (200 + 50 * i) * t), 16_000)
+        lines.append(f"u{i}|{text}")
+    (tmp_path / "voice" / "metadata.csv").write_text("\n".join(lines) + "\n")
+    data = load_dataset(str(tmp_path / "voice"), front_end="characters")
+    assert data.spec.name == "voice" and data.spec.rate == 22_050 and len(data.train) == 2
+    assert any("16000 Hz" in note for note in data.spec.notes)  # resampled, and said so
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory, genlab_at):
+    """A tts and a vocoder trained three steps each on the espeak sentences."""
+    folder = tmp_path_factory.mktemp("speech")
+    for family, options in (("tts", TTS), ("vocoder", VOCODER)):
+        trained = genlab_at(["train", "--data", "espeak", "--model", family, *_options(options), "--steps", "3",
+                             "--batch-size", "4", "--quiet", "--out", family], folder)
+        assert trained.returncode == 0, str(trained)
+    return folder
+
+
+def test_speak_writes_wav_at_the_runs_rate(voice, genlab_at):
+    said = genlab_at(["speak", "tts", "Hello there. It is 5 o'clock!", "-o", "hello.wav"], voice)
+    assert said.returncode == 0 and "griffin-lim" in said.stdout, str(said)
+    wave, rate = soundfile.read(voice / "hello.wav")
+    assert rate == 22_050 and wave.ndim == 1 and len(wave) > 0.2 * rate  # two sentences and a pause
+    again = genlab_at(["speak", "tts", "Hello there. It is 5 o'clock!", "-o", "again.wav"], voice)
+    assert again.returncode == 0 and np.array_equal(soundfile.read(voice / "again.wav")[0], wave)  # seeded
+    (voice / "lines.txt").write_text("First line.\n\nSecond line, slower.\n")
+    many = genlab_at(["speak", "tts", "--text-file", "lines.txt", "--vocoder", "vocoder", "--speed", "0.8",
+                      "-o", "lines"], voice)
+    assert many.returncode == 0 and "vocoder" in many.stdout, str(many)
+    assert sorted(p.name for p in (voice / "lines").iterdir()) == ["001.wav", "002.wav"]
+    assert soundfile.info(str(voice / "lines" / "001.wav")).samplerate == 22_050
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["tts", "   ", "-o", "x.wav"], "text is empty"),
+    (["tts", "你好", "-o", "x.wav"], "is a sound this run learnt"),
+    (["tts", "Hello.", "-o", "x.mp3"], "ending in .wav"),
+    (["tts", "Hello.", "-o", "x.wav", "--speed", "9"], "--speed 9"),
+    (["vocoder", "Hello.", "-o", "x.wav"], "does not speak"),
+    (["tts", "Hello.", "-o", "x.wav", "--vocoder", "tts"], "not a vocoder"),
+    (["tts", "-o", "x.wav"], "Give the text"),
+    (["tts", "--text-file", "nope.txt", "-o", "out"], "nope.txt does not exist"),
+])
+def test_speak_refuses_bad_requests_in_one_line(voice, genlab_at, user_error, args, needle):
+    before = set(voice.iterdir())
+    user_error(genlab_at(["speak", *args], voice), needle)
+    assert set(voice.iterdir()) == before
+
+
+def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at):
+    done = genlab_at(["evaluate", "tts", "--utterances", "2"], voice)
+    assert done.returncode == 0 and "MCD (dB)" in done.stdout, str(done)
+    result = json.loads((voice / "tts" / "evaluation.json").read_text())["results"]["speech"]
+    assert result["utterances"] == 2 and set(result["rows"]) == {"tts + Griffin-Lim",
+                                                                 "the recording's mel + Griffin-Lim"}
+    for scores in result["rows"].values():
+        assert scores["mcd"] > 0 and 0 <= scores["vuv_error"] <= 1 and scores["real_time_factor"] > 0
+    for path in result["audio"]:
+        assert soundfile.info(str(voice / "tts" / path)).samplerate == 22_050
+    assert (voice / "tts" / "report" / "mel.png").exists() and "Speech" in (voice / "tts" / "report.md").read_text()
+    vocoded = genlab_at(["evaluate", "vocoder", "--utterances", "2"], voice)
+    assert vocoded.returncode == 0, str(vocoded)
+    rows = json.loads((voice / "vocoder" / "evaluation.json").read_text())["results"]["speech"]["rows"]
+    assert set(rows) == {"the recording's mel + vocoder", "the recording's mel + Griffin-Lim"}
