@@ -93,7 +93,9 @@ def test_speak_refuses_bad_requests_in_one_line(voice, genlab_at, user_error, ar
     assert set(voice.iterdir()) == before
 
 
-def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at):
+def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at, metrics):
+    validation = [r for r in metrics(voice / "tts") if r.get("split") == "val"][-1]
+    assert validation["val_mel_l1"] > 0 and "val_forward_sum" in validation  # the loss terms on held-out data
     done = genlab_at(["evaluate", "tts", "--utterances", "2"], voice)
     assert done.returncode == 0 and "MCD (dB)" in done.stdout, str(done)
     result = json.loads((voice / "tts" / "evaluation.json").read_text())["results"]["speech"]

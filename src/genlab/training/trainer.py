@@ -233,6 +233,8 @@ class Trainer:
                 record.update(self._decomposition(model, val))
             if model.can_classify:
                 record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
+            if len(record) == 2 and not model.can_sample:  # nothing above measures it: its own loss on validation data
+                record.update(self._validation_loss(model, val))
             if model.can_sample:
                 labels, row = None, None
                 if model.is_conditional:  # one row per class
@@ -246,6 +248,19 @@ class Trainer:
             self.last_eval = record
         self.model.train()
         return record
+
+    def _validation_loss(self, model: GenerativeModel, val: Split) -> dict:
+        """The mean of each of the model's loss terms over up to VAL_LIMIT validation examples (no gradient, in
+        eval mode, seeded), as val_<term>: the validation figure of families with no likelihood (tts, vocoder)."""
+        n = min(VAL_LIMIT, len(val))
+        totals: dict[str, float] = {}
+        with torch.random.fork_rng(), torch.no_grad():
+            torch.manual_seed(self.cfg.seed)
+            for start in range(0, n, self.tcfg.batch_size):
+                idx = torch.arange(start, min(n, start + self.tcfg.batch_size))
+                for name, value in model.loss(make_batch(val, idx, self.device)).items():
+                    totals[name] = totals.get(name, 0.0) + float(value) * len(idx)
+        return {f"val_{name}": total / n for name, total in totals.items()}
 
     def _decomposition(self, model: GenerativeModel, val: Split) -> dict:
         """A decomposing model's validation: reconstruction error (and FG-ARI on data with masks) of the first
