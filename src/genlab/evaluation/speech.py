@@ -1,9 +1,9 @@
 """How a speech run sounds on held-out sentences: mel-cepstral distortion against the recording, log-F0
 RMSE, voiced/unvoiced error (metrics/speech.py, all over a DTW path) and the real-time factor of synthesis.
 
-A tts run says each held-out transcript through the vocoder it names (else Griffin-Lim); beside it, the
-recording's own mel spectrogram through the same vocoder, the floor that a perfect acoustic model would
-reach with that vocoder. A vocoder run turns each recording's mel spectrogram back into sound, beside
+A tts run says each held-out transcript through the vocoder it names (if any) and through Griffin-Lim;
+beside each, the recording's own mel spectrogram through the same vocoder, the floor that a perfect
+acoustic model would reach with that vocoder. A vocoder run turns each recording's mel spectrogram back into sound, beside
 Griffin-Lim on the same mels. With `write`, the report gets the first sentence's mel spectrograms
 (recording and model) and the first few sentences as WAV files (report/audio/).
 """
@@ -79,16 +79,17 @@ class Speech(Evaluator):
             mels = [model.mel(r[None]) for r in recordings]  # (1, M, Y) each
         outputs: dict[str, tuple[list[np.ndarray], float]] = {}  # label -> (waveforms, synthesis seconds)
         predicted_mel = None
-        if model.can_speak:
+        if model.can_speak:  # said through the vocoder it names first (what genlab speak uses), and Griffin-Lim
             named = getattr(model.config, "vocoder", None)
-            vocoder = None if named is None else load_run(named, device=str(run.device)).model
-            voice = "Griffin-Lim" if vocoder is None else f"vocoder {named}"
-            started, said = time.perf_counter(), []
-            for i in range(n):
-                said.append(speech(model, [int(t) for t in held_out.extras["text"][i] if t], vocoder, seed=options.seed))
-            outputs[f"{model.name} + {voice}"] = ([w for w, _ in said], time.perf_counter() - started)
-            predicted_mel = said[0][1]
-            vocoders = {voice: vocoder}  # the recording through the same vocoder: that vocoder's floor
+            vocoders = {} if named is None else {f"vocoder {named}": load_run(named, device=str(run.device)).model}
+            vocoders["Griffin-Lim"] = None
+            for voice, vocoder in vocoders.items():
+                started, said = time.perf_counter(), []
+                for i in range(n):
+                    ids = [int(t) for t in held_out.extras["text"][i] if t]
+                    said.append(speech(model, ids, vocoder, seed=options.seed))
+                outputs[f"{model.name} + {voice}"] = ([w for w, _ in said], time.perf_counter() - started)
+                predicted_mel = said[0][1]
         else:
             vocoders = {model.name: model, "Griffin-Lim": None}
         for voice, vocoder in vocoders.items():
