@@ -75,6 +75,8 @@ def test_every_benchmark_in_the_registry_opens():
     ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
     ("molecules", ("out",), {"seeds": 0}, "--seeds"),
+    ("speech", ("out",), {"corpora": ("ljspeech",)}, "--corpora"),
+    ("speech", ("out",), {"tts_steps": 0}, "--tts-steps"),
     ("molecules", ("out",), {"vae_steps": -5}, "--vae-steps"),
 ])
 def test_benchmarks_check_their_arguments_before_any_work(tmp_path, monkeypatch, name, args, kwargs, option):

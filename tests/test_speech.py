@@ -111,3 +111,19 @@ def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at, metrics
     assert vocoded.returncode == 0, str(vocoded)
     rows = json.loads((voice / "vocoder" / "evaluation.json").read_text())["results"]["speech"]["rows"]
     assert set(rows) == {"the recording's mel + vocoder", "the recording's mel + Griffin-Lim"}
+
+
+def test_bench_speech_writes_its_table_and_audio_and_keeps_a_record(tmp_path, monkeypatch):
+    from genlab.benchmarks import speech as bench
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bench, "TTS", TTS)
+    monkeypatch.setattr(bench, "VOCODER", VOCODER)
+    monkeypatch.setattr(bench, "TTS_TRAINING", {"batch_size": 4, "lr": 1e-3})
+    monkeypatch.setattr(bench, "VOCODER_TRAINING", {"batch_size": 4, "lr": 2e-4})
+    settings = {"corpora": ("espeak",), "tts_steps": 2, "vocoder_steps": 2, "utterances": 2}
+    text = bench.speech_bench(tmp_path / "out", **settings).read_text()
+    assert "espeak: tts + vocoder" in text and "espeak: the recording's mel + Griffin-Lim" in text and "fairseq" in text
+    assert soundfile.info(str(tmp_path / "out" / "speech" / "espeak-1-model.wav")).samplerate == 22_050
+    monkeypatch.setattr(bench, "train_or_reuse", lambda *a, **k: pytest.fail("trained again"))
+    assert bench.speech_bench(tmp_path / "out", **settings).read_text() == text  # from the record alone

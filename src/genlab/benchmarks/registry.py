@@ -41,6 +41,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "CharRNN (SMILES, SELFIES) and the smiles-vae on a MOSES subset: the MOSES report card beside training "
         "molecules and the paper; response prediction on a ChEMBL assay from 25 to all labels, from scratch and "
         "pre-trained, beside a fingerprint forest; candidates designed for QED and for the predicted activity."),
+    "speech": Benchmark(
+        "genlab.benchmarks.speech:speech_bench",
+        "Text to speech on the Asterisk prompts (one real speaker) and the espeak sentences: a vocoder and a tts per "
+        "corpus, MCD, log-F0 RMSE, V/UV error and real-time factor through the vocoder and Griffin-Lim, each beside "
+        "the recording's own mel, with held-out sentences to listen to."),
     "superres": Benchmark(
         "genlab.benchmarks.superres:superres_bench",
         "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "

@@ -103,6 +103,19 @@ def bench_molecules(
                                   seeds=seeds, samples=samples))
 
 
+@bench_app.command("speech", help=BENCHMARKS["speech"].description)
+def bench_speech(
+    corpora: str = typer.Option("asterisk,espeak", "--corpora", help="Comma-separated: asterisk (run make speech-data "
+                                "first), espeak."),
+    tts_steps: int = typer.Option(6000, "--tts-steps", help="The tts's training steps per corpus (batch 16)."),
+    vocoder_steps: int = typer.Option(3000, "--vocoder-steps", help="The vocoder's training steps per corpus (batch 8)."),
+    utterances: int = typer.Option(20, help="Held-out sentences scored per corpus."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, records, audio and runs."),
+) -> None:
+    _print(benchmark("speech")(out, corpora=tuple(c for c in corpora.split(",") if c), tts_steps=tts_steps,
+                               vocoder_steps=vocoder_steps, utterances=utterances))
+
+
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),

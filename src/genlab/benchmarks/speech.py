@@ -1,0 +1,108 @@
+"""`genlab bench speech`: a vocoder and a tts trained per corpus (the Asterisk prompts, one real speaker, and
+the espeak sentences), scored on held-out sentences: MCD, log-F0 RMSE, V/UV error and the real-time factor,
+for the tts through the neural vocoder and through Griffin-Lim, each beside the recording's own mel through
+the same vocoder (that vocoder's floor); two held-out sentences of each corpus as WAV files to listen to.
+
+Each corpus keeps its result beside the page (OUT/speech/NAME.json, benchmarks/runs.py's `kept`), so the
+benchmark continues corpus by corpus on a machine without the run folders.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from genlab.benchmarks.checks import positive
+from genlab.benchmarks.runs import kept, train_or_reuse
+from genlab.config import load_config
+from genlab.errors import UserError
+from genlab.evaluation import evaluate
+from genlab.evaluation.speech import METRICS
+from genlab.files import atomic_write
+from genlab.tables import Table
+
+CORPORA = ("asterisk", "espeak")
+TTS = {"hidden": 128, "filter": 256, "encoder_layers": 3, "decoder_layers": 3}  # a CPU's size; lr, batch below
+VOCODER: dict = {}  # the family's defaults
+TTS_TRAINING = {"batch_size": 16, "lr": 1e-3, "warmup_steps": 500}
+VOCODER_TRAINING = {"batch_size": 8, "lr": 2e-4}
+LISTEN = 2  # held-out sentences copied beside the page per corpus
+# Published anchors, with their setting (none measured here; MCD implementations and floors differ).
+ANCHORS = [
+    ("fairseq Transformer TTS and FastSpeech 2 on LJSpeech, Griffin-Lim (fairseq's S^2 examples)", "3.8", "", "", ""),
+    ("FastSpeech 2 (Ren et al. 2021), mel generation on one V100 GPU", "", "", "", "0.002"),
+]
+
+
+def _configs(corpus: str, out: Path, tts_steps: int, vocoder_steps: int):
+    vocoder_folder = out / "runs" / f"{corpus}-vocoder"
+    vocoder = load_config(None, {"data": {"source": corpus}, "model": {"name": "vocoder"} | VOCODER,
+                                 "training": {"steps": vocoder_steps, "eval_every": min(vocoder_steps, 1000)}
+                                 | VOCODER_TRAINING})
+    tts = load_config(None, {"data": {"source": corpus}, "model": {"name": "tts", "vocoder": str(vocoder_folder)} | TTS,
+                             "training": {"steps": tts_steps, "eval_every": min(tts_steps, 1000)} | TTS_TRAINING})
+    return vocoder_folder, vocoder, tts
+
+
+def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: int = 6000, vocoder_steps: int = 3000,
+                 utterances: int = 20) -> Path:
+    """Train (or reuse) each corpus's vocoder and tts, score them and write speech.md (see the docstring)."""
+    positive("--tts-steps", tts_steps, "6000")
+    positive("--vocoder-steps", vocoder_steps, "3000")
+    positive("--utterances", utterances, "20")
+    unknown = sorted(set(corpora) - set(CORPORA))
+    if unknown or not corpora:
+        raise UserError(f"--corpora {','.join(corpora)}: choose from {','.join(CORPORA)}.")
+    out = Path(out)
+    results = {}
+    for corpus in corpora:
+        vocoder_folder, vocoder, tts = _configs(corpus, out, tts_steps, vocoder_steps)
+
+        def measure(corpus=corpus, vocoder_folder=vocoder_folder, vocoder=vocoder, tts=tts) -> dict:
+            train_or_reuse(vocoder_folder, vocoder, same_budget=True)
+            run = train_or_reuse(out / "runs" / f"{corpus}-tts", tts, same_budget=True)
+            result = evaluate(run, iwae_k=1, samples=0, utterances=utterances)["speech"]
+            listen = []
+            for i in range(1, LISTEN + 1):
+                for kind in ("recording", "model"):
+                    source = run.folder.pictures / "audio" / f"{i:02d}-{kind}.wav"
+                    target = out / "speech" / f"{corpus}-{i}-{kind}.wav"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
+                    listen.append(target.name)
+            shutil.copyfile(run.folder.pictures / "mel.png", out / "speech" / f"{corpus}-mel.png")
+            return {"rows": result.rows, "utterances": result.utterances, "rate": result.rate, "listen": listen}
+
+        key = {"tts": tts.model_dump(mode="json"), "vocoder": vocoder.model_dump(mode="json"), "utterances": utterances}
+        results[corpus] = kept(out / "speech" / f"{corpus}.json", key, measure)
+    return _write(out, corpora, tts_steps, vocoder_steps, utterances, results)
+
+
+def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict) -> Path:
+    def cell(value: float) -> str:
+        return f"{value:.3f}" if value is not None and np.isfinite(value) else "—"
+
+    rows = [(f"{corpus}: {label}", *(cell(scores[m]) for m in METRICS))
+            for corpus in corpora for label, scores in results[corpus]["rows"].items()]
+    rows += [(label, *cells) for label, *cells in ANCHORS]
+    listen = [f"- {corpus}: " + ", ".join(f"[{name}](speech/{name})" for name in results[corpus]["listen"])
+              for corpus in corpora]
+    tts_sizes = ", ".join(f"{k} {v}" for k, v in TTS.items())
+    text = "\n".join([
+        "# Speech: text to speech on held-out sentences", "",
+        f"`genlab bench speech --corpora {','.join(corpora)} --tts-steps {tts_steps} --vocoder-steps {vocoder_steps} "
+        f"--utterances {utterances}`: per corpus, the vocoder trained {vocoder_steps:,} steps (batch "
+        f"{VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the tts {tts_steps:,} (batch "
+        f"{TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), {utterances} held-out sentences "
+        "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
+        "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; RTF: synthesis "
+        "time over audio duration on this machine's CPU. Rows 'the recording's mel + ...' are each vocoder's floor. "
+        "No character error rate: no offline speech recogniser installs here.", "",
+        *Table(("corpus: what speaks", *METRICS.values()), rows).markdown(), "",
+        "## Listen (held-out sentences: the recording, then genlab's tts through the vocoder)", "", *listen, "",
+        *[f"![{corpus} mel spectrograms](speech/{corpus}-mel.png)" for corpus in corpora], ""])
+    path = out / "speech.md"
+    atomic_write(path, text.encode())
+    return path
