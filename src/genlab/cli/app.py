@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
@@ -44,6 +46,19 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+
+
+@contextmanager
+def progress_bar(label: str):
+    """Yields progress(done, total), the callback the apps report to: a rich bar on stderr while a terminal
+    watches (silent otherwise), gone when the work is done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    with bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _parse_size(size: Optional[str]) -> Optional[tuple[int, int]]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, progress_bar
 
 
 @app.command()
@@ -27,18 +25,13 @@ def decompose(
 ) -> None:
     """Split each scene into the run's slots without labels: each slot's masked reconstruction and mask as
     PNGs, and one overview per image (image | reconstruction | masks coloured | each slot alone)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from genlab.api import decompose as decompose_scenes
     from genlab.api import load_run
 
-    bar = Progress(TextColumn("[bold]decompose"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True),
-                   transient=True, disable=not sys.stderr.isatty())
     opened = load_run(run, device=device)
-    with bar:
-        task = bar.add_task("scenes", total=None)
+    with progress_bar("decompose") as progress:
         result = decompose_scenes(opened, source, output, resize=resize, seed=seed, slots=slots,
-                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                  progress=progress)
     for note in result.notes:
         console.print(f"note: {note}")
     overviews = [p for p in result.written if p.name.endswith("-overview.png")]

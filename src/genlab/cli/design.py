@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, progress_bar
 from genlab.errors import UserError
 
 
@@ -30,19 +28,14 @@ def design(
 ) -> None:
     """Propose new molecules that score high on an objective, by Bayesian optimisation in a smiles-vae's latent
     space, within an SA limit; prints the best three and how the search compares with the training molecules."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from genlab.api import design as design_molecules
     from genlab.api import load_run
 
-    bar = Progress(TextColumn("[bold]design"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True),
-                   transient=True, disable=not sys.stderr.isatty())
     opened = load_run(run, device=device)
-    with bar:
-        task = bar.add_task("rounds", total=rounds)
+    with progress_bar("design") as progress:
         result = design_molecules(opened, objective, output, n=n, rounds=rounds, batch=batch, start=start,
                                   max_sa=max_sa, seed=seed,
-                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                  progress=progress)
     if not result.candidates:
         raise UserError(f"No decoded molecule was valid with SA <= {max_sa:g} after {result.decoded} tries: raise "
                         "--max-sa, give more --rounds, or train the smiles-vae longer.")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, progress_bar
 from genlab.errors import UserError
 
 
@@ -39,18 +37,13 @@ def speak(
             raise UserError(f"--text-file {text_file} has no text: write one sentence a line.")
     else:
         texts = [text]
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from genlab.api import load_run
     from genlab.api import speak as say
 
-    bar = Progress(TextColumn("[bold]speak"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True),
-                   transient=True, disable=not sys.stderr.isatty())
     opened = load_run(run, device=device)
-    with bar:
-        task = bar.add_task("sentences", total=None)
+    with progress_bar("speak") as progress:
         spoken = say(opened, texts, output, vocoder=vocoder, speed=speed, seed=seed,
-                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+                     progress=progress)
     where = spoken.written[0] if len(spoken.written) == 1 else f"{len(spoken.written)} files in {output}"
     console.print(f"{spoken.seconds:.1f} s of speech ({spoken.vocoder}, real-time factor "
                   f"{spoken.real_time_factor:.2f}) -> {where}")
