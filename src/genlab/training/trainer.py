@@ -74,9 +74,10 @@ def total_steps(cfg: TrainingConfig, steps_per_epoch: int) -> int | None:
     return None if cfg.minutes else DEFAULT_STEPS
 
 
-def make_batch(split: Split, idx: torch.Tensor, device: torch.device) -> dict:
-    """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`."""
-    i = idx.numpy()
+def make_batch(split: Split, idx: torch.Tensor | np.ndarray, device: torch.device) -> dict:
+    """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`, for the
+    examples at indices `idx` (a CPU tensor or an array)."""
+    i = idx.numpy() if torch.is_tensor(idx) else idx
     return {name: as_tensor(array[i], device) for name, array in split.arrays().items()}
 
 
@@ -257,7 +258,7 @@ class Trainer:
         with torch.random.fork_rng(), torch.no_grad():
             torch.manual_seed(self.cfg.seed)
             for start in range(0, n, self.tcfg.batch_size):
-                idx = torch.arange(start, min(n, start + self.tcfg.batch_size))
+                idx = np.arange(start, min(n, start + self.tcfg.batch_size))
                 for name, value in model.loss(make_batch(val, idx, self.device)).items():
                     totals[name] = totals.get(name, 0.0) + float(value) * len(idx)
         return {f"val_{name}": total / n for name, total in totals.items()}
