@@ -6,8 +6,27 @@ writing markdown by hand, so the terminal, report.md, benchmark pages and a web 
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+MISSING = "—"  # the cell of a figure that could not be measured
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    """A figure with `digits` decimals, or MISSING for None or NaN."""
+    return f"{value:.{digits}f}" if value is not None and math.isfinite(value) else MISSING
+
+
+def mean_std(values: Sequence[float], digits: int = 3, scale: float = 1.0) -> str:
+    """"mean ± std" of per-seed figures times `scale`: the sample standard deviation (ddof 1; 0 for one seed);
+    MISSING when any figure is missing."""
+    if not all(v is not None and math.isfinite(v) for v in values):
+        return MISSING
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{scale * statistics.fmean(values):.{digits}f} ± {scale * spread:.{digits}f}"
 
 
 @dataclass

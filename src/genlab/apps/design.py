@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from genlab.apps.latent_search import propose
-from genlab.data.molecules import Vocabulary, canonical, require, smiles_of, tokenize
+from genlab.data.molecules import Vocabulary, canonical, molecule_tokens, require, smiles_of
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.media.molecules import molecule_grid
 from genlab.metrics.molecules import properties, valid_molecules
 from genlab.models.batched import decoded, encoded, predictions
-from genlab.models.loading import Run, load_run
+from genlab.models.loading import Run, load_named_run
 
 OBJECTIVES = ("qed", "logp", "predicted:RUN")
 PICTURED = 12  # the top candidates drawn
@@ -69,7 +69,8 @@ def objective_function(objective: str, device: str = "cpu") -> Callable[[list[st
         return lambda smiles, props: props["logP"]
     if objective.startswith("predicted:"):
         path = objective.split(":", 1)[1]
-        predictor = load_run(path, device=device)
+        predictor = load_named_run("--objective predicted", path, "train a predictor first (genlab train --model "
+                                   "predictor --data chembl-assay)", device=device)
         if not predictor.model.can_predict:
             raise UserError(f"--objective {objective}: {path} is a {predictor.model.name} run, not a predictor; train "
                             "one with genlab train --model predictor --data chembl-assay.")
@@ -79,20 +80,12 @@ def objective_function(objective: str, device: str = "cpu") -> Callable[[list[st
 
 def _predicted(predictor: Run, smiles: list[str]) -> np.ndarray:
     """The predictor's response for each molecule it can read (its tokens, its length); NaN for the others."""
-    spec = predictor.spec
-    known, length, tokenizer = set(spec.vocabulary), spec.shape[0], spec.tokenizer or "smiles"
-    readable, rows = [], []
-    for i, s in enumerate(smiles):
-        try:
-            tokens = tokenize(s, tokenizer)
-        except Exception:  # noqa: BLE001  (selfies raises its own EncoderError)
-            continue
-        if set(tokens) <= known and len(tokens) + 2 <= length:
-            readable.append(tokens)
-            rows.append(i)
+    tokens = [molecule_tokens(predictor.spec, s) for s in smiles]
+    rows = [i for i, t in enumerate(tokens) if not isinstance(t, str)]
     out = np.full(len(smiles), np.nan)
     if rows:
-        out[rows] = predictions(predictor.model, Vocabulary(spec.vocabulary).encode(readable, length))
+        ids = Vocabulary(predictor.spec.vocabulary).encode([tokens[i] for i in rows], predictor.spec.shape[0])
+        out[rows] = predictions(predictor.model, ids)
     return out
 
 

@@ -21,7 +21,7 @@ from genlab.data.text import Symbols, to_symbols
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.media.audio import wav_bytes
-from genlab.models.loading import Run, load_run
+from genlab.models.loading import Run, load_named_run
 from genlab.sampling import speech
 
 PAUSE = 0.2  # seconds of silence between sentences
@@ -67,7 +67,8 @@ def _vocoder(run: Run, path: str | Path | None) -> Run | None:
     path = path or getattr(run.model.config, "vocoder", None)
     if path is None:
         return None
-    vocoder = load_run(path, device=str(run.device))
+    vocoder = load_named_run("--vocoder", path, "train one with genlab train --model vocoder on the same recordings",
+                             device=str(run.device))
     if not vocoder.model.can_vocode:
         raise UserError(f"--vocoder {path} is a {vocoder.model.name} run, not a vocoder: train one with genlab train "
                         "--model vocoder on the same recordings.")

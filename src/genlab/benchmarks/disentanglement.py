@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from genlab.benchmarks.checks import positive
 from genlab.benchmarks.runs import train_or_reuse
@@ -16,7 +15,7 @@ from genlab.evaluation.disentanglement import LABELS, DisentanglementResult
 from genlab.files import atomic_write
 from genlab.metrics.disentanglement import METRICS
 from genlab.reports.traversal import write_traversal
-from genlab.tables import Table
+from genlab.tables import Table, mean_std
 
 # label -> (family, its options). Chen et al. use beta = 6 for beta-TCVAE on dSprites; FactorVAE's gamma is
 # in the best range of Kim & Mnih's dSprites sweep.
@@ -49,11 +48,6 @@ def _scores(run, points: int) -> tuple[DisentanglementResult, float]:
     return evaluation["disentanglement"], evaluation["likelihood"].bits_per_dim
 
 
-def _cell(values: list[float]) -> str:
-    """mean ± sample standard deviation (ddof 1; 0 for one seed)."""
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.3f}"
-
-
 def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32, points: int = 10_000) -> Path:
     """Train (or reuse) every model of MODELS for `seeds` seeds on dsprites at `size`, evaluate the five
     metrics on `points` examples, and write disentanglement-dsprites.md with a traversal per model."""
@@ -82,8 +76,8 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         name = _run_name(label, 0) + ".png"
         write_traversal(runs[label, 0], pictures / name, images=3)
         traversals.append((label, f"disentanglement/{name}"))
-        rows.append((label, *(_cell([result.model[m] for result, _ in scored]) for m in METRICS),
-                     _cell([bits for _, bits in scored])))
+        rows.append((label, *(mean_std([result.model[m] for result, _ in scored]) for m in METRICS),
+                     mean_std([bits for _, bits in scored])))
     rows.append(("ground-truth factors (ceiling)", *(f"{reference.ground_truth[m]:.3f}" for m in METRICS), ""))
     rows.append(("untrained encoder (floor)", *(f"{reference.untrained[m]:.3f}" for m in METRICS), ""))
     rows.append(("disentanglement_lib, dSprites (range)", *(ANCHOR.get(m, "") for m in METRICS), ""))

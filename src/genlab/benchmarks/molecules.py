@@ -29,7 +29,7 @@ from genlab.config import RunConfig, load_config
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.molecules import LOWER_IS_BETTER
 from genlab.files import atomic_write
-from genlab.tables import Table
+from genlab.tables import MISSING, Table, mean_std, number
 
 # label -> (family, tokens): the generators scored.
 GENERATORS: dict[str, tuple[str, str]] = {
@@ -97,17 +97,6 @@ def _best_training(out: Path, vae_run: Callable, config: RunConfig, objective: s
 
     return kept(out / "molecules" / f"training-best-{objective.split(':')[0]}.json",
                 {"data": config.data.model_dump(mode="json"), "objective": objective}, measure)
-
-
-def _number(value: float | None) -> str:
-    return f"{value:.3f}" if value is not None and np.isfinite(value) else "—"
-
-
-def _cell(values: list[float]) -> str:
-    """mean ± sample standard deviation (ddof 1; 0 for one seed)."""
-    if not np.isfinite(values).all():
-        return "—"
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.3f}"
 
 
 def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_steps: int = 8_000,
@@ -181,9 +170,9 @@ def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_s
 
 def _write(out: Path, data: str, steps: int, vae_steps: int, predictor_steps: int, seeds: int, samples: int,
            cards: dict, response: dict, designs: dict) -> Path:
-    card_rows = [(label, *(_number(card["model"].get(m)) for m in CARD)) for label, card in cards.items()]
+    card_rows = [(label, *(number(card["model"].get(m)) for m in CARD)) for label, card in cards.items()]
     first = next(iter(cards.values()))
-    card_rows.append((f"{samples:,} training molecules (floor)", *(_number(first["train"].get(m)) for m in CARD)))
+    card_rows.append((f"{samples:,} training molecules (floor)", *(number(first["train"].get(m)) for m in CARD)))
     card_rows += [(label, *(row.get(m, "") for m in CARD)) for label, row in PAPER.items()]
     columns = [f"{name}{' ↓' if m in LOWER_IS_BETTER else ''}" for m, name in CARD.items()]
 
@@ -193,14 +182,14 @@ def _write(out: Path, data: str, steps: int, vae_steps: int, predictor_steps: in
         shown = scratch[0]["labels"]
         cells = []
         for metric in ("rmse", "spearman"):
-            cells += [_cell([r["model"][metric] for r in scratch]), _cell([r["model"][metric] for r in pretrained]),
-                      _cell([r["forest"][metric] for r in scratch])]
+            cells += [mean_std([r["model"][metric] for r in scratch]), mean_std([r["model"][metric] for r in pretrained]),
+                      mean_std([r["forest"][metric] for r in scratch])]
         response_rows.append((f"{shown}" if labels else f"all ({shown})", *cells,
-                              _cell([r["mean"]["rmse"] for r in scratch])))
+                              mean_std([r["mean"]["rmse"] for r in scratch])))
 
     def design_row(label: str, result: dict) -> tuple[str, ...]:
-        top = [_number(v) for v in result["top"]] + ["—"] * (3 - len(result["top"]))
-        return (f"{label} (SA ≤ {DESIGN['max_sa']:g})", *top, *(_number(result.get(k)) for k in
+        top = [number(v) for v in result["top"]] + [MISSING] * (3 - len(result["top"]))
+        return (f"{label} (SA ≤ {DESIGN['max_sa']:g})", *top, *(number(result.get(k)) for k in
                                                                  ("valid", "novel", "start_best", "training_best")))
 
     qed = designs["qed"]

@@ -22,7 +22,7 @@ from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
-from genlab.tables import Table
+from genlab.tables import Table, mean_std
 
 # dataset -> its slots (objects + background, as the paper) and the paper's FG-ARI % (Locatello et al. 2020,
 # Table 1: mean ± std over 5 seeds, 500k steps at batch 64 on 8 GPUs, 64x64 / 35x35 scenes), with IODINE's.
@@ -63,13 +63,6 @@ def _recorded(out: Path, name: str, config) -> ObjectsResult:
     return ObjectsResult(**kept(out / "scenes" / f"{name}.json", config.model_dump(mode="json"), measure))
 
 
-def _cell(values: list[float], percent: bool = True) -> str:
-    """mean ± sample standard deviation (ddof 1; 0 for one seed), in percent as the paper reports FG-ARI."""
-    scale = 100 if percent else 1
-    spread = np.std(values, ddof=1) if len(values) > 1 else 0.0
-    return f"{scale * np.mean(values):.1f} ± {scale * spread:.1f}"
-
-
 def _overview(run, path: Path) -> None:
     """Eight test scenes of the run split into its slots, with their true objects."""
     test = run.dataset().test
@@ -103,7 +96,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
         side = 35 if dataset == "tetrominoes" else size
         name = f"{dataset} ({side}x{side})"
         runs = scored[dataset]
-        rows.append((f"{name}: Slot Attention (genlab)", *(_cell([r.model[m] for r in runs]) for m in METRICS)))
+        rows.append((f"{name}: Slot Attention (genlab)", *(mean_std([r.model[m] for r in runs], 1, 100) for m in METRICS)))
         floor = runs[0].kmeans  # the same test scenes and k for every seed
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS)))
         rows.append((f"{dataset}: Slot Attention (paper)", setting["paper"], "", ""))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 
 from genlab.benchmarks.checks import positive
 from genlab.benchmarks.runs import kept, train_or_reuse
@@ -21,7 +20,7 @@ from genlab.errors import UserError
 from genlab.evaluation import evaluate
 from genlab.evaluation.speech import METRICS
 from genlab.files import atomic_write
-from genlab.tables import Table
+from genlab.tables import Table, number
 
 CORPORA = ("asterisk", "espeak")
 TTS = {"hidden": 128, "filter": 256, "encoder_layers": 3, "decoder_layers": 3}  # a CPU's size; lr, batch below
@@ -81,10 +80,7 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
 
 
 def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict) -> Path:
-    def cell(value: float) -> str:
-        return f"{value:.3f}" if value is not None and np.isfinite(value) else "—"
-
-    rows = [(f"{corpus}: {label}", *(cell(scores[m]) for m in METRICS))
+    rows = [(f"{corpus}: {label}", *(number(scores[m]) for m in METRICS))
             for corpus in corpora for label, scores in results[corpus]["rows"].items()]
     rows += [(label, *cells) for label, *cells in ANCHORS]
     listen = [f"- {corpus}: " + ", ".join(f"[{name}](speech/{name})" for name in results[corpus]["listen"])

@@ -316,28 +316,37 @@ def smiles_of(spec, x: np.ndarray) -> list[str]:
     return [detokenize(tokens, tokenizer) for tokens in vocabulary.decode(x)]
 
 
-def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
-    """Molecules named by the user (SMILES) as token ids (N, L) of a run's dataset `spec`, each checked:
-    readable by RDKit, made of tokens the run knows, and short enough; a one-line UserError otherwise."""
+def molecule_tokens(spec, smiles: str) -> list[str] | str:
+    """The tokens a run's dataset `spec` writes molecule `smiles` in (canonical first), or, when it cannot,
+    the sentence saying why: RDKit cannot read it, it holds tokens the run never saw, or it is too long."""
     vocabulary, tokenizer, length = Vocabulary(spec.vocabulary), spec.tokenizer or "smiles", spec.shape[0]
-    known, sequences = set(vocabulary.tokens), []
+    smiles_canonical = canonical(smiles)
+    if smiles_canonical is None:
+        return f"{smiles!r} is not a molecule RDKit can read: give a valid SMILES string."
+    try:
+        tokens = tokenize(smiles_canonical, tokenizer)
+    except Exception:  # noqa: BLE001  (selfies raises its own EncoderError)
+        return f"{smiles} cannot be written in {tokenizer} tokens: choose another molecule."
+    unknown = sorted(set(tokens) - set(vocabulary.tokens))
+    if unknown:
+        return (f"{smiles} holds {', '.join(unknown)}, which the run never saw in training: choose a molecule made "
+                "of the training set's atoms and bonds.")
+    if len(tokens) + 2 > length:
+        return (f"{smiles} is {len(tokens)} tokens long and the run's molecules at most {length - 2}: choose a "
+                "smaller molecule.")
+    return tokens
+
+
+def encode_molecules(spec, smiles: Sequence[str]) -> np.ndarray:
+    """Molecules named by the user (SMILES) as token ids (N, L) of a run's dataset `spec`, each checked by
+    `molecule_tokens`; a one-line UserError for the first that fails."""
+    sequences = []
     for text in smiles:
-        smiles_canonical = canonical(text)
-        if smiles_canonical is None:
-            raise UserError(f"{text!r} is not a molecule RDKit can read: give a valid SMILES string.")
-        try:
-            tokens = tokenize(smiles_canonical, tokenizer)
-        except Exception:  # noqa: BLE001  (selfies raises its own EncoderError)
-            raise UserError(f"{text} cannot be written in {tokenizer} tokens: choose another molecule.") from None
-        unknown = sorted(set(tokens) - known)
-        if unknown:
-            raise UserError(f"{text} holds {', '.join(unknown)}, which the run never saw in training: choose a "
-                            "molecule made of the training set's atoms and bonds.")
-        if len(tokens) + 2 > length:
-            raise UserError(f"{text} is {len(tokens)} tokens long and the run's molecules at most {length - 2}: "
-                            "choose a smaller molecule.")
+        tokens = molecule_tokens(spec, text)
+        if isinstance(tokens, str):
+            raise UserError(tokens)
         sequences.append(tokens)
-    return vocabulary.encode(sequences, length)
+    return Vocabulary(spec.vocabulary).encode(sequences, spec.shape[0])
 
 
 # --- a measured response ----------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import split_arrays, user_split_sizes
 from .text import Symbols, to_symbols
 
-HOP = 256  # samples per mel frame (models/audio.py's MelSettings)
-MIDPOINT = 32768
+HOP = 256  # samples per mel frame (models/audio.py's MelSettings takes it from here)
+MIDPOINT = 32768  # the uint16 level of silence
 
 
 def as_levels(wave: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from genlab.metrics import molecules as mol
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
 from genlab.sampling import sample
-from genlab.tables import Section, Table
+from genlab.tables import Section, Table, number
 
 LABELS = {"valid": "Valid", "unique@1k": "Unique@1k", "unique@10k": "Unique@10k", "novelty": "Novelty",
           "intdiv": "IntDiv", "intdiv2": "IntDiv2", "filters": "Filters", "fcd": "FCD", "snn": "SNN",
@@ -37,12 +37,8 @@ class MoleculesResult(Result):
     histograms: dict[str, dict[str, list[float]]] = {}
 
     def section(self, header: EvaluationRecord) -> Section:
-        def cell(scores: dict[str, float], name: str) -> str:
-            value = scores.get(name, float("nan"))
-            return f"{value:.3f}" if np.isfinite(value) else "—"
-
-        rows = [(label + (" (lower is better)" if name in LOWER_IS_BETTER else ""), cell(self.model, name),
-                 cell(self.train, name)) for name, label in LABELS.items()]
+        rows = [(label + (" (lower is better)" if name in LOWER_IS_BETTER else ""), number(self.model.get(name)),
+                 number(self.train.get(name))) for name, label in LABELS.items()]
         return Section("Molecules: the MOSES report card", [
             f"{self.samples:,} samples against {self.reference:,} {header.split} molecules. Valid, unique and "
             "novel: shares; IntDiv: diversity within the set; Filters: share passing MOSES' medicinal-chemistry "

@@ -13,7 +13,7 @@ from genlab.metrics.response import fingerprint_forest, response_scores
 from genlab.models.batched import predictions
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
-from genlab.tables import Section, Table
+from genlab.tables import Section, Table, number
 
 
 class ResponseResult(Result):
@@ -25,7 +25,7 @@ class ResponseResult(Result):
     mean: dict[str, float]
 
     def section(self, header: EvaluationRecord) -> Section:
-        rows = [(label, f"{s['rmse']:.3f}", f"{s['spearman']:.3f}" if np.isfinite(s["spearman"]) else "—")
+        rows = [(label, number(s["rmse"]), number(s["spearman"]))
                 for label, s in ((header.model, self.model),
                                  ("random forest on Morgan fingerprints (baseline)", self.forest),
                                  ("the training mean (floor)", self.mean))]

@@ -21,10 +21,10 @@ from genlab.files import atomic_write
 from genlab.media.audio import mel_picture, wav_bytes
 from genlab.metrics.speech import mcd, pitch_errors
 from genlab.models.audio import wave_of
-from genlab.models.loading import Run, load_run
+from genlab.models.loading import Run, load_named_run
 from genlab.runs import EvaluationRecord
 from genlab.sampling import speech, waveform
-from genlab.tables import Section, Table
+from genlab.tables import Section, Table, number
 
 WRITTEN = 3  # held-out sentences written as audio files
 METRICS = {"mcd": "MCD (dB)", "log_f0_rmse": "log-F0 RMSE", "vuv_error": "V/UV error", "real_time_factor": "RTF"}
@@ -37,10 +37,7 @@ class SpeechResult(Result):
     audio: list[str] = []  # files under the run folder
 
     def section(self, header: EvaluationRecord) -> Section:
-        def cell(value: float) -> str:
-            return f"{value:.3f}" if np.isfinite(value) else "—"
-
-        rows = [(label, *(cell(scores[m]) for m in METRICS)) for label, scores in self.rows.items()]
+        rows = [(label, *(number(scores[m]) for m in METRICS)) for label, scores in self.rows.items()]
         return Section("Speech: held-out sentences against their recordings", [
             f"{self.utterances} {header.split} sentences at {self.rate:,} Hz. MCD: mel-cepstral distortion (order 34, "
             "alpha 0.455, c0 left out, DTW-aligned; lower is closer); log-F0 RMSE over frames voiced in both; V/UV "
@@ -81,7 +78,8 @@ class Speech(Evaluator):
         predicted_mel = None
         if model.can_speak:  # said through the vocoder it names first (what genlab speak uses), and Griffin-Lim
             named = getattr(model.config, "vocoder", None)
-            vocoders = {} if named is None else {f"vocoder {named}": load_run(named, device=str(run.device)).model}
+            vocoders = {} if named is None else {f"vocoder {named}": load_named_run(
+                "model.vocoder", named, "train the vocoder it names, or --set model.vocoder=null", str(run.device)).model}
             vocoders["Griffin-Lim"] = None
             for voice, vocoder in vocoders.items():
                 started, said = time.perf_counter(), []

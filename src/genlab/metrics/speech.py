@@ -9,7 +9,8 @@ STFT's, not WORLD's CheapTrick (pyworld cannot be installed here); the low-order
 harmonics away, so the figure compares in kind with published MCDs, not to the decimal. The power is
 floored FLOOR_DB (80 dB) below the utterance's loudest bin: without a floor, bins with next to no energy
 (the band above a mel spectrogram's 8 kHz, which Griffin-Lim leaves empty; digital silence) dominate the
-distance (Griffin-Lim's resynthesis of an espeak sentence: 17 dB unfloored, 3.6 dB at 80 dB, 2.2 dB at 70),
+distance (Griffin-Lim's resynthesis of two espeak sentences, measured once by hand: 17 dB unfloored, 3.6 dB
+at 80 dB, 2.2 dB at 70),
 so MCDs are compared at one floor only.
 
 MCD (`mcd`, dB) = (10 / ln 10) * sqrt(2 * sum_d (c_d - c'_d)^2), averaged over the frame pairs of the DTW

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from genlab.data.utterances import HOP, MIDPOINT  # the data's silence level and frame hop
+
 LOG_FLOOR = 1e-5  # mel magnitudes below this are clipped before the log
-MIDPOINT = 32768.0  # the uint16 level of silence in audio data: wave = (level - MIDPOINT) / MIDPOINT
 
 
 def wave_of(levels: torch.Tensor) -> torch.Tensor:
@@ -30,7 +31,7 @@ def wave_of(levels: torch.Tensor) -> torch.Tensor:
 class MelSettings:
     rate: int = 22_050
     n_fft: int = 1024
-    hop: int = 256
+    hop: int = HOP
     mels: int = 80
     fmin: float = 0.0
     fmax: float = 8_000.0

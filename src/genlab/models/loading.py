@@ -79,3 +79,11 @@ def load_run(path: Path | str, device: str | torch.device = "cpu", use_ema: bool
     _, meta = load_model_weights(folder, model, use_ema=use_ema)
     model.eval()
     return Run(folder, info, model, int(meta.get("step", 0)))
+
+
+def load_named_run(setting: str, path: Path | str, hint: str, device: str | torch.device = "cpu") -> Run:
+    """The run another setting names (model.features=RUN, model.generator=RUN, --vocoder RUN, ...), opened on
+    `device`, or a one-line UserError "SETTING=PATH holds no run: HINT." when there is none."""
+    if not RunFolder(path).holds_run():
+        raise UserError(f"{setting}={path} holds no run: {hint}.")
+    return load_run(path, device)

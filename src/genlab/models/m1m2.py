@@ -56,15 +56,12 @@ def _mlp(width_in: int, hidden: int, width_out: int) -> nn.Sequential:
 
 def _load_m1(config: M1M2Config, spec: DatasetSpec) -> VAE:
     """The frozen VAE named by model.features, checked to be a VAE of images like this dataset's."""
-    from genlab.models.loading import load_run  # opens run folders, which needs the registry of families
-    from genlab.runs import RunFolder
+    from genlab.models.loading import load_named_run  # opens run folders, which needs the registry of families
 
     how = "train one first (genlab train --model vae --data ...) and pass --set model.features=RUN"
     if not config.features:
         raise UserError(f"Model m1m2 stacks M2 on a trained VAE (M1): {how}.")
-    if not RunFolder(config.features).holds_run():
-        raise UserError(f"model.features={config.features} holds no run: {how}.")
-    m1 = load_run(config.features).model
+    m1 = load_named_run("model.features", config.features, how).model
     if not isinstance(m1, VAE) or m1.is_conditional:
         raise UserError(f"model.features={config.features} is a {'conditional ' * m1.is_conditional}{m1.name} "
                         f"run; M1 must be an unconditional vae: {how}.")

@@ -74,15 +74,12 @@ class Predictor(GenerativeModel):
                 self.target_std.fill_(float(values.std()) if len(values) > 1 and values.std() > 0 else 1.0)
         if not self.config.features:
             return
-        from genlab.models.loading import load_run  # opens run folders, which needs the registry of families
+        from genlab.models.loading import load_named_run  # opens run folders, which needs the registry of families
         from genlab.models.smiles_vae import SmilesVAE
-        from genlab.runs import RunFolder
 
         path = self.config.features
-        if not RunFolder(path).holds_run():
-            raise UserError(f"model.features={path} holds no run: train a smiles-vae first (genlab train --model "
-                            "smiles-vae --data moses:100k ...).")
-        vae = load_run(path).model
+        vae = load_named_run("model.features", path, "train a smiles-vae first (genlab train --model smiles-vae "
+                             "--data moses:100k ...)").model
         if not isinstance(vae, SmilesVAE):
             raise UserError(f"model.features={path} is a {vae.name} run: the predictor starts from a smiles-vae.")
         if (vae.config.embedding, vae.config.encoder_hidden) != (self.config.embedding, self.config.encoder_hidden):

@@ -72,14 +72,11 @@ class SRGAN(SuperResolution):
         """A new run starts its generator from the srresnet run in model.generator, if one is named."""
         if not self.config.generator:
             return
-        from genlab.models.loading import load_run  # opens run folders, which needs the registry of families
-        from genlab.runs import RunFolder
+        from genlab.models.loading import load_named_run  # opens run folders, which needs the registry of families
 
         path = self.config.generator
-        if not RunFolder(path).holds_run():
-            raise UserError(f"model.generator={path} holds no run: train an srresnet first (genlab train --model "
-                            "srresnet) and pass its run folder.")
-        source = load_run(path).model
+        source = load_named_run("model.generator", path, "train an srresnet first (genlab train --model srresnet) and "
+                                "pass its run folder").model
         ours = {k: getattr(self.config, k) for k in ("scale", "channels", "blocks")}
         theirs = {k: getattr(source.config, k, None) for k in ours}
         if source.name != "srresnet" or ours != theirs:
