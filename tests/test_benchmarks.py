@@ -74,6 +74,7 @@ def test_every_benchmark_in_the_registry_opens():
     ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 1, "refine": -1}, "--refine"),
     ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
+    ("scenes", ("out",), {"datasets": "tetrominoes,clevr"}, "--datasets"),
     ("molecules", ("out",), {"seeds": 0}, "--seeds"),
     ("speech", ("out",), {"corpora": ("ljspeech",)}, "--corpora"),
     ("speech", ("out",), {"tts_steps": 0}, "--tts-steps"),

@@ -84,9 +84,12 @@ def bench_scenes(
     steps: int = typer.Option(3000, help="Training steps of seeds 1 and up (batch 32)."),
     first_steps: int = typer.Option(6000, "--first-steps", help="Training steps of seed 0 (its pictures are shown)."),
     size: int = typer.Option(32, help="multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
+    datasets: str = typer.Option("tetrominoes,multi-dsprites", "--datasets",
+                                 help="Comma-separated; two processes may train one each, then one call with both "
+                                      "writes the whole page from their records."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
 ) -> None:
-    _print(benchmark("scenes")(out, seeds=seeds, steps=steps, first_steps=first_steps, size=size))
+    _print(benchmark("scenes")(out, seeds=seeds, steps=steps, first_steps=first_steps, size=size, datasets=datasets))
 
 
 @bench_app.command("molecules", help=BENCHMARKS["molecules"].description)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from typing import Literal
+
 from pydantic import Field
 from torch import nn
 
@@ -37,6 +39,11 @@ class SlotsConfig(ModelConfig):
     encoder_layers: int = Field(4, gt=0)
     decoder_layers: int = Field(2, gt=0)  # convolutions after the broadcast's projection, before the output one
     mlp_hidden: int = Field(128, gt=0)
+    # "attention": each slot's mask logits are added to the log of the share of each pixel it won in the last
+    # round of attention, so a mask starts as that share and the decoder refines it. The reconstruction's
+    # gradient then reaches the grouping from the first step, where the paper's masks ("decoder": from the
+    # decoder alone) leave a long plateau in which every slot paints the background.
+    masks: Literal["decoder", "attention"] = "decoder"
 
 
 def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
@@ -133,8 +140,9 @@ class Slots(GenerativeModel):
         noise = torch.randn(batch if self.training else 1, k, mu.shape[-1], device=mu.device)
         return mu + sigma * noise.expand(batch, k, -1)
 
-    def decode_slots(self, slots: torch.Tensor) -> Decomposition:
-        """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix.
+    def decode_slots(self, slots: torch.Tensor, attention: torch.Tensor | None = None) -> Decomposition:
+        """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix; with the last
+        round's attention (B, K, H * W) its log joins the mask logits (the option masks "attention").
 
         The broadcast is projected before the convolutions: slot and position each through a linear map to
         the decoder's width, summed, ReLU. That is what the paper's first convolution computes on a broadcast
@@ -144,6 +152,8 @@ class Slots(GenerativeModel):
         broadcast = self.decoder_slot(slots).reshape(b * k, 1, 1, -1) + self.decoder_position(self.grid)
         out = self.decoder(broadcast.relu().permute(0, 3, 1, 2)).reshape(b, k, -1, height, width)  # (B, K, C+1, H, W)
         images, logits = out[:, :, :-1], out[:, :, -1]  # (B, K, C, H, W), (B, K, H, W)
+        if attention is not None:
+            logits = logits + attention.log().reshape(b, k, height, width)
         masks = logits.softmax(dim=1)
         return Decomposition((masks.unsqueeze(2) * images).sum(1), images, masks)
 
@@ -151,8 +161,8 @@ class Slots(GenerativeModel):
     def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
         """x (B, C, H, W) of levels -> its slots' images and masks; `slots` other than the trained number
         works too (the slots share one learnt distribution), as in the paper's tests on more objects."""
-        slots, _ = self.attention(self.inputs(x), self.initial_slots(len(x), slots))  # (B, K, D)
-        return self.decode_slots(slots)
+        slots, attention = self.attention(self.inputs(x), self.initial_slots(len(x), slots))  # (B, K, D), (B, K, N)
+        return self.decode_slots(slots, attention if self.config.masks == "attention" else None)
 
     def loss(self, batch: dict) -> dict:
         x = batch["x"]
