@@ -28,6 +28,7 @@ SPECS = [
     DatasetSpec("speech", (4096,), 65536, modality="audio", rate=8000,
                 extras=(ExtraSpec("samples", (1,), "int32"),
                         ExtraSpec("text", (6,), "int16", levels=5, modality="tokens", vocabulary=tuple("_abcd")))),
+    DatasetSpec("clips", (6, 1, 8, 8), 256, modality="video"),
 ]
 # Small options per family, so a step takes milliseconds; families not listed use their defaults.
 TINY_OPTIONS = {
@@ -48,6 +49,7 @@ TINY_OPTIONS = {
     "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
     "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
+    "video-predict": {"context": 3, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
     "vocoder": {"channels": 8, "d_channels": 2, "segment": 1024},
     "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0},
 }
@@ -153,7 +155,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl", "can_decompose", "can_predict", "can_speak", "can_vocode",
+                    "has_latent_kl", "can_decompose", "can_predict", "can_speak", "can_vocode", "can_forecast",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 
@@ -236,6 +238,26 @@ def test_sample(family, spec):
     assert x.min() >= 0 and x.max() <= spec.levels - 1
     torch.manual_seed(0)
     assert torch.equal(model.sample(3, cond), x), "sampling is not reproducible from the torch seed"
+
+
+def test_forecast(family, spec):
+    """Forecasting families continue clips: levels in range, the frames asked for (beyond the trained horizon
+    too), the seen frames only the last context_frames of what is given."""
+    model = tiny(family, spec).eval()
+    if not model.can_forecast:
+        pytest.skip(f"{family} does not forecast")
+    clips = random_batch(spec)["x"]  # (B, T, C, H, W)
+    seen = model.context_frames
+    with torch.no_grad():
+        ahead = model.forecast(clips[:, :seen])
+        longer = model.forecast(clips[:, :seen], 2 * spec.shape[0])
+        from_more = model.forecast(torch.cat([clips[:, :2], clips[:, :seen]], dim=1))
+    assert ahead.shape == (BATCH, spec.shape[0] - seen, *spec.shape[1:]) and ahead.dtype == torch.long
+    assert longer.shape == (BATCH, 2 * spec.shape[0], *spec.shape[1:])
+    assert torch.equal(longer[:, : ahead.shape[1]], ahead) and torch.equal(from_more, ahead)
+    assert ahead.min() >= 0 and longer.max() <= spec.levels - 1
+    with pytest.raises(UserError, match=f"from {seen} frames"):
+        model.forecast(clips[:, : seen - 1])
 
 
 def test_log_prob(family, spec):

@@ -65,12 +65,12 @@ def test_kmeans_floor_splits_flat_coloured_objects_exactly():
 # --- the model -------------------------------------------------------------------------------------------
 
 
-def _model(slots: int | None = None):
+def _model(slots: int | None = None, masks: str = "decoder"):
     from genlab.models.registry import build_model
 
     spec = DatasetSpec("scenes", (3, 12, 12), 256, extras=(ExtraSpec("masks", (12, 12), levels=4),))
     torch.manual_seed(0)
-    return build_model("slots", spec, TINY | ({} if slots is None else {"slots": slots})).eval()
+    return build_model("slots", spec, TINY | {"masks": masks} | ({} if slots is None else {"slots": slots})).eval()
 
 
 def test_slots_default_to_the_masks_labels_and_outputs_are_whole():
@@ -86,8 +86,9 @@ def test_slots_default_to_the_masks_labels_and_outputs_are_whole():
         build_model("slots", model.spec, TINY | {"kernel": 4})
 
 
-def test_slot_attention_and_decoder_follow_a_permutation_of_the_slots():
-    model = _model(slots=5)
+@pytest.mark.parametrize("masks", ["decoder", "attention"])
+def test_slot_attention_and_decoder_follow_a_permutation_of_the_slots(masks):
+    model = _model(slots=5, masks=masks)
     x = torch.randint(0, 256, (2, 3, 12, 12))
     inputs, start = model.inputs(x), model.initial_slots(2)
     order = torch.tensor([3, 0, 4, 1, 2])
@@ -96,9 +97,27 @@ def test_slot_attention_and_decoder_follow_a_permutation_of_the_slots():
         slots_p, attention_p = model.attention(inputs, start[:, order])
         torch.testing.assert_close(slots_p, slots[:, order], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(attention_p, attention[:, order], atol=1e-6, rtol=1e-5)
-        out, out_p = model.decode_slots(slots), model.decode_slots(slots[:, order])
+        prior = attention if masks == "attention" else None
+        out = model.decode_slots(slots, prior)
+        out_p = model.decode_slots(slots[:, order], None if prior is None else prior[:, order])
     torch.testing.assert_close(out_p.reconstruction, out.reconstruction, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(out_p.masks, out.masks[:, order], atol=1e-6, rtol=1e-5)
+
+
+def test_masks_from_attention_are_the_attention_where_the_decoder_is_indifferent():
+    """With mask logits equal across slots, masks "attention" gives each pixel the share its slot won."""
+    model = _model(masks="attention")
+    with torch.no_grad():
+        model.decoder[-1].weight[-1].zero_()  # the mask logits' output channel: 0 for every slot
+        model.decoder[-1].bias[-1].zero_()
+        x = torch.randint(0, 256, (2, 3, 12, 12))
+        torch.manual_seed(1)
+        _, attention = model.attention(model.inputs(x), model.initial_slots(2))  # (B, K, H * W)
+        torch.manual_seed(1)
+        out = model.decompose(x)
+    torch.testing.assert_close(out.masks, (attention / attention.sum(1, keepdim=True)).reshape(2, 4, 12, 12),
+                               atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out.masks.sum(1), torch.ones(2, 12, 12))
 
 
 # --- through the CLI -------------------------------------------------------------------------------------

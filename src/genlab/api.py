@@ -22,10 +22,10 @@ from genlab.models.loading import Run, load_run
 from genlab.reports.comparison import compare
 from genlab.reports.report import write_report
 from genlab.reports.traversal import write_traversal
-from genlab.sampling import interpolate, reconstructions, sample, sample_grid
+from genlab.sampling import continue_clips, interpolate, reconstructions, sample, sample_grid
 from genlab.training.run import train
 from genlab.training.trainer import TrainResult
 
-__all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "decompose", "design",
+__all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "continue_clips", "decompose", "design",
            "evaluate", "interpolate", "write_traversal", "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
            "run_demo", "sample", "sample_grid", "speak", "train", "write_report"]

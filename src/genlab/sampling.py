@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -45,7 +46,8 @@ def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None,
     to the family's sampler."""
     model = run.model
     if not model.can_sample:
-        raise UserError(f"Model {model.name} in {run.path} does not generate samples.")
+        hint = ": continue clips with --context instead" if model.can_forecast else ""
+        raise UserError(f"Model {model.name} in {run.path} does not generate samples{hint}.")
     if n <= 0:
         raise UserError(f"Number of samples {n} must be positive: pass -n 64, for example.")
     options = _check_sample_options(model, options)
@@ -159,3 +161,62 @@ def speech(model: GenerativeModel, ids: list[int], vocoder: GenerativeModel | No
         mel, frames = model.speak(torch.tensor([ids], device=model.device), speed=speed)  # (1, M, Y)
     wave = waveform(mel, int(frames[0]), model.mel.settings, vocoder, seed=seed)
     return wave, mel[0, :, : int(frames[0])].cpu().numpy()
+
+
+def read_clips(path: Path, spec) -> np.ndarray:
+    """Clips a user gives as seen frames, as levels (N, T, C, H, W) of the run's `spec` (video): a .npy of
+    (N, T, H, W) or (N, T, C, H, W) levels, or one animated GIF / WebP (one clip, RGB or grey frames)."""
+    from genlab.media.video import FORMATS, read_animation
+
+    path = Path(path)
+    _, channels, height, width = spec.shape
+    if not path.is_file():
+        raise UserError(f"No clip file at {path}: pass a .npy of frames or an animated .gif / .webp.")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            clips = np.load(path, allow_pickle=False)
+        except ValueError as err:
+            raise UserError(f"{path} is not a readable .npy array ({err}): save the frames with numpy.save.") from None
+        if clips.ndim == 4:
+            clips = clips[:, :, None]
+    elif suffix in FORMATS:
+        try:
+            frames = read_animation(path)  # (T, H, W) grey or (T, H, W, 3)
+        except OSError:
+            raise UserError(f"{path} is not a readable {suffix[1:].upper()} animation.") from None
+        if frames.ndim == 4 and channels == 1:  # colour frames for a grey run: their luma, as images are read
+            frames = np.round(frames @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+        clips = (frames[:, None] if frames.ndim == 3 else frames.transpose(0, 3, 1, 2))[None]
+        if frames.ndim == 3 and channels == 3:
+            clips = np.repeat(clips, 3, axis=2)
+        clips = np.round(clips.astype(np.float64) * (spec.levels - 1) / 255).astype(np.int64)  # 8-bit -> levels
+    else:
+        raise UserError(f"{path}: clips are read from .npy, .gif or .webp files.")
+    if clips.ndim != 5 or clips.shape[2:] != (channels, height, width):
+        raise UserError(f"{path} holds frames of shape {tuple(clips.shape[1:])}, and this run's clips are frames of "
+                        f"({channels}, {height}, {width}): pass clips of its size (N, T, {height}, {width}).")
+    if clips.dtype.kind not in "iu" or clips.min() < 0 or clips.max() >= spec.levels:
+        raise UserError(f"{path} must hold whole-number levels 0..{spec.levels - 1}.")
+    return clips
+
+
+def continue_clips(run: Run, context: np.ndarray | Path, *, frames: int | None = None, seed: int = 0) -> np.ndarray:
+    """Clips (N, T, C, H, W) of levels (or a file of them, `read_clips`) continued by a forecasting run:
+    (N, T' + frames, C, H, W), the seen frames the run looks at (its last context_frames of each clip)
+    followed by `frames` predicted ones (default: as many as the run was trained to predict)."""
+    from genlab.models.batched import forecasts
+
+    model = run.model
+    if not model.can_forecast:
+        raise UserError(f"Model {model.name} in {run.path} does not continue clips: --context is for video runs "
+                        "that forecast (video-predict).")
+    if frames is not None and frames <= 0:
+        raise UserError(f"--frames {frames} must be positive.")
+    if not isinstance(context, np.ndarray):
+        context = read_clips(context, run.spec)
+    if context.shape[1] < model.context_frames:
+        raise UserError(f"This run continues clips from {model.context_frames} seen frames, and the clips given have "
+                        f"{context.shape[1]}: pass at least {model.context_frames}.")
+    seen = context[:, -model.context_frames:]
+    return np.concatenate([seen, forecasts(model, seen, frames, seed=seed)], axis=1)

@@ -28,6 +28,9 @@ def evaluate(
     utterances: int = typer.Option(20, "--utterances", help="Speech runs (tts, vocoder): test sentences said and "
                                    "scored against their recordings, MCD, log-F0 RMSE, V/UV error, real-time factor "
                                    "(0 skips them)."),
+    clips: int = typer.Option(1000, "--clips", help="Video runs that forecast (video-predict): test clips continued "
+                              "from their first frames and scored, MSE, MAE, SSIM, PSNR beside holding the last seen "
+                              "frame (0 skips them)."),
     seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
@@ -35,12 +38,12 @@ def evaluate(
     precision/recall, density/coverage and novelty of samples against the real test split's own figures;
     on data with factors (dsprites) the BetaVAE and FactorVAE scores, MIG, DCI and SAP beside the factors
     themselves and an untrained encoder; on data with object masks FG-ARI, ARI and mean best overlap of a
-    decomposing model beside k-means. Writes evaluation.json, novelty.png and report.md into the run folder."""
+    decomposing model beside k-means; on video, forecasts beside holding the last frame. Writes evaluation.json, novelty.png and report.md into the run folder."""
     from genlab import api
 
     loaded = api.load_run(run, device=device)
     evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
-                              factor_points=factor_points, scenes=scenes, utterances=utterances,
+                              factor_points=factor_points, scenes=scenes, utterances=utterances, clips=clips,
                               factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()))
     print_sections(evaluation.sections())
     report = api.write_report(loaded, evaluation)

@@ -14,8 +14,10 @@ from genlab.cli.app import app, console
 def sample(
     run: Path = typer.Argument(..., help="Run folder made by `genlab train`."),
     n: int = typer.Option(64, "-n", help="Number of samples (a conditional run without --label spreads them over one row per class)."),
-    output: Path = typer.Option(Path("samples.png"), "-o", "--output", help="PNG grid to write."),
-    npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="What to write: a PNG grid (samples.png); "
+                                          "molecules as .csv or .png; clips as an animated .gif (clips.gif) or .webp."),
+    npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W), "
+                                       "clips (N, T, C, H, W)."),
     seed: int = typer.Option(0, help="Sampling seed."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
     label: Optional[int] = typer.Option(None, help="Class to generate (conditional runs); omitted: one row per class."),
@@ -28,6 +30,11 @@ def sample(
     between: Optional[list[str]] = typer.Option(None, "--between", help="Molecule runs (smiles-vae): walk between "
                                                 "these two molecules' codes instead, e.g. --between CCO --between "
                                                 "c1ccccc1 (implies --interpolate)."),
+    context: Optional[Path] = typer.Option(None, "--context", help="Video runs that forecast: continue these clips "
+                                           "(.npy of (N, T, H, W) or (N, T, C, H, W) levels, or one .gif / .webp); "
+                                           "writes the seen frames followed by the predicted ones."),
+    frames: Optional[int] = typer.Option(None, "--frames", help="With --context: frames to predict (default: as many "
+                                         "as the run was trained to)."),
 ) -> None:
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
@@ -35,7 +42,15 @@ def sample(
     from genlab.media import save_examples
 
     loaded = api.load_run(run, device=device)
-    if between:
+    video = loaded.spec.modality == "video"
+    output = output or Path("clips.gif" if video else "samples.png")
+    if frames is not None and context is None:
+        from genlab.errors import UserError
+
+        raise UserError("--frames says how many frames to predict after --context clips: give --context too.")
+    if context is not None:
+        x, row = api.continue_clips(loaded, context, frames=frames, seed=seed), None
+    elif between:
         from genlab.data.molecules import encode_molecules
         from genlab.errors import UserError
 
@@ -53,5 +68,6 @@ def sample(
     if npy is not None:
         write_npy(npy, x.astype("uint8"))
     walked = "interpolated " + ("molecules" if loaded.spec.modality == "tokens" else "images")
-    console.print(f"{len(x)} {walked if interpolate or between else 'samples'} -> {written}"
+    what = "continued clips" if context is not None else walked if interpolate or between else "samples"
+    console.print(f"{len(x)} {what} -> {written}"
                   + (f" and {npy}" if npy else ""))

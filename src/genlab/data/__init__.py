@@ -57,7 +57,7 @@ def _check_options(split_seed: int, channels: int | None, size: tuple[int, int] 
 
 def _check_fixed_shape(spec: DatasetSpec, channels: int | None, size: tuple[int, int] | None, source: str) -> None:
     """Built-ins and arrays keep their stored shape: --channels/--size may only restate it."""
-    c, h, w = spec.shape
+    c, h, w = spec.shape[-3:]  # images (C, H, W); video frames (T, C, H, W)
     if channels is not None and channels != c:
         raise UserError(f"{source} has {c} channel(s), not {channels}: --channels only converts image folders.")
     if size is not None and tuple(size) != (h, w):

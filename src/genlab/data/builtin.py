@@ -23,7 +23,7 @@ import numpy as np
 from genlab.errors import UserError
 from genlab.files import atomic_write, cache_root, write_npy
 
-from . import dsprites, molecules, scenes
+from . import dsprites, molecules, moving_digits, scenes
 from .photos import load_photos
 from .spec import Dataset, DatasetSpec, ExtraSpec, Split
 from .splits import split_arrays
@@ -85,23 +85,25 @@ def _mnist_binary() -> tuple[np.ndarray, np.ndarray]:
     return (x >= 128).astype(np.uint8), y
 
 
-def _drawn_once(stem: Path, extra: str, shape: tuple[int, ...], draw: Callable[[], tuple[np.ndarray, np.ndarray]]
-                ) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
-    """A procedural built-in's images `shape` and its per-example extra, read-only: drawn once by draw() into
-    STEM.npy and STEM.EXTRA.npy in the disk cache (the extra written first, so images without it are drawn
-    again), memory-mapped from there afterwards."""
-    images, extra_file = stem.with_suffix(".npy"), stem.with_suffix(f".{extra}.npy")
-    if images.exists() and extra_file.exists():
-        x, values = np.load(images, mmap_mode="r"), np.load(extra_file, mmap_mode="r")
-        if x.shape == shape and len(values) == len(x):
-            return x, None, {extra: values}
+def _drawn_once(stem: Path, extras: tuple[str, ...], shape: tuple[int, ...],
+                draw: Callable[[], tuple[np.ndarray, dict[str, np.ndarray]]]) -> tuple[np.ndarray, None, dict[str, np.ndarray]]:
+    """A procedural built-in's examples `shape` and its per-example extras, read-only: drawn once by draw()
+    into STEM.npy and STEM.EXTRA.npy in the disk cache (the extras written first, so examples without them
+    are drawn again), memory-mapped from there afterwards."""
+    examples, files = stem.with_suffix(".npy"), {name: stem.with_suffix(f".{name}.npy") for name in extras}
+    if examples.exists() and all(f.exists() for f in files.values()):
+        x = np.load(examples, mmap_mode="r")
+        values = {name: np.load(f, mmap_mode="r") for name, f in files.items()}
+        if x.shape == shape and all(len(v) == len(x) for v in values.values()):
+            return x, None, values
     x, values = draw()
-    images.parent.mkdir(parents=True, exist_ok=True)
-    write_npy(extra_file, values)
-    write_npy(images, x)
-    for array in (x, values):
+    examples.parent.mkdir(parents=True, exist_ok=True)
+    for name, f in files.items():
+        write_npy(f, values[name])
+    write_npy(examples, x)
+    for array in (x, *values.values()):
         array.flags.writeable = False
-    return x, None, {extra: values}
+    return x, None, values
 
 
 DSPRITES_EXAMPLES = 100_000  # distinct grid combinations drawn once (seed 0) of the 737,280 (or 5.2M coloured)
@@ -115,12 +117,13 @@ def _dsprites_cached(size: int, coloured: bool) -> tuple[np.ndarray, None, dict[
     Drawn once (12 s at 64x64) into the disk cache with their factors, read from there afterwards."""
     stem = cache_root() / "dsprites" / f"{'color-' if coloured else ''}dsprites-{size}-v{DSPRITES_VERSION}"
 
-    def draw() -> tuple[np.ndarray, np.ndarray]:
+    def draw() -> tuple[np.ndarray, dict[str, np.ndarray]]:
         sizes = dsprites.FACTOR_SIZES + ((len(dsprites.COLOURS),) if coloured else ())
         factors = dsprites.sample_factors(DSPRITES_EXAMPLES, seed=0, sizes=sizes)
-        return (dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)), factors
+        images = dsprites.render_coloured(factors, size) if coloured else dsprites.render(factors, size)
+        return images, {"factors": factors}
 
-    return _drawn_once(stem, "factors", (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size), draw)
+    return _drawn_once(stem, ("factors",), (DSPRITES_EXAMPLES, 3 if coloured else 1, size, size), draw)
 
 
 def _dsprites(size: int = 64, coloured: bool = False) -> Builtin:
@@ -144,12 +147,14 @@ MULTI_DSPRITES_SIZES = (64, 32)  # DeepMind's resolution, and a cheaper variant
 SCENES_VERSION = 1  # bump when the drawing changes, so cached scenes are drawn anew
 
 
-def _draw_scenes(name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """SCENES_EXAMPLES scenes (N, 3, size, size) and masks (N, size, size) of the built-in `name`."""
+def _draw_scenes(name: str, size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """SCENES_EXAMPLES scenes (N, 3, size, size) and their masks (N, size, size) of the built-in `name`."""
     if name == "tetrominoes":
-        return scenes.tetrominoes(SCENES_EXAMPLES, seed=0)
-    return scenes.multi_dsprites(SCENES_EXAMPLES, seed=0, size=size,
-                                 coloured_background=name == "multi-dsprites-color")
+        x, masks = scenes.tetrominoes(SCENES_EXAMPLES, seed=0)
+    else:
+        x, masks = scenes.multi_dsprites(SCENES_EXAMPLES, seed=0, size=size,
+                                         coloured_background=name == "multi-dsprites-color")
+    return x, {"masks": masks}
 
 
 @lru_cache(maxsize=8)
@@ -157,7 +162,7 @@ def _scenes_cached(name: str, size: int) -> tuple[np.ndarray, None, dict[str, np
     """The multi-object built-in `name` at `size` with its instance masks, read-only. Drawn once (about
     20 s for multi-dSprites at 64x64) into the disk cache, memory-mapped from there afterwards."""
     stem = cache_root() / "scenes" / f"{name}-{size}-v{SCENES_VERSION}"
-    return _drawn_once(stem, "masks", (SCENES_EXAMPLES, 3, size, size), lambda: _draw_scenes(name, size))
+    return _drawn_once(stem, ("masks",), (SCENES_EXAMPLES, 3, size, size), lambda: _draw_scenes(name, size))
 
 
 def _scenes(name: str, size: int, description: str, drawn_sizes: tuple[int, ...] = (),
@@ -177,6 +182,47 @@ def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
     return _scenes(name, size, f"{size}x{size} scenes of 2-5 coloured dSprites on {background} drawn by genlab, "
                                f"with instance masks (--size 32 for the cheaper variant)",
                    drawn_sizes=MULTI_DSPRITES_SIZES, at_size=lambda s: _multi_dsprites(s, coloured))
+
+
+MOVING_CLIPS = {"train": 10_000, "val": 500, "test": 1_000}  # clips per split (OpenSTL's 10,000 for training)
+MOVING_VERSION = 1  # bump when the drawing changes, so cached clips are drawn anew
+MOVING_SPEC = DatasetSpec(
+    "moving-mnist", (moving_digits.FRAMES, 1, moving_digits.SIZE, moving_digits.SIZE), 256, modality="video",
+    extras=(ExtraSpec("digits", (moving_digits.DIGITS,), "int64", levels=10),  # each digit's class
+            ExtraSpec("corners", (moving_digits.FRAMES, moving_digits.DIGITS, 2), "int64")))  # (row, col) per frame
+
+
+def _moving_split(split_seed: int, name: str, digits: Split) -> Split:
+    """MOVING_CLIPS[name] clips of the digits `digits` (one MNIST split), drawn once into the disk cache."""
+    stem = cache_root() / "moving-mnist" / f"moving-mnist-{split_seed}-{name}-v{MOVING_VERSION}"
+    count = MOVING_CLIPS[name]
+
+    def draw() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        seed = [split_seed, list(MOVING_CLIPS).index(name)]
+        clips, chosen, corners = moving_digits.moving_digits(digits.x[:, 0], count, seed)
+        return clips, {"digits": digits.y[chosen], "corners": corners}
+
+    x, _, extras = _drawn_once(stem, ("digits", "corners"), (count, *MOVING_SPEC.shape), draw)
+    return Split(x, None, extras)
+
+
+@lru_cache(maxsize=2)
+def _moving_mnist(split_seed: int) -> Dataset:
+    """Moving MNIST whose training clips move the MNIST built-in's training digits, and whose validation and
+    test clips its validation and test digits (split by the same split_seed)."""
+    mnist = BUILTINS["mnist"].load(split_seed)
+    return Dataset(MOVING_SPEC, *(_moving_split(split_seed, name, mnist.split(name)) for name in MOVING_CLIPS))
+
+
+@dataclass(frozen=True)
+class DrawnSplitsBuiltin(Builtin):
+    """A built-in drawn split by split from sources that are split already (moving digits from the MNIST
+    splits), so its splits are not cut from one pool by split_seed; `make(split_seed)` gives the dataset."""
+
+    make: Callable[[int], Dataset] | None = None
+
+    def load(self, split_seed: int = 0) -> Dataset:
+        return self.make(split_seed)
 
 
 MOSES_VERSION = 1  # bump when the tokens or the subsets change, so cached ones are made anew
@@ -264,7 +310,7 @@ def _espeak():
 
 
 def _no_arrays() -> tuple:
-    raise NotImplementedError("molecule and speech built-ins load through their make")
+    raise NotImplementedError("molecule, speech and drawn-split built-ins load through their make")
 
 
 BUILTINS: dict[str, Builtin] = {
@@ -284,6 +330,10 @@ BUILTINS: dict[str, Builtin] = {
                            "35x35 scenes of three coloured tetrominoes on black drawn by genlab, with instance masks"),
     "multi-dsprites": _multi_dsprites(),
     "multi-dsprites-color": _multi_dsprites(coloured=True),
+    "moving-mnist": DrawnSplitsBuiltin(
+        MOVING_SPEC, _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"], size=sum(MOVING_CLIPS.values()),
+        description="20-frame 64x64 clips of two MNIST digits bouncing in the frame, drawn by genlab (Srivastava et "
+                    "al. 2015); test clips move the MNIST test split's digits", make=_moving_mnist),
     "moses": MoleculeBuiltin(
         DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
         n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,

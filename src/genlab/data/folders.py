@@ -54,7 +54,7 @@ def _require_examples(path: Path, n: int) -> None:
 
 def _spec(
     path: Path, shape: tuple[int, ...], levels: int, class_names: Sequence[str] | None, notes: Sequence[str],
-    extras: Sequence[ExtraSpec] = (),
+    extras: Sequence[ExtraSpec] = (), modality: str = "image",
 ) -> DatasetSpec:
     return DatasetSpec(
         name=_display_name(path),
@@ -63,6 +63,7 @@ def _spec(
         num_classes=None if class_names is None else len(class_names),
         class_names=None if class_names is None else tuple(class_names),
         notes=tuple(notes),
+        modality=modality,
         extras=tuple(extras),
     )
 
@@ -77,13 +78,14 @@ def _finish(
     split_seed: int,
     masks: np.ndarray | None = None,
 ) -> Dataset:
-    """Split checked uint8 images (N, C, H, W) (and object masks (N, H, W)) with the shared user fractions and
-    wrap them in a Dataset."""
+    """Split checked uint8 images (N, C, H, W) or clips (N, T, C, H, W) (and object masks (N, H, W)) with the
+    shared user fractions and wrap them in a Dataset."""
     n_test, n_val = user_split_sizes(len(x))
     extras = None if masks is None else {"masks": masks}
     train, val, test = split_arrays(x, y, n_test=n_test, n_val=n_val, seed=split_seed, extras=extras)
     specs = () if masks is None else (ExtraSpec("masks", masks.shape[1:], "uint8", levels=int(masks.max()) + 1),)
-    return Dataset(_spec(path, x.shape[1:], levels, class_names, notes, specs), train, val, test)
+    modality = "video" if x.ndim == 5 else "image"
+    return Dataset(_spec(path, x.shape[1:], levels, class_names, notes, specs, modality), train, val, test)
 
 
 # ---------------------------------------------------------------- image folders
@@ -316,6 +318,22 @@ def _to_nchw(x: np.ndarray, where: str) -> np.ndarray:
     return x
 
 
+def is_video(x: np.ndarray) -> bool:
+    """Whether an array holds clips: five axes (N, T, C, H, W), or four whose second and last are not a
+    channel count (N, T, H, W). A (N, 3, H, W) array is three-channel images, never 3-frame clips."""
+    return x.ndim == 5 or (x.ndim == 4 and x.shape[1] not in (1, 3) and x.shape[-1] not in (1, 3))
+
+
+def _to_ntchw(x: np.ndarray, where: str) -> np.ndarray:
+    """Clips (N, T, H, W) or (N, T, C, H, W) with C = 1 or 3 -> (N, T, C, H, W)."""
+    if x.ndim == 4:
+        x = x[:, :, None]
+    if x.shape[2] not in (1, 3) or x.shape[1] < 2 or 0 in x.shape[3:]:
+        raise UserError(f"{where} has shape {x.shape}: save clips as (N, T, H, W) or (N, T, C, H, W) with C = 1 or "
+                        "3, at least 2 frames each.")
+    return x
+
+
 def _to_levels(x: np.ndarray, path: Path, where: str) -> tuple[np.ndarray, int, list[str]]:
     """(uint8 levels, number of levels, notes) from bool, integer, or float-in-[0, 1] images."""
     kind = x.dtype.kind
@@ -384,11 +402,12 @@ def _contiguous_labels(masks: np.ndarray) -> np.ndarray:
 
 def load_array_file(path: Path, *, split_seed: int = 0) -> Dataset:
     """Images (and optional labels and object masks) from a .npy file or a .npz file with keys x / images,
-    y / labels and masks."""
+    y / labels and masks; or clips (N, T, H, W) or (N, T, C, H, W) (`is_video`), with optional labels."""
     x, y, where, y_key = _read_arrays(path)
-    x = _to_nchw(x, where)
+    video = is_video(x)
+    x = _to_ntchw(x, where) if video else _to_nchw(x, where)
     _require_examples(path, len(x))
-    masks = _read_masks(path, x)
+    masks = None if video else _read_masks(path, x)
     x, levels, notes = _to_levels(x, path, where)
     class_names = None
     if y is not None:

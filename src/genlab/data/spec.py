@@ -6,7 +6,7 @@ assume images:
 
     modality  what one example is; its shape's axes          levels means           today
     "image"   (C, H, W)                                       grey levels per pixel  yes
-    "video"   (T, C, H, W)                                    grey levels per pixel  next
+    "video"   (T, C, H, W) frames                             grey levels per pixel  yes
     "tokens"  (L,) a token sequence                           vocabulary size        yes
     "audio"   (S,) mono samples at `rate` per second          quantisation levels    yes
 
@@ -18,7 +18,7 @@ next datasets fit without new fields: paired low/high resolution images are imag
 extra's own `vocabulary`) and one "samples" (each waveform's length); per-example factors are an
 extra "factors" (K,) with factor names; object masks an extra "masks" (H, W), each pixel's object (0 the
 background; levels = objects + 1). A token sequence's vocabulary (the strings behind the ids) and the
-tokenizer that made them ("smiles", "selfies") are two optional fields. Images, token sequences and
+tokenizer that made them ("smiles", "selfies") are two optional fields. Images, video, token sequences and
 audio are implemented; an unknown modality is refused by name.
 """
 
@@ -36,6 +36,7 @@ from genlab.errors import UserError
 # modality -> the names of its example axes; add a line (and a loader) for a new modality.
 MODALITIES: dict[str, tuple[str, ...]] = {
     "image": ("channel", "height", "width"),
+    "video": ("frame", "channel", "height", "width"),  # clips of T frames (moving-mnist)
     "tokens": ("position",),  # ids 0..levels-1 over `vocabulary`, <bos> first, <eos> then <pad> (molecules)
     "audio": ("sample",),  # mono waveforms at `rate`, uint16 offset-binary levels, zero-padded (speech)
 }

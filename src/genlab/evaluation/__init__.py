@@ -38,7 +38,8 @@ class Evaluation:
 
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
              samples: int | None = 1000, classify: bool = False, factor_points: int = 10_000,
-             factor_metrics: tuple[str, ...] | None = None, scenes: int = 1000, utterances: int = 20) -> Evaluation:
+             factor_metrics: tuple[str, ...] | None = None, scenes: int = 1000, utterances: int = 20,
+             clips: int = 1000) -> Evaluation:
     """Run every evaluator that applies to `run` on a held-out split; with write, evaluation.json (and the
     evaluators' pictures, e.g. novelty.png) go into the run folder."""
     if iwae_k < 1:
@@ -51,13 +52,16 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
         raise UserError(f"--scenes {scenes} must be 0 (skip) or positive.")
     if utterances < 0:
         raise UserError(f"--utterances {utterances} must be 0 (skip) or positive.")
+    if clips < 0:
+        raise UserError(f"--clips {clips} must be 0 (skip) or positive.")
     groups = tuple(factor_metrics) if factor_metrics else Options.factor_metrics
     unknown = sorted(set(groups) - set(Options.factor_metrics))
     if unknown:
         raise UserError(f"--factor-metrics has unknown {', '.join(unknown)}: choose from "
                         f"{','.join(Options.factor_metrics)}.")
     options = Options(iwae_k=iwae_k, samples=samples or 0, classify=classify, split=split, seed=seed, write=write,
-                      factor_points=factor_points, factor_metrics=groups, scenes=scenes, utterances=utterances)
+                      factor_points=factor_points, factor_metrics=groups, scenes=scenes, utterances=utterances,
+                      clips=clips)
     data = run.dataset()
     context = Context(run, data, options)
     results = {e.name: e.evaluate(context) for e in evaluators() if e.applies(run, options)}

@@ -19,6 +19,7 @@ EVALUATORS: dict[str, str] = {
     "molecules": "genlab.evaluation.molecules:Molecules",
     "response": "genlab.evaluation.response:Response",
     "speech": "genlab.evaluation.speech:Speech",
+    "forecast": "genlab.evaluation.forecast:Forecast",
     "samples": "genlab.evaluation.samples:SampleQuality",
 }
 

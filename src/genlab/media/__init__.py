@@ -14,6 +14,7 @@ import numpy as np
 from genlab.data.spec import DatasetSpec
 from genlab.media.grids import save_grid
 from genlab.media.molecules import write_molecules
+from genlab.media.video import write_clips
 
 
 def _image_grid(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
@@ -24,8 +25,8 @@ def _image_grid(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) 
 
 
 # modality -> writer(spec, examples, path without suffix, examples per row) -> the file written
-WRITERS: dict[str, Callable[[DatasetSpec, np.ndarray, Path, int | None], Path]] = {"image": _image_grid,
-                                                                                   "tokens": write_molecules}
+WRITERS: dict[str, Callable[[DatasetSpec, np.ndarray, Path, int | None], Path]] = {
+    "image": _image_grid, "video": write_clips, "tokens": write_molecules}
 
 
 def save_examples(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None = None) -> Path | None:

@@ -55,6 +55,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "can_predict": ("predict",),  # predicts a measured property of each example (a molecule's activity)
     "can_speak": ("speak",),  # text to a mel spectrogram (genlab speak)
     "can_vocode": ("vocode",),  # a mel spectrogram to a waveform (a vocoder for genlab speak)
+    "can_forecast": ("forecast",),  # continues clips from their first frames (video prediction)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -85,6 +86,7 @@ class GenerativeModel(nn.Module, ABC):
     can_predict: ClassVar[bool] = False
     can_speak: ClassVar[bool] = False
     can_vocode: ClassVar[bool] = False
+    can_forecast: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -101,6 +103,7 @@ class GenerativeModel(nn.Module, ABC):
             setattr(cls, capability, all(getattr(cls, m) is not getattr(GenerativeModel, m) for m in methods))
 
     modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of data (DatasetSpec.modality) it models
+    context_frames: int = 0  # families that forecast: the frames of a clip they see before predicting the rest
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):
         super().__init__()
@@ -210,6 +213,11 @@ class GenerativeModel(nn.Module, ABC):
     def vocode(self, log_mel: torch.Tensor) -> torch.Tensor:
         """Waveforms (B, S) in [-1, 1] from log-mel spectrograms (B, mels, frames)."""
         raise NotImplementedError(f"{self.name} is no vocoder")
+
+    def forecast(self, context: torch.Tensor, frames: int | None = None) -> torch.Tensor:
+        """The next `frames` frames (B, frames, C, H, W) of levels after clips' first frames `context`
+        (B, T, C, H, W) of levels; None: as many as the model was trained to predict."""
+        raise NotImplementedError(f"{self.name} does not continue clips")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

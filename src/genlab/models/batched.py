@@ -112,3 +112,17 @@ def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, s
 def predictions(model: GenerativeModel, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """A predicting model's values predict(x) (N,) float64 (a molecule's activity)."""
     return np.concatenate(_per_batch(model, lambda xb: model.predict(xb).double(), x, batch_size))
+
+
+def forecasts(model: GenerativeModel, context: np.ndarray, frames: int | None = None, *, batch_size: int = 32,
+              seed: int = 0) -> np.ndarray:
+    """A forecasting model's next `frames` frames (N, frames, C, H, W) of levels after clips' first frames
+    `context` (N, T, C, H, W) of levels, in batches; every batch starts from `seed`, so a stochastic model's
+    continuation of a clip depends on the seed alone."""
+    with torch.random.fork_rng():
+        def apply(xb: torch.Tensor) -> torch.Tensor:
+            torch.manual_seed(seed)
+            return model.forecast(xb, frames)
+
+        return np.concatenate(_per_batch(model, apply, context, batch_size)).astype(np.uint8 if model.spec.levels <= 256
+                                                                                      else np.int32)

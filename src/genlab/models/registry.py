@@ -32,6 +32,7 @@ MODELS: dict[str, str] = {
     "predictor": "genlab.models.predictor:Predictor",
     "tts": "genlab.models.tts:TextToSpeech",
     "vocoder": "genlab.models.vocoder:Vocoder",
+    "video-predict": "genlab.models.video_predict:VideoPredict",
 }
 
 

@@ -26,9 +26,11 @@ from genlab.models.base import GenerativeModel
 from genlab.data.degrade import downscale, upscale_classically
 from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
+from genlab.media.video import truth_above_forecast
 from genlab.metrics.segmentation import ari_per_image
 from genlab.metrics.superres import psnr_y
-from genlab.models.batched import as_tensor, decomposed, log_likelihood, predicted_labels, upscaled
+from genlab.metrics.video import copy_last_frame, frame_scores
+from genlab.models.batched import as_tensor, decomposed, forecasts, log_likelihood, predicted_labels, upscaled
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
@@ -40,6 +42,7 @@ from genlab.units import bits_per_dim
 
 GRID_SIZE = 64
 DECOMPOSE_LIMIT = 256  # validation scenes a decomposing model splits at each evaluation
+FORECAST_LIMIT = 256  # validation clips a forecasting model continues at each evaluation
 VAL_LIMIT = 1000  # validation examples scored at each evaluation
 
 
@@ -232,6 +235,8 @@ class Trainer:
                               nrow=3)
             if model.can_decompose:
                 record.update(self._decomposition(model, val))
+            if model.can_forecast:
+                record.update(self._forecast(model, val))
             if model.can_classify:
                 record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
             if len(record) == 2 and not model.can_sample:  # nothing above measures it: its own loss on validation data
@@ -279,6 +284,21 @@ class Trainer:
                                    None if true is None else np.asarray(true[:4]))
         save_png(picture, self.folder.preview(self.step).with_suffix(".png"))
         return record
+
+    def _forecast(self, model: GenerativeModel, val: Split) -> dict:
+        """A forecasting model's validation: the frame MSE (OpenSTL's: a frame's squared errors on [0, 1] summed)
+        of the first FORECAST_LIMIT clips' continuations, beside holding the last seen frame, and four of them
+        as the preview (true clips above the forecasts)."""
+        clips = np.asarray(val.x[:FORECAST_LIMIT])  # (N, T, C, H, W)
+        seen = model.context_frames
+        predicted = forecasts(model, clips[:, :seen], clips.shape[1] - seen, seed=self.cfg.seed)
+        levels = self.data.spec.levels
+        record = {f"val_{name}": frame_scores(guess, clips[:, seen:], levels, ("mse",))["mse"].mean()
+                  for name, guess in (("frame_mse", predicted), ("copy_last_mse", copy_last_frame(clips[:, :seen],
+                                                                                                 len(predicted[0]))))}
+        save_examples(self.data.spec, truth_above_forecast(clips[:4], predicted[:4]), self.folder.preview(self.step),
+                      nrow=min(4, len(clips)))
+        return {name: float(value) for name, value in record.items()}
 
     # --- the loop -------------------------------------------------------------------------------
     def _should_stop(self, flag: _StopFlag, stop_at_step: int | None) -> str | None:

@@ -1,0 +1,75 @@
+"""Clips turned into files people watch: a grid of clips as one animated GIF or WebP, every clip in its cell
+playing at once, and such files read back frame by frame. Pillow and numpy only.
+
+GIF stores grey clips exactly (a 256-grey palette); colour clips are quantised to its 256 colours, so an
+exact copy of colour clips is a `.webp` (written lossless) or the `.npy` of their levels.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from genlab.data.spec import DatasetSpec
+from genlab.errors import UserError
+from genlab.files import atomic_write
+from genlab.media.grids import grid_image
+
+FRAME_MS = 100  # each frame shown a tenth of a second, so a 20-frame clip plays in two
+FORMATS = {".gif": "GIF", ".webp": "WEBP"}
+
+
+def clip_grid_frames(x: np.ndarray, levels: int, nrow: int | None = None) -> list[Image.Image]:
+    """Clips (N, T, C, H, W) of levels -> T pictures, frame t of every clip tiled as `grid_image` tiles images."""
+    x = np.asarray(x)
+    return [grid_image(x[:, t], levels, nrow) for t in range(x.shape[1])]
+
+
+def animation_bytes(frames: list[Image.Image], suffix: str, frame_ms: int = FRAME_MS) -> bytes:
+    """Pictures as one looping animation in the format of `suffix` (.gif or .webp, lossless)."""
+    buf = io.BytesIO()
+    options = {"lossless": True} if suffix == ".webp" else {"optimize": False}
+    frames[0].save(buf, format=FORMATS[suffix], save_all=True, append_images=frames[1:], duration=frame_ms,
+                   loop=0, **options)
+    return buf.getvalue()
+
+
+def save_clips(x: np.ndarray, levels: int, path: Path, nrow: int | None = None) -> Path:
+    """Clips (N, T, C, H, W) of levels as one animated grid at `path` (.gif, the default, or .webp)."""
+    path = Path(path)
+    out = path if path.suffix else path.with_suffix(".gif")
+    if out.suffix.lower() not in FORMATS:
+        raise UserError(f"{out}: clips are written as .gif or .webp (or .npy with --npy); change the suffix.")
+    atomic_write(out, animation_bytes(clip_grid_frames(x, levels, nrow), out.suffix.lower()))
+    return out
+
+
+def truth_above_forecast(clips: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Clips (N, T, C, H, W) and a forecast of their last frames (N, F, C, H, W) as 2N whole clips for one
+    grid of N to a row: the true clips, then each clip's seen frames followed by the forecast."""
+    seen = clips.shape[1] - predicted.shape[1]
+    return np.concatenate([clips, np.concatenate([clips[:, :seen], predicted], axis=1)])
+
+
+def write_clips(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
+    """The video modality's writer (media.WRITERS)."""
+    return save_clips(x, spec.levels, path, nrow)
+
+
+def read_animation(path: Path) -> np.ndarray:
+    """Every frame of an animated GIF or WebP at the rate of its shortest frame: (T, H, W) uint8 when every frame
+    is grey, else (T, H, W, 3) RGB. A frame shown k times as long counts k times, since GIF writers (Pillow's
+    among them) store a run of identical frames as one longer frame."""
+    with Image.open(path) as image:
+        frames, durations = [], []
+        for frame in ImageSequence.Iterator(image):
+            frames.append(np.asarray(frame.convert("RGB")))
+            durations.append(int(frame.info.get("duration") or 0))
+    unit = min((d for d in durations if d > 0), default=0)
+    repeats = [max(1, round(d / unit)) if unit else 1 for d in durations]
+    frames = np.repeat(np.stack(frames), repeats, axis=0)  # (T, H, W, 3)
+    grey = (frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all()
+    return frames[..., 0] if grey else frames
