@@ -155,7 +155,7 @@ def test_one_training_step(family, spec):
 
 
 ALL_CAPABILITIES = {"can_sample", "has_likelihood", "has_latent", "can_classify", "is_autoregressive", "can_upscale",
-                    "has_latent_kl", "can_decompose", "can_predict", "can_speak", "can_vocode", "can_forecast",
+                    "has_latent_kl", "can_decompose", "can_predict", "can_speak", "can_vocode", "can_forecast", "can_inpaint",
                     "has_importance_bound", "semi_supervised", "needs_labels", "can_condition", "is_codec",
                     "is_conditional"}
 
@@ -258,6 +258,25 @@ def test_forecast(family, spec):
     assert ahead.min() >= 0 and longer.max() <= spec.levels - 1
     with pytest.raises(UserError, match=f"from {seen} frames"):
         model.forecast(clips[:, : seen - 1])
+
+
+def test_inpaint(family, spec):
+    """Inpainting families fill the masked pixels and keep every other one exactly, reproducibly by seed."""
+    model = tiny(family, spec).eval()
+    if not model.can_inpaint:
+        pytest.skip(f"{family} does not inpaint")
+    x = random_batch(spec)["x"]
+    mask = torch.zeros(BATCH, *spec.shape[1:], dtype=torch.bool)
+    mask[:, spec.shape[1] // 2 :] = True  # the lower half
+    cond = condition(model, random_batch(spec))
+    torch.manual_seed(0)
+    filled = model.inpaint(x, mask, cond)
+    assert filled.shape == x.shape and filled.dtype == torch.long
+    assert torch.equal(filled[:, :, : spec.shape[1] // 2], x[:, :, : spec.shape[1] // 2])
+    assert filled.min() >= 0 and filled.max() < spec.levels and not torch.equal(filled, x)
+    torch.manual_seed(0)
+    assert torch.equal(model.inpaint(x, mask, cond), filled)
+    assert torch.equal(model.inpaint(x, torch.zeros_like(mask), cond), x)  # nothing to fill: nothing changes
 
 
 def test_log_prob(family, spec):

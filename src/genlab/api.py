@@ -14,6 +14,7 @@ from __future__ import annotations
 from genlab.apps.decompose import decompose
 from genlab.apps.design import design
 from genlab.apps.demo import remove_demo_run, run_demo
+from genlab.apps.inpaint import inpaint
 from genlab.apps.speak import speak
 from genlab.config import DataConfig, RunConfig, load_config
 from genlab.data import load_data
@@ -27,5 +28,5 @@ from genlab.training.run import train
 from genlab.training.trainer import TrainResult
 
 __all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "continue_clips", "decompose", "design",
-           "evaluate", "interpolate", "write_traversal", "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
+           "evaluate", "inpaint", "interpolate", "write_traversal", "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
            "run_demo", "sample", "sample_grid", "speak", "train", "write_report"]

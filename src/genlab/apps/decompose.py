@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from genlab.apps.images import images_in, read_user_image
-from genlab.data.degrade import resize as resize_image
+from genlab.apps.images import images_for_run, images_in
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture, to_rgb8
@@ -31,36 +30,6 @@ BATCH = 32  # images decomposed at once
 class Decomposed:
     written: list[Path]
     notes: list[str] = field(default_factory=list)
-
-
-def _as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
-    """8- or 16-bit pixels (C, H, W) -> the run's levels 0..levels-1 (uint8 for up to 256 levels)."""
-    peak = float(np.iinfo(colour.dtype).max)
-    return np.round(colour.astype(np.float64) * ((levels - 1) / peak)).astype(np.uint8 if levels <= 256 else np.int32)
-
-
-def read_scenes(run: Run, images: list[Path], resize: bool) -> tuple[np.ndarray, list[str]]:
-    """The images as the run's levels (N, C, H, W), checked against its channels and size; notes for the user."""
-    channels, height, width = run.spec.shape
-    scenes, notes, alpha, resized = [], [], False, False
-    for path in images:
-        colour, a = read_user_image(path)
-        alpha |= a is not None
-        if len(colour) != channels:
-            kind = {1: "grey", 3: "RGB"}
-            raise UserError(f"{path} is {kind[len(colour)]} and run {run.folder.path} decomposes {kind[channels]} "
-                            f"images: convert it to {kind[channels]}.")
-        if colour.shape[1:] != (height, width):
-            if not resize:
-                raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels and run {run.folder.path} "
-                                f"decomposes {height}x{width} scenes: crop it to that size, or pass --resize.")
-            colour, resized = resize_image(colour, (height, width)), True
-        scenes.append(_as_levels(colour, run.spec.levels))
-    if alpha:
-        notes.append("alpha channels were ignored: slots see the colour channels only")
-    if resized:
-        notes.append(f"images of another size were resized (bicubic) to the run's {height}x{width}")
-    return np.stack(scenes), notes
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -115,7 +84,7 @@ def decompose(run: Run, source: Path | str, out: Path | str, *, resize: bool = F
     if clash:
         raise UserError(f"{source} holds several images named {clash}.* : rename them apart first.")
     _check_targets(out, stems)
-    x, notes = read_scenes(run, paths, resize)
+    x, notes = images_for_run(run, paths, resize, "decomposes", "slots see the colour channels only")
     result = Decomposed([], notes)
     for start in range(0, len(x), BATCH):
         batch = x[start : start + BATCH]

@@ -1,5 +1,5 @@
-"""The user's own images, read for an application (`genlab upscale`, `genlab decompose`): one file or every
-image of a folder, each checked with a one-line error naming it."""
+"""The user's own images, read for an application (`genlab upscale`, `genlab decompose`, `genlab inpaint`): one
+file or every image of a folder, each checked with a one-line error naming it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab.errors import UserError
+from genlab.models.loading import Run
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -48,3 +49,38 @@ def images_in(source: Path) -> list[Path]:
     return [source]
 
 
+
+
+def as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
+    """8- or 16-bit pixels (C, H, W) -> the run's levels 0..levels-1 (uint8 for up to 256 levels)."""
+    peak = float(np.iinfo(colour.dtype).max)
+    return np.round(colour.astype(np.float64) * ((levels - 1) / peak)).astype(np.uint8 if levels <= 256 else np.int32)
+
+
+def images_for_run(run: Run, images: list[Path], resize: bool, verb: str, alpha_note: str
+                   ) -> tuple[np.ndarray, list[str]]:
+    """The images as the run's levels (N, C, H, W), checked against its channels and size (refused in one line
+    saying what the run `verb`s, or resized when `resize`); notes for the user (`alpha_note` if any image had
+    an alpha channel)."""
+    from genlab.data.degrade import resize as resize_image
+
+    channels, height, width = run.spec.shape
+    out, notes, alpha, resized = [], [], False, False
+    kind = {1: "grey", 3: "RGB"}
+    for path in images:
+        colour, a = read_user_image(path)
+        alpha |= a is not None
+        if len(colour) != channels:
+            raise UserError(f"{path} is {kind[len(colour)]} and run {run.folder.path} {verb} {kind[channels]} "
+                            f"images: convert it to {kind[channels]}.")
+        if colour.shape[1:] != (height, width):
+            if not resize:
+                raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels and run {run.folder.path} "
+                                f"{verb} {height}x{width} images: crop it to that size, or pass --resize.")
+            colour, resized = resize_image(colour, (height, width)), True
+        out.append(as_levels(colour, run.spec.levels))
+    if alpha:
+        notes.append(f"alpha channels were ignored: {alpha_note}")
+    if resized:
+        notes.append(f"images of another size were resized (bicubic) to the run's {height}x{width}")
+    return np.stack(out), notes

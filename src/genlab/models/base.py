@@ -56,6 +56,7 @@ IMPLEMENTED_BY: dict[str, tuple[str, ...]] = {
     "can_speak": ("speak",),  # text to a mel spectrogram (genlab speak)
     "can_vocode": ("vocode",),  # a mel spectrogram to a waveform (a vocoder for genlab speak)
     "can_forecast": ("forecast",),  # continues clips from their first frames (video prediction)
+    "can_inpaint": ("inpaint",),  # fills masked pixels of images, keeping the others (genlab inpaint)
 }
 DECLARED: dict[str, bool] = {  # name -> default
     "has_importance_bound": False,  # log_prob(x, k=K) tightens the bound with K samples (IWAE)
@@ -87,6 +88,7 @@ class GenerativeModel(nn.Module, ABC):
     can_speak: ClassVar[bool] = False
     can_vocode: ClassVar[bool] = False
     can_forecast: ClassVar[bool] = False
+    can_inpaint: ClassVar[bool] = False
     # Declared by the family (DECLARED holds what each means and its default).
     has_importance_bound: ClassVar[bool] = DECLARED["has_importance_bound"]
     semi_supervised: ClassVar[bool] = DECLARED["semi_supervised"]
@@ -218,6 +220,12 @@ class GenerativeModel(nn.Module, ABC):
         """The next `frames` frames (B, frames, C, H, W) of levels after clips' first frames `context`
         (B, T, C, H, W) of levels; None: as many as the model was trained to predict."""
         raise NotImplementedError(f"{self.name} does not continue clips")
+
+    def inpaint(self, x: torch.Tensor, mask: torch.Tensor, condition: torch.Tensor | None = None,
+                **options) -> torch.Tensor:
+        """Images x (B, C, H, W) of levels with the pixels where mask (B, H, W) is True filled anew by the model
+        and every other pixel exactly as it was."""
+        raise NotImplementedError(f"{self.name} does not inpaint")
 
     def capabilities(self) -> dict[str, bool]:
         """Everything this run can do: the derived and declared capabilities, and whether it is conditional."""

@@ -36,6 +36,7 @@ VLB_TERMS = 20  # default Monte-Carlo terms of log_prob: 1,000 28x28 images in ~
 COSINE_OFFSET = 0.008  # s of Nichol & Dhariwal: keeps sqrt(β_1) just below one 8-bit bin at T=1000
 MAX_BETA = 0.999  # their clip of β_t, so ᾱ_T > 0 and the last step is not singular
 SAMPLING_METHODS = ("ddim", "ddpm")  # deterministic DDIM (Song et al. 2021), ancestral DDPM (Ho et al. 2020)
+RESAMPLE = 5  # RePaint's tries per step when inpainting (the paper: 10, over 250 steps)
 SMALLEST_SIDE = 7  # the U-Net halves the resolution while the shorter side is above this: 28 -> 14 -> 7
 
 
@@ -368,20 +369,24 @@ class Diffusion(GenerativeModel):
         cond, uncond = both.chunk(2)  # (B, C, H, W) each
         return (1 + guidance) * cond - guidance * uncond
 
+    def _step(self, x: torch.Tensor, t: int, s: int, labels: torch.Tensor | None, eta: float, guidance: float = 0.0,
+              temperature: float = 1.0) -> torch.Tensor:
+        """One reverse step from x at step t to step s < t. eta = 0 is DDIM (deterministic); eta = 1 is ancestral
+        DDPM with variance β̃ between t and s (Song et al. 2021, eq. 12 and 16); ε is re-derived from the
+        clipped x̂_0 so the step is the clipped model's."""
+        ab_t, ab_s = self.alpha_bar[t].item(), self.alpha_bar[s].item()
+        tt = torch.full((len(x),), t, dtype=torch.long, device=x.device)
+        x0 = self._x0(x, tt, self._guided_output(x, t, labels, guidance))  # (B, C, H, W)
+        eps = (x - math.sqrt(ab_t) * x0) / math.sqrt(1 - ab_t)
+        sigma = eta * math.sqrt((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s))
+        x = math.sqrt(ab_s) * x0 + math.sqrt(max(1 - ab_s - sigma**2, 0.0)) * eps
+        return x + sigma * temperature * torch.randn_like(x) if sigma > 0 else x
+
     def _reverse(self, x: torch.Tensor, labels: torch.Tensor | None, times: list[int], eta: float,
                  guidance: float = 0.0, temperature: float = 1.0) -> torch.Tensor:
-        """Run the reverse chain over `times` from x at τ_S down to the clean image, as levels. eta = 0 is
-        DDIM (deterministic); eta = 1 is ancestral DDPM with variance β̃ between consecutive τ (Song et al.
-        2021, eq. 12 and 16); ε is re-derived from the clipped x̂_0 so the step is the clipped model's."""
+        """Run the reverse chain over `times` from x at τ_S down to the clean image, as levels."""
         for t, s in zip(reversed(times[1:]), reversed(times[:-1])):
-            ab_t, ab_s = self.alpha_bar[t].item(), self.alpha_bar[s].item()
-            tt = torch.full((len(x),), t, dtype=torch.long, device=x.device)
-            x0 = self._x0(x, tt, self._guided_output(x, t, labels, guidance))  # (B, C, H, W)
-            eps = (x - math.sqrt(ab_t) * x0) / math.sqrt(1 - ab_t)
-            sigma = eta * math.sqrt((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s))
-            x = math.sqrt(ab_s) * x0 + math.sqrt(max(1 - ab_s - sigma**2, 0.0)) * eps
-            if sigma > 0:
-                x = x + sigma * temperature * torch.randn_like(x)
+            x = self._step(x, t, s, labels, eta, guidance, temperature)
         return from_unit_range(x, self.spec.levels)  # (B, C, H, W) levels
 
     @torch.no_grad()
@@ -405,6 +410,32 @@ class Diffusion(GenerativeModel):
             times, eta = self._times(steps), 0.0
         x = temperature * torch.randn(n, *self.spec.shape, device=self.device)  # x_T
         return self._reverse(x, labels, times, eta, guidance, temperature)
+
+    @torch.no_grad()
+    def inpaint(self, x: torch.Tensor, mask: torch.Tensor, condition: torch.Tensor | None = None,
+                steps: int | None = None, resample: int = RESAMPLE, temperature: float = 1.0) -> torch.Tensor:
+        """RePaint (Lugmayr et al. 2022): the ancestral chain over `steps` steps (default config.sample_steps)
+        where after every step the known pixels are set to the image noised to that step, q(x_s | x_0), and the
+        masked ones (mask (B, H, W) True) follow the model. Each step is taken `resample` times, the result
+        noised back one step between tries, so the filled region comes to agree with what surrounds it; the
+        paper takes 250 steps with 10 resamplings, a CPU fewer. A conditional run without labels fills with
+        the null class (no label)."""
+        if resample < 1:
+            raise UserError(f"--resample {resample} must be at least 1 (1: no resampling).")
+        labels = self._labels(condition, len(x))
+        known = to_unit_range(x, self.spec.levels)  # (B, C, H, W)
+        fill = mask[:, None].to(known.dtype)  # (B, 1, H, W): 1 where the model draws
+        times = self._times(steps)
+        z = temperature * torch.randn_like(known)  # x_T
+        for t, s in zip(reversed(times[1:]), reversed(times[:-1])):
+            ab_t, ab_s = self.alpha_bar[t].item(), self.alpha_bar[s].item()
+            for attempt in range(resample):
+                drawn = self._step(z, t, s, labels, 1.0, temperature=temperature)
+                noised = math.sqrt(ab_s) * known + math.sqrt(1 - ab_s) * torch.randn_like(known)
+                z = fill * drawn + (1 - fill) * noised  # x_s
+                if attempt < resample - 1:  # back to step t: q(x_t | x_s)
+                    z = math.sqrt(ab_t / ab_s) * z + math.sqrt(1 - ab_t / ab_s) * torch.randn_like(z)
+        return torch.where(mask[:, None], from_unit_range(z, self.spec.levels), x.long())
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None, steps: int | None = None) -> torch.Tensor:

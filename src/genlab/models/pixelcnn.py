@@ -224,6 +224,25 @@ class PixelCNN(GenerativeModel):
         return self.walk(n, lambda params, ch: choose(self.head.level_log_probs(params)[:, ch, :, 0, 0].double(), ch),
                          condition)
 
+    @torch.no_grad()
+    def inpaint(self, x: torch.Tensor, mask: torch.Tensor, condition: torch.Tensor | None = None,
+                temperature: float = 1.0) -> torch.Tensor:
+        """The raster walk over images x (B, C, H, W) of levels: a sub-pixel where mask (B, H, W) is True is drawn
+        from its conditional, any other keeps its level. Each drawn pixel sees the pixels above and to its left
+        (known or drawn), never those after it: exact completion when the mask covers everything after a point
+        in raster order (the PixelRNN paper's "everything below a line"), and a valid but one-sided guess for
+        a hole with known pixels below it."""
+        channels, _, width = self.spec.shape
+        x, fill = x.long(), mask.bool()
+        visits = iter(range(x[0].numel()))  # the walk's order: row, column, channel
+
+        def level_at(params: torch.Tensor, ch: int) -> torch.Tensor:
+            i, j = divmod(next(visits) // channels, width)
+            drawn = self.head.sample(params, temperature)[:, ch, 0, 0]  # (B,)
+            return torch.where(fill[:, i, j], drawn, x[:, ch, i, j])
+
+        return self.walk(len(x), level_at, condition)
+
     def walk(self, n: int, level_at, condition: torch.Tensor | None = None) -> torch.Tensor:
         """The raster walk: level_at(params (n, C * P, 1, 1), channel) -> levels (n,) at each sub-pixel.
 
