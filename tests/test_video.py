@@ -199,3 +199,23 @@ def test_a_users_array_is_video_when_its_axes_say_so(tmp_path):
     np.save(tmp_path / "odd.npy", np.zeros((20, 5, 2, 8, 8), np.uint8))
     with pytest.raises(UserError, match="C = 1 or 3"):
         load_dataset(str(tmp_path / "odd.npy"))
+
+
+def test_the_video_family_samples_clips_and_continues_them(video_run, genlab_at):
+    """SVG-LP trained a few steps: whole clips from nothing, and continuations that differ by seed."""
+    trained = genlab_at(["train", "--data", "clips.npy", "--model", "video", "--set", "model.context=4", "--set",
+                         "model.channels=4", "--set", "model.hidden=16", "--steps", "3", "--batch-size", "4",
+                         "--quiet", "--out", "svg"], video_run)
+    assert trained.returncode == 0, str(trained)
+    drawn = genlab_at(["sample", "svg", "-n", "3", "-o", "drawn.gif", "--npy", "drawn.npy"], video_run)
+    assert drawn.returncode == 0 and "3 samples" in drawn.stdout, str(drawn)
+    clips = np.load(video_run / "drawn.npy")
+    assert clips.shape == (3, 8, 1, 32, 32) and (video_run / "drawn.gif").exists()
+    np.save(video_run / "given.npy", np.load(video_run / "clips.npy")[:1, :4])
+    for seed in (0, 1):
+        done = genlab_at(["sample", "svg", "--context", "given.npy", "--seed", str(seed), "--npy", f"c{seed}.npy",
+                          "-o", f"c{seed}.gif"], video_run)
+        assert done.returncode == 0, str(done)
+    first, second = np.load(video_run / "c0.npy"), np.load(video_run / "c1.npy")
+    assert first.shape == (1, 8, 1, 32, 32) and np.array_equal(first[:, :4], second[:, :4])
+    assert not np.array_equal(first[:, 4:], second[:, 4:])  # another seed, another future

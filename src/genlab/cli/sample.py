@@ -13,7 +13,8 @@ from genlab.cli.app import app, console
 @app.command()
 def sample(
     run: Path = typer.Argument(..., help="Run folder made by `genlab train`."),
-    n: int = typer.Option(64, "-n", help="Number of samples (a conditional run without --label spreads them over one row per class)."),
+    n: Optional[int] = typer.Option(None, "-n", help="Number of samples, 64 by default (16 clips of a video run); a "
+                                    "conditional run without --label spreads them over one row per class."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="What to write: a PNG grid (samples.png); "
                                           "molecules as .csv or .png; clips as an animated .gif (clips.gif) or .webp."),
     npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W), "
@@ -44,6 +45,7 @@ def sample(
     loaded = api.load_run(run, device=device)
     video = loaded.spec.modality == "video"
     output = output or Path("clips.gif" if video else "samples.png")
+    n = n or (16 if video else 64)
     if frames is not None and context is None:
         from genlab.errors import UserError
 

@@ -33,6 +33,7 @@ MODELS: dict[str, str] = {
     "tts": "genlab.models.tts:TextToSpeech",
     "vocoder": "genlab.models.vocoder:Vocoder",
     "video-predict": "genlab.models.video_predict:VideoPredict",
+    "video": "genlab.models.video:Video",
 }
 
 
