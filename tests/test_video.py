@@ -219,3 +219,26 @@ def test_the_video_family_samples_clips_and_continues_them(video_run, genlab_at)
     first, second = np.load(video_run / "c0.npy"), np.load(video_run / "c1.npy")
     assert first.shape == (1, 8, 1, 32, 32) and np.array_equal(first[:, :4], second[:, :4])
     assert not np.array_equal(first[:, 4:], second[:, 4:])  # another seed, another future
+
+
+def test_sampled_clips_are_measured_in_frame_and_clip_features(tmp_path, monkeypatch):
+    """The clips evaluator trains a frame classifier (frames:SOURCE) and a clip classifier on labelled clips and
+    sets the samples' FD beside the real clips' floor in both spaces."""
+    from genlab import api
+    from genlab.data.moving_digits import pair_labels
+    from genlab.evaluation import features
+
+    monkeypatch.setattr(features, "MIN_STEPS", 10)  # the feature classifiers: a few steps are enough here
+    monkeypatch.setattr(features, "MAX_STEPS", 10)
+    clips, chosen, _ = moving_digits(_pool(4), 60, seed=4, frames=4, size=32)
+    np.savez(tmp_path / "labelled.npz", x=clips, y=pair_labels(chosen % 2))  # 3 classes of digit pairs
+    config = api.load_config(None, {"data": {"source": str(tmp_path / "labelled.npz")},
+                                    "model": {"name": "video", "context": 2, "channels": 4, "hidden": 8},
+                                    "training": {"steps": 2, "batch_size": 4}})
+    api.train(config, tmp_path / "run", quiet=True)
+    result = api.evaluate(api.load_run(tmp_path / "run"), samples=6, clips=2)["clips"]
+    assert result.clips == 6 and set(result.quality) == {"frames", "clips"}
+    for space in ("frames", "clips"):
+        assert result.quality[space]["real"].fd >= 0 and result.quality[space]["model"].fd > 0
+        assert 0 <= result.accuracy[space] <= 1
+    assert "FVD-like" in "\n".join(result.section(api.read_evaluation(api.load_run(tmp_path / "run")).header).text)

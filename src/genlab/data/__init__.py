@@ -19,6 +19,8 @@ from genlab.config import DataConfig
 from genlab.errors import UserError
 
 from .builtin import BUILTINS, Builtin, MoleculeBuiltin, SpeechBuiltin
+from .frames import PREFIX as FRAMES_PREFIX
+from .frames import frames_of
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
 from .labels import hide_labels, hide_properties
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
@@ -95,6 +97,8 @@ def load_dataset(
     channels = None if channels is None else int(channels)
     size = None if size is None else (int(size[0]), int(size[1]))
     name = os.fspath(source)
+    if name.startswith(FRAMES_PREFIX):
+        return frames_of(load_dataset(name[len(FRAMES_PREFIX):], split_seed=split_seed, channels=channels, size=size))
     if tokens is not None and tokens not in TOKENIZERS:
         raise UserError(f"Invalid tokens {tokens!r}: use one of {', '.join(TOKENIZERS)}.")
     base = name.split(":")[0]

@@ -187,7 +187,8 @@ def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
 MOVING_CLIPS = {"train": 10_000, "val": 500, "test": 1_000}  # clips per split (OpenSTL's 10,000 for training)
 MOVING_VERSION = 1  # bump when the drawing changes, so cached clips are drawn anew
 MOVING_SPEC = DatasetSpec(
-    "moving-mnist", (moving_digits.FRAMES, 1, moving_digits.SIZE, moving_digits.SIZE), 256, modality="video",
+    "moving-mnist", (moving_digits.FRAMES, 1, moving_digits.SIZE, moving_digits.SIZE), 256,
+    len(moving_digits.PAIRS), tuple(f"{a}+{b}" for a, b in moving_digits.PAIRS), modality="video",
     extras=(ExtraSpec("digits", (moving_digits.DIGITS,), "int64", levels=10),  # each digit's class
             ExtraSpec("corners", (moving_digits.FRAMES, moving_digits.DIGITS, 2), "int64")))  # (row, col) per frame
 
@@ -203,7 +204,7 @@ def _moving_split(split_seed: int, name: str, digits: Split) -> Split:
         return clips, {"digits": digits.y[chosen], "corners": corners}
 
     x, _, extras = _drawn_once(stem, ("digits", "corners"), (count, *MOVING_SPEC.shape), draw)
-    return Split(x, None, extras)
+    return Split(x, moving_digits.pair_labels(extras["digits"]), extras)
 
 
 @lru_cache(maxsize=2)
@@ -333,7 +334,8 @@ BUILTINS: dict[str, Builtin] = {
     "moving-mnist": DrawnSplitsBuiltin(
         MOVING_SPEC, _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"], size=sum(MOVING_CLIPS.values()),
         description="20-frame 64x64 clips of two MNIST digits bouncing in the frame, drawn by genlab (Srivastava et "
-                    "al. 2015); test clips move the MNIST test split's digits", make=_moving_mnist),
+                    "al. 2015), labelled by the pair of digits; test clips move the MNIST test split's digits",
+        make=_moving_mnist),
     "moses": MoleculeBuiltin(
         DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
         n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,

@@ -20,6 +20,14 @@ SIZE = 64  # pixels per side of a frame
 DIGITS = 2  # digits per clip
 DIGIT = 28  # pixels per side of an MNIST digit
 STEP = 0.1  # of the free span (SIZE - DIGIT) moved per frame: 3.6 pixels at 64, as Srivastava et al.
+PAIRS = [(a, b) for a in range(10) for b in range(a, 10)]  # a clip's label: which two digits, in either order
+
+
+def pair_labels(digits: np.ndarray) -> np.ndarray:
+    """Each clip's label (N,) int64: the index in PAIRS of its two digit classes (N, 2), smaller first."""
+    digits = np.sort(np.asarray(digits), axis=1)
+    index = {pair: i for i, pair in enumerate(PAIRS)}
+    return np.array([index[(int(a), int(b))] for a, b in digits], np.int64)
 
 
 def trajectories(n: int, rng: np.random.Generator, frames: int = FRAMES, digits: int = DIGITS,

@@ -43,9 +43,10 @@ def feature_classifier(data: DataConfig, seed: int = 0, *, device: str = "cpu", 
     folder = cache_root() / "classifiers" / _key(data, seed)
     if not RunFolder(folder).has_weights():
         train_size = len(load_data(data).train)
-        steps = int(np.clip(FEATURE_EPOCHS * train_size // 64, MIN_STEPS, MAX_STEPS))
+        batch = min(64, train_size)  # a small dataset (a user's few clips) in whole batches
+        steps = int(np.clip(FEATURE_EPOCHS * train_size // batch, MIN_STEPS, MAX_STEPS))
         config = load_config(None, {"data": data.model_dump(), "model": {"name": "classifier"},
-                                    "training": {"steps": steps, "batch_size": 64, "eval_every": steps,
+                                    "training": {"steps": steps, "batch_size": batch, "eval_every": steps,
                                                  "weight_decay": 5e-4},
                                     "": {"seed": seed}})
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ EVALUATORS: dict[str, str] = {
     "speech": "genlab.evaluation.speech:Speech",
     "forecast": "genlab.evaluation.forecast:Forecast",
     "samples": "genlab.evaluation.samples:SampleQuality",
+    "clips": "genlab.evaluation.clips:ClipQuality",
 }
 
 

@@ -5,6 +5,11 @@ accuracy. Its penultimate layer (global-average-pooled features) is also the fea
 genlab measures sample quality (FD, KID, precision/recall, density/coverage): a network trained on the
 same dataset, offline, instead of an ImageNet Inception that would have to be downloaded and has never
 seen 8x8 digits.
+
+On clips (video data) it sees a clip's frames stacked along the channels (T x C channels), so its first
+convolution mixes frames: a small spatio-temporal network (early fusion), whose features are where genlab
+compares generated clips with real ones as a whole (an FVD-like distance: FVD's I3D weights cannot be
+downloaded, so never call it FVD).
 """
 
 from __future__ import annotations
@@ -35,18 +40,20 @@ class Classifier(GenerativeModel):
     name = "classifier"
     Config = ClassifierConfig
     needs_labels = True
+    modalities = ("image", "video")
 
     def __init__(self, spec: DatasetSpec, config: ClassifierConfig):
         super().__init__(spec, config)
-        pyramid = Pyramid(spec.shape, config.channels)
+        shape = spec.shape if spec.modality == "image" else (spec.shape[0] * spec.shape[1], *spec.shape[2:])
+        pyramid = Pyramid(shape, config.channels)  # clips: their T frames of C channels as T*C channels
         self.body = nn.Sequential(*conv_trunk(pyramid, config.blocks, config.dropout),
                                   nn.AdaptiveAvgPool2d(1), nn.Flatten())  # (B, C, H, W) -> (B, widths[-1])
         self.to_logits = nn.Linear(pyramid.widths[-1], spec.num_classes)
         self.feature_dim = pyramid.widths[-1]
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate-layer features (B, D) of integer-level images x (B, C, H, W)."""
-        return self.body(to_unit_range(x, self.spec.levels))
+        """Penultimate-layer features (B, D) of integer-level images x (B, C, H, W) or clips (B, T, C, H, W)."""
+        return self.body(to_unit_range(x.flatten(1, -3), self.spec.levels))  # clips: (B, T*C, H, W)
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits (B, K) for images x (B, C, H, W) of integer levels."""
