@@ -79,3 +79,14 @@ def test_inpaint_refuses_bad_requests_and_writes_nothing(pixelcnn_run, digits_ru
     for args, needles in cases:
         user_error(genlab_at(["inpaint", *args], pixelcnn_run), *needles)
     assert not list(pixelcnn_run.glob("never*"))
+
+
+def test_evaluate_scores_completed_lower_halves_beside_the_originals(pixelcnn_run, genlab_at):
+    done = genlab_at(["evaluate", "run", "--inpaint", "8", "--samples", "0", "--iwae", "1"], pixelcnn_run)
+    assert done.returncode == 0 and "lower half filled" in done.stdout, str(done)
+    import json
+
+    result = json.loads((pixelcnn_run / "run" / "evaluation.json").read_text())["results"]["inpainting"]
+    assert result["images"] == 8 and set(result["quality"]) == set(result["bits_per_dim"]) == {"real", "model"}
+    assert result["bound"] == "exact" and result["quality"]["model"]["fd"] > 0
+    assert (pixelcnn_run / "run" / "report" / "inpaint.png").exists()

@@ -31,6 +31,9 @@ def evaluate(
     clips: int = typer.Option(1000, "--clips", help="Video runs that forecast (video-predict): test clips continued "
                               "from their first frames and scored, MSE, MAE, SSIM, PSNR beside holding the last seen "
                               "frame (0 skips them)."),
+    inpaint: int = typer.Option(0, "--inpaint", help="Runs that inpaint (diffusion, pixelcnn): test images whose lower "
+                                "half is hidden and filled, scored as samples are beside the originals, and their "
+                                "bits/dim (0, the default, skips it: RePaint takes minutes)."),
     seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
@@ -44,6 +47,7 @@ def evaluate(
     loaded = api.load_run(run, device=device)
     evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
                               factor_points=factor_points, scenes=scenes, utterances=utterances, clips=clips,
+                              inpaint=inpaint,
                               factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()))
     print_sections(evaluation.sections())
     report = api.write_report(loaded, evaluation)

@@ -39,7 +39,7 @@ class Evaluation:
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
              samples: int | None = 1000, classify: bool = False, factor_points: int = 10_000,
              factor_metrics: tuple[str, ...] | None = None, scenes: int = 1000, utterances: int = 20,
-             clips: int = 1000) -> Evaluation:
+             clips: int = 1000, inpaint: int = 0) -> Evaluation:
     """Run every evaluator that applies to `run` on a held-out split; with write, evaluation.json (and the
     evaluators' pictures, e.g. novelty.png) go into the run folder."""
     if iwae_k < 1:
@@ -54,6 +54,8 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
         raise UserError(f"--utterances {utterances} must be 0 (skip) or positive.")
     if clips < 0:
         raise UserError(f"--clips {clips} must be 0 (skip) or positive.")
+    if inpaint < 0:
+        raise UserError(f"--inpaint {inpaint} must be 0 (skip) or positive.")
     groups = tuple(factor_metrics) if factor_metrics else Options.factor_metrics
     unknown = sorted(set(groups) - set(Options.factor_metrics))
     if unknown:
@@ -61,7 +63,7 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
                         f"{','.join(Options.factor_metrics)}.")
     options = Options(iwae_k=iwae_k, samples=samples or 0, classify=classify, split=split, seed=seed, write=write,
                       factor_points=factor_points, factor_metrics=groups, scenes=scenes, utterances=utterances,
-                      clips=clips)
+                      clips=clips, inpaint=inpaint)
     data = run.dataset()
     context = Context(run, data, options)
     results = {e.name: e.evaluate(context) for e in evaluators() if e.applies(run, options)}

@@ -31,6 +31,7 @@ class Options:
     scenes: int = 1000  # held-out scenes the object metrics score, on data with masks (0: skip)
     utterances: int = 20  # held-out sentences a speech run says and is scored on (0: skip)
     clips: int = 1000  # held-out clips a forecasting run continues and is scored on (0: skip)
+    inpaint: int = 0  # held-out images whose lower half an inpainting run fills and is scored on (0: skip)
     split: str = "test"
     seed: int = 0
     write: bool = True  # write pictures (and evaluation.json) into the run folder

@@ -22,6 +22,7 @@ EVALUATORS: dict[str, str] = {
     "forecast": "genlab.evaluation.forecast:Forecast",
     "samples": "genlab.evaluation.samples:SampleQuality",
     "clips": "genlab.evaluation.clips:ClipQuality",
+    "inpainting": "genlab.evaluation.inpainting:Inpainting",
 }
 
 
