@@ -75,6 +75,8 @@ def test_every_benchmark_in_the_registry_opens():
     ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
     ("scenes", ("out",), {"datasets": "tetrominoes,clevr"}, "--datasets"),
+    ("video", ("out",), {"video_steps": 0}, "--video-steps"),
+    ("video", ("out",), {"inpaint": -1}, "--inpaint"),
     ("molecules", ("out",), {"seeds": 0}, "--seeds"),
     ("speech", ("out",), {"corpora": ("ljspeech",)}, "--corpora"),
     ("speech", ("out",), {"tts_steps": 0}, "--tts-steps"),

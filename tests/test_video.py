@@ -4,6 +4,7 @@ and video-predict trained, evaluated and continuing clips through the CLI, with 
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -242,3 +243,40 @@ def test_sampled_clips_are_measured_in_frame_and_clip_features(tmp_path, monkeyp
         assert result.quality[space]["real"].fd >= 0 and result.quality[space]["model"].fd > 0
         assert 0 <= result.accuracy[space] <= 1
     assert "FVD-like" in "\n".join(result.section(api.read_evaluation(api.load_run(tmp_path / "run")).header).text)
+
+
+def test_bench_video_measures_every_piece_and_continues_from_its_records(tmp_path, monkeypatch):
+    from genlab.benchmarks import video as bench
+    from genlab.data.moving_digits import pair_labels
+    from genlab.evaluation import features
+
+    monkeypatch.setattr(features, "MIN_STEPS", 5)
+    monkeypatch.setattr(features, "MAX_STEPS", 5)
+    monkeypatch.setattr(bench, "INPAINTERS", {"pixelcnn": {"channels": 8, "layers": 2}})
+    monkeypatch.setitem(bench.TRAINING, "batch_size", 4)
+    clips, chosen, _ = moving_digits(_pool(4), 60, seed=5, frames=4, size=32)
+    np.savez(tmp_path / "clips.npz", x=clips, y=pair_labels(chosen % 2))
+    options = dict(data=str(tmp_path / "clips.npz"), images="digits", predict_steps=2, video_steps=2, inpaint_steps=2,
+                   clips=6, samples=6, inpaint=6)
+    monkeypatch.setattr(bench, "_config", lambda data, family, steps, opts=None: _tiny_config(data, family, steps, opts))
+    page = bench.video_bench(tmp_path / "out", **options).read_text()
+    assert "copy the last seen frame" in page and "SimVP (OpenSTL, 200 epochs)" in page and "FVD-like" in page
+    assert "lower half filled" in page
+    pictures = sorted(p.name for p in (tmp_path / "out" / "video").glob("*.*") if p.suffix != ".json")
+    assert len(pictures) == 4 and all(f"video/{name}" in page for name in pictures)  # 2 forecasts, samples, inpaint
+    shutil.rmtree(tmp_path / "out" / "runs")  # another machine: the records are all that is left
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(bench, "train_or_reuse", no_training)
+    assert bench.video_bench(tmp_path / "out", **options).read_text() == page
+
+
+def _tiny_config(data, family, steps, options):
+    from genlab.config import load_config
+
+    tiny = {"video-predict": {"context": 2, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
+            "video": {"context": 2, "channels": 4, "hidden": 8}}.get(family, options or {})
+    return load_config(None, {"data": {"source": data}, "model": {"name": family, **tiny},
+                              "training": {"steps": steps, "batch_size": 4, "eval_every": steps}})

@@ -46,6 +46,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Text to speech on the Asterisk prompts (one real speaker) and the espeak sentences: a vocoder and a tts per "
         "corpus, MCD, log-F0 RMSE, V/UV error and real-time factor through the vocoder and Griffin-Lim, each beside "
         "the recording's own mel, with held-out sentences to listen to."),
+    "video": Benchmark(
+        "genlab.benchmarks.video:video_bench",
+        "Video prediction (video-predict, and the video family's drawn futures) on moving-mnist beside holding the "
+        "last frame and OpenSTL's rows; sampled clips' frame FD and an FVD-like distance beside the real clips; "
+        "diffusion and pixelcnn filling the lower half of MNIST digits; GIFs and pictures."),
     "superres": Benchmark(
         "genlab.benchmarks.superres:superres_bench",
         "Super-resolution x4 on eleven held-out photos: SRResNet and SRGAN against bicubic and Lanczos, Y-PSNR / SSIM "

@@ -106,6 +106,24 @@ def bench_molecules(
                                   seeds=seeds, samples=samples))
 
 
+@bench_app.command("video", help=BENCHMARKS["video"].description)
+def bench_video(
+    data: str = typer.Option("moving-mnist", "--data", help="Clips to predict and generate (labelled, for the "
+                             "feature classifiers)."),
+    images: str = typer.Option("mnist", "--images", help="Images whose lower half the inpainting runs fill."),
+    predict_steps: int = typer.Option(3000, "--predict-steps", help="video-predict's training steps (batch 16)."),
+    video_steps: int = typer.Option(3000, "--video-steps", help="The video family's training steps (batch 16)."),
+    inpaint_steps: int = typer.Option(3000, "--inpaint-steps", help="Training steps of the diffusion and pixelcnn "
+                                      "runs that inpaint (batch 16)."),
+    clips: int = typer.Option(1000, "--clips", help="Test clips continued and scored."),
+    samples: int = typer.Option(500, "--samples", help="Clips the video family samples for frame FD and FVD-like."),
+    inpaint: int = typer.Option(200, "--inpaint", help="Test images each inpainting run fills."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, records, pictures, runs."),
+) -> None:
+    _print(benchmark("video")(out, data=data, images=images, predict_steps=predict_steps, video_steps=video_steps,
+                              inpaint_steps=inpaint_steps, clips=clips, samples=samples, inpaint=inpaint))
+
+
 @bench_app.command("speech", help=BENCHMARKS["speech"].description)
 def bench_speech(
     corpora: str = typer.Option("asterisk,espeak", "--corpora", help="Comma-separated: asterisk (run make speech-data "
