@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test install install-test bench clean speech-data
+.PHONY: demo test install install-test bench clean speech-data fashion-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ speech-data: $(VENV)/.installed-speech
 	dpkg -s $(ASTERISK) >/dev/null 2>&1 || { apt-cache show $(ASTERISK) >/dev/null 2>&1 || apt-get update; \
 		apt-get install -y $(ASTERISK); }
 	$(BIN)/python -m genlab.data.speech
+
+# Debian's Fashion-MNIST (all 70,000 pictures), read by genlab where the package puts them: the fashion-mnist and
+# moving-fashion-mnist built-ins.
+FASHION := dataset-fashion-mnist
+
+fashion-data:
+	dpkg -s $(FASHION) >/dev/null 2>&1 || { apt-cache show $(FASHION) >/dev/null 2>&1 || apt-get update; \
+		apt-get install -y $(FASHION); }
 
 clean:
 	rm -rf $(VENV) runs

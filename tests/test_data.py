@@ -69,7 +69,8 @@ def test_list_builtins_is_static_and_import_is_light() -> None:
     assert out.strip() == "[]"
     specs = {s.name: s for s in list_builtins()}
     assert list(specs) == list(BUILTINS) == ["digits", "mnist", "mnist-binary", "photos", "dsprites", "color-dsprites",
-                                                 "tetrominoes", "multi-dsprites", "multi-dsprites-color", "moses",
+                                                 "tetrominoes", "multi-dsprites", "multi-dsprites-color",
+                                                 "moving-mnist", "fashion-mnist", "moving-fashion-mnist", "moses",
                                                  "chembl-assay", "espeak", "asterisk"]
     assert (specs["photos"].shape, specs["photos"].levels, specs["photos"].num_classes) == ((3, 128, 128), 256, None)
     assert (specs["digits"].shape, specs["digits"].levels) == ((1, 8, 8), 17)

@@ -49,9 +49,9 @@ def test_moving_mnist_clips_move_the_digits_of_their_own_split(monkeypatch):
     from genlab.data import builtin
 
     monkeypatch.setattr(builtin, "MOVING_CLIPS", {"train": 12, "val": 4, "test": 12})
-    builtin._moving_mnist.cache_clear()
+    builtin._moving.cache_clear()
     data = builtin.BUILTINS["moving-mnist"].load()
-    builtin._moving_mnist.cache_clear()
+    builtin._moving.cache_clear()
     mnist = builtin.BUILTINS["mnist"].load()
     glyphs = {name: {g.tobytes() for g in mnist.split(name).x[:, 0]} for name in ("train", "test")}
     for name in ("train", "test"):
@@ -67,6 +67,23 @@ def test_moving_mnist_clips_move_the_digits_of_their_own_split(monkeypatch):
                     assert window in glyphs[name] and window not in glyphs[other]
                     found += 1
         assert found >= 12
+
+
+def test_fashion_mnist_is_read_from_idx_files(tmp_path):
+    import gzip
+
+    from genlab.data.fashion import load_fashion, read_idx
+
+    pictures = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    header = bytes([0, 0, 0x08, 3]) + b"".join(d.to_bytes(4, "big") for d in pictures.shape)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + pictures.tobytes()))
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 3])))
+    np.testing.assert_array_equal(read_idx(tmp_path / "train-images-idx3-ubyte.gz"), pictures)
+    (tmp_path / "broken.gz").write_bytes(gzip.compress(header + pictures.tobytes()[:-5]))
+    with pytest.raises(UserError, match="reinstall"):
+        read_idx(tmp_path / "broken.gz")
+    with pytest.raises(UserError, match="make fashion-data"):
+        load_fashion(tmp_path / "elsewhere")
 
 
 # --- pictures ------------------------------------------------------------------------------------------------

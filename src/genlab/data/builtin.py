@@ -24,6 +24,7 @@ from genlab.errors import UserError
 from genlab.files import atomic_write, cache_root, write_npy
 
 from . import dsprites, molecules, moving_digits, scenes
+from .fashion import CLASSES as FASHION_CLASSES
 from .photos import load_photos
 from .spec import Dataset, DatasetSpec, ExtraSpec, Split
 from .splits import split_arrays
@@ -186,33 +187,52 @@ def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
 
 MOVING_CLIPS = {"train": 10_000, "val": 500, "test": 1_000}  # clips per split (OpenSTL's 10,000 for training)
 MOVING_VERSION = 1  # bump when the drawing changes, so cached clips are drawn anew
-MOVING_SPEC = DatasetSpec(
-    "moving-mnist", (moving_digits.FRAMES, 1, moving_digits.SIZE, moving_digits.SIZE), 256,
-    len(moving_digits.PAIRS), tuple(f"{a}+{b}" for a, b in moving_digits.PAIRS), modality="video",
-    extras=(ExtraSpec("digits", (moving_digits.DIGITS,), "int64", levels=10),  # each digit's class
-            ExtraSpec("corners", (moving_digits.FRAMES, moving_digits.DIGITS, 2), "int64")))  # (row, col) per frame
+FASHION_VAL = 5_000  # of Fashion-MNIST's 60,000 training pictures, held out for validation
 
 
-def _moving_split(split_seed: int, name: str, digits: Split) -> Split:
-    """MOVING_CLIPS[name] clips of the digits `digits` (one MNIST split), drawn once into the disk cache."""
-    stem = cache_root() / "moving-mnist" / f"moving-mnist-{split_seed}-{name}-v{MOVING_VERSION}"
-    count = MOVING_CLIPS[name]
+def _moving_spec(name: str, classes: tuple[str, ...]) -> DatasetSpec:
+    """Clips of two moving glyphs, labelled by the pair of the glyphs' classes (moving_digits.PAIRS)."""
+    return DatasetSpec(
+        name, (moving_digits.FRAMES, 1, moving_digits.SIZE, moving_digits.SIZE), 256, len(moving_digits.PAIRS),
+        tuple(f"{classes[a]}+{classes[b]}" for a, b in moving_digits.PAIRS), modality="video",
+        extras=(ExtraSpec("digits", (moving_digits.DIGITS,), "int64", levels=10),  # each glyph's class
+                ExtraSpec("corners", (moving_digits.FRAMES, moving_digits.DIGITS, 2), "int64")))  # per frame (row, col)
+
+
+def _moving_split(name: str, split_seed: int, split: str, glyphs: Split) -> Split:
+    """MOVING_CLIPS[split] clips of the pictures `glyphs` (one split of the source), drawn once into the cache."""
+    stem = cache_root() / name / f"{name}-{split_seed}-{split}-v{MOVING_VERSION}"
+    count = MOVING_CLIPS[split]
 
     def draw() -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        seed = [split_seed, list(MOVING_CLIPS).index(name)]
-        clips, chosen, corners = moving_digits.moving_digits(digits.x[:, 0], count, seed)
-        return clips, {"digits": digits.y[chosen], "corners": corners}
+        seed = [split_seed, list(MOVING_CLIPS).index(split)]
+        clips, chosen, corners = moving_digits.moving_digits(glyphs.x[:, 0], count, seed)
+        return clips, {"digits": glyphs.y[chosen], "corners": corners}
 
-    x, _, extras = _drawn_once(stem, ("digits", "corners"), (count, *MOVING_SPEC.shape), draw)
+    x, _, extras = _drawn_once(stem, ("digits", "corners"), (count, *moving_digits.CLIP_SHAPE), draw)
     return Split(x, moving_digits.pair_labels(extras["digits"]), extras)
 
 
+@lru_cache(maxsize=4)
+def _moving(source: str, split_seed: int) -> Dataset:
+    """Moving `source` (mnist, fashion-mnist): training clips move the source's training pictures, validation
+    and test clips its validation and test pictures (split by the same split_seed)."""
+    glyphs = BUILTINS[source].load(split_seed)
+    name = f"moving-{source}"
+    spec = _moving_spec(name, glyphs.spec.class_names)
+    return Dataset(spec, *(_moving_split(name, split_seed, split, glyphs.split(split)) for split in MOVING_CLIPS))
+
+
 @lru_cache(maxsize=2)
-def _moving_mnist(split_seed: int) -> Dataset:
-    """Moving MNIST whose training clips move the MNIST built-in's training digits, and whose validation and
-    test clips its validation and test digits (split by the same split_seed)."""
-    mnist = BUILTINS["mnist"].load(split_seed)
-    return Dataset(MOVING_SPEC, *(_moving_split(split_seed, name, mnist.split(name)) for name in MOVING_CLIPS))
+def _fashion(split_seed: int) -> Dataset:
+    """Fashion-MNIST on its own test split; FASHION_VAL training pictures chosen by split_seed for validation."""
+    from .fashion import load_fashion
+
+    parts = load_fashion()
+    (x, y), (test_x, test_y) = parts["train"], parts["test"]
+    order = np.random.default_rng(split_seed).permutation(len(x))
+    val, train = order[:FASHION_VAL], order[FASHION_VAL:]
+    return Dataset(BUILTINS["fashion-mnist"].spec, Split(x[train], y[train]), Split(x[val], y[val]), Split(test_x, test_y))
 
 
 @dataclass(frozen=True)
@@ -332,10 +352,20 @@ BUILTINS: dict[str, Builtin] = {
     "multi-dsprites": _multi_dsprites(),
     "multi-dsprites-color": _multi_dsprites(coloured=True),
     "moving-mnist": DrawnSplitsBuiltin(
-        MOVING_SPEC, _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"], size=sum(MOVING_CLIPS.values()),
+        _moving_spec("moving-mnist", DIGIT_CLASSES), _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"],
+        size=sum(MOVING_CLIPS.values()), make=lambda seed: _moving("mnist", seed),
         description="20-frame 64x64 clips of two MNIST digits bouncing in the frame, drawn by genlab (Srivastava et "
-                    "al. 2015), labelled by the pair of digits; test clips move the MNIST test split's digits",
-        make=_moving_mnist),
+                    "al. 2015), labelled by the pair of digits; test clips move the MNIST test split's digits"),
+    "fashion-mnist": DrawnSplitsBuiltin(
+        DatasetSpec("fashion-mnist", (1, 28, 28), 256, 10, FASHION_CLASSES), _no_arrays, n_test=10_000, n_val=FASHION_VAL, size=70_000,
+        make=_fashion, description="Fashion-MNIST, all 70,000 pictures of clothes (Debian's dataset-fashion-mnist; "
+                                   "make fashion-data installs it), its own test split"),
+    "moving-fashion-mnist": DrawnSplitsBuiltin(
+        _moving_spec("moving-fashion-mnist", FASHION_CLASSES),
+        _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"], size=sum(MOVING_CLIPS.values()),
+        make=lambda seed: _moving("fashion-mnist", seed),
+        description="moving-mnist's clips with Fashion-MNIST pictures (make fashion-data first); test clips move "
+                    "its test pictures"),
     "moses": MoleculeBuiltin(
         DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
         n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,

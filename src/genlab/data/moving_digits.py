@@ -20,6 +20,7 @@ SIZE = 64  # pixels per side of a frame
 DIGITS = 2  # digits per clip
 DIGIT = 28  # pixels per side of an MNIST digit
 STEP = 0.1  # of the free span (SIZE - DIGIT) moved per frame: 3.6 pixels at 64, as Srivastava et al.
+CLIP_SHAPE = (FRAMES, 1, SIZE, SIZE)
 PAIRS = [(a, b) for a in range(10) for b in range(a, 10)]  # a clip's label: which two digits, in either order
 
 
