@@ -224,8 +224,9 @@ def test_float_images_are_quantised_with_a_note(tmp_path: Path, rng: np.random.G
 def test_unknown_dataset_message() -> None:
     assert user_error("nope") == (
         "Unknown dataset 'nope': use one of digits, mnist, mnist-binary, photos, dsprites, color-dsprites, "
-        "tetrominoes, multi-dsprites, multi-dsprites-color, moses, chembl-assay, espeak, asterisk, or a path to an "
-        "image folder, a .npy/.npz file, molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
+        "tetrominoes, multi-dsprites, multi-dsprites-color, moving-mnist, fashion-mnist, moving-fashion-mnist, moses, "
+        "chembl-assay, espeak, asterisk, or a path to an image folder, a .npy/.npz file (images or clips), molecules "
+        "(.csv/.smi) or recordings (a folder with metadata.csv)."
     )
 
 

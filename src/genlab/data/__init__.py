@@ -147,8 +147,8 @@ def load_dataset(
     if _looks_like_path(name):
         raise UserError(f"No file or folder at '{name}': check the path, or use one of {builtins}.")
     raise UserError(
-        f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder, a .npy/.npz file, "
-        "molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
+        f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder, a .npy/.npz file (images or "
+        "clips), molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
     )
 
 
