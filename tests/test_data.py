@@ -286,7 +286,7 @@ ARRAY_ERRORS = {
     "pickled labels in npz": (_save("objlab.npz", x=GOOD, y=np.array([None] * 12, dtype=object)), "objlab.npz"),
     "not a dataset file": (_raw("table.csv", b"1,2,3"), "table.csv"),
     "2-D array": (_save("flat.npy", x=np.zeros((12, 16), np.uint8)), "flat.npy"),
-    "5 channels": (_save("five.npy", x=np.zeros((12, 5, 4, 4), np.uint8)), "five.npy"),
+    "2-channel clips": (_save("two.npy", x=np.zeros((12, 5, 2, 4, 4), np.uint8)), "two.npy"),
     "too few": (_save("few.npy", x=np.zeros((9, 4, 4), np.uint8)), "few.npy"),
     "negative ints": (_save("neg.npy", x=np.full((12, 4, 4), -1)), "neg.npy"),
     "ints above 255": (_save("big.npy", x=np.full((12, 4, 4), 256)), "big.npy"),

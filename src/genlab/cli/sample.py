@@ -45,7 +45,7 @@ def sample(
     loaded = api.load_run(run, device=device)
     video = loaded.spec.modality == "video"
     output = output or Path("clips.gif" if video else "samples.png")
-    n = n or (16 if video else 64)
+    n = (16 if video else 64) if n is None else n
     if frames is not None and context is None:
         from genlab.errors import UserError
 
