@@ -120,6 +120,39 @@ def test_masks_from_attention_are_the_attention_where_the_decoder_is_indifferent
     torch.testing.assert_close(out.masks.sum(1), torch.ones(2, 12, 12))
 
 
+def test_the_attention_fades_out_of_the_masks_over_training_and_the_fade_is_saved(tmp_path):
+    from genlab.models.registry import build_model
+    from genlab.runs import RunFolder
+    from genlab.runs.weights import load_model_weights, save_model
+
+    model = build_model("slots", _model().spec, TINY | {"masks": "attention", "attention_fade": 2})
+    assert model.attention_weight == 1.0
+    batch = {"x": torch.randint(0, 256, (2, 3, 12, 12))}
+    model.train()
+    model.loss(batch)
+    assert model.attention_weight == 0.5
+    model.eval()
+    model.loss(batch)  # validation does not count
+    assert model.attention_weight == 0.5
+    model.train()
+    model.loss(batch)
+    model.eval()
+    assert model.attention_weight == 0.0
+    x = batch["x"]
+    with torch.no_grad():
+        torch.manual_seed(2)
+        faded = model.decompose(x)
+        torch.manual_seed(2)
+        slots, _ = model.attention(model.inputs(x), model.initial_slots(2))
+        torch.testing.assert_close(faded.masks, model.decode_slots(slots).masks)  # the decoder's masks alone
+    folder = RunFolder(tmp_path)
+    save_model(folder, model, None, {"step": 2})
+    reopened = build_model("slots", model.spec, TINY | {"masks": "attention", "attention_fade": 2})
+    load_model_weights(folder, reopened)
+    assert reopened.attention_weight == 0.0
+    assert _model(masks="decoder").attention_weight == 0.0 and _model(masks="attention").attention_weight == 1.0
+
+
 # --- through the CLI -------------------------------------------------------------------------------------
 
 

@@ -44,6 +44,11 @@ class SlotsConfig(ModelConfig):
     # gradient then reaches the grouping from the first step, where the paper's masks ("decoder": from the
     # decoder alone) leave a long plateau in which every slot paints the background.
     masks: Literal["decoder", "attention"] = "decoder"
+    # masks "attention" only: the attention's weight in the mask logits falls linearly from 1 to 0 over this many
+    # training steps; after them the masks are the decoder's alone (the paper's), so each slot must draw its own
+    # object's shape. Without the fade slots may settle on colours (two pieces of one colour in one slot), since
+    # the attention alone can place a colour anywhere. 0: the weight stays 1.
+    attention_fade: int = Field(0, ge=0)
 
 
 def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
@@ -117,6 +122,18 @@ class Slots(GenerativeModel):
         self.decoder_position = nn.Linear(4, config.channels)
         self.decoder = nn.Sequential(*_convs(config.channels, config.channels, config.decoder_layers, config.kernel),
                                      nn.Conv2d(config.channels, channels + 1, 3, padding=1))
+        if config.masks == "attention" and config.attention_fade:
+            self.register_buffer("steps_trained", torch.zeros((), dtype=torch.long))  # saved: the fade resumes
+
+    @property
+    def attention_weight(self) -> float:
+        """How much the last round's attention counts in the mask logits now: 0 for the paper's masks, 1 for
+        masks "attention" without a fade, falling from 1 to 0 over attention_fade training steps with one."""
+        if self.config.masks != "attention":
+            return 0.0
+        if not self.config.attention_fade:
+            return 1.0
+        return max(0.0, 1.0 - int(self.steps_trained) / self.config.attention_fade)
 
     @staticmethod
     def _objects_in(spec: DatasetSpec) -> int:
@@ -140,9 +157,10 @@ class Slots(GenerativeModel):
         noise = torch.randn(batch if self.training else 1, k, mu.shape[-1], device=mu.device)
         return mu + sigma * noise.expand(batch, k, -1)
 
-    def decode_slots(self, slots: torch.Tensor, attention: torch.Tensor | None = None) -> Decomposition:
+    def decode_slots(self, slots: torch.Tensor, attention: torch.Tensor | None = None, weight: float = 1.0
+                     ) -> Decomposition:
         """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix; with the last
-        round's attention (B, K, H * W) its log joins the mask logits (the option masks "attention").
+        round's attention (B, K, H * W) `weight` times its log joins the mask logits (the option masks "attention").
 
         The broadcast is projected before the convolutions: slot and position each through a linear map to
         the decoder's width, summed, ReLU. That is what the paper's first convolution computes on a broadcast
@@ -152,8 +170,8 @@ class Slots(GenerativeModel):
         broadcast = self.decoder_slot(slots).reshape(b * k, 1, 1, -1) + self.decoder_position(self.grid)
         out = self.decoder(broadcast.relu().permute(0, 3, 1, 2)).reshape(b, k, -1, height, width)  # (B, K, C+1, H, W)
         images, logits = out[:, :, :-1], out[:, :, -1]  # (B, K, C, H, W), (B, K, H, W)
-        if attention is not None:
-            logits = logits + attention.log().reshape(b, k, height, width)
+        if attention is not None and weight > 0:
+            logits = logits + weight * attention.log().reshape(b, k, height, width)
         masks = logits.softmax(dim=1)
         return Decomposition((masks.unsqueeze(2) * images).sum(1), images, masks)
 
@@ -162,9 +180,11 @@ class Slots(GenerativeModel):
         """x (B, C, H, W) of levels -> its slots' images and masks; `slots` other than the trained number
         works too (the slots share one learnt distribution), as in the paper's tests on more objects."""
         slots, attention = self.attention(self.inputs(x), self.initial_slots(len(x), slots))  # (B, K, D), (B, K, N)
-        return self.decode_slots(slots, attention if self.config.masks == "attention" else None)
+        return self.decode_slots(slots, attention, self.attention_weight)
 
     def loss(self, batch: dict) -> dict:
+        if self.training and hasattr(self, "steps_trained"):
+            self.steps_trained += 1
         x = batch["x"]
         mse = F.mse_loss(self.decompose(x).reconstruction, to_unit_range(x, self.spec.levels))
         return {"loss": mse, "mse": mse.detach()}
