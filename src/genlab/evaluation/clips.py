@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.data.frames import PER_CLIP
+from genlab.data.frames import PER_CLIP, clip_frames
 from genlab.data.frames import PREFIX as FRAMES
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.evaluation.features import feature_classifier
-from genlab.evaluation.samples import FEATURE_SEED, Quality
-from genlab.metrics.quality import sample_quality
-from genlab.models.batched import features, predicted_labels
+from genlab.evaluation.samples import FEATURE_SEED, Quality, measured_against
+from genlab.models.batched import predicted_labels
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
 from genlab.sampling import sample
@@ -56,12 +55,6 @@ class ClipResult(Result):
             [Table(("features", "clips", "FD", "KID", "precision", "recall"), rows)])
 
 
-def _frames(clips: np.ndarray) -> np.ndarray:
-    """PER_CLIP evenly spaced frames of each clip (N, T, C, H, W) -> (N * PER_CLIP, C, H, W), as frames_of."""
-    picked = np.unique(np.linspace(0, clips.shape[1] - 1, PER_CLIP).round().astype(int))
-    return np.asarray(clips[:, picked]).reshape(-1, *clips.shape[2:])
-
-
 class ClipQuality(Evaluator):
     name = "clips"
     Result = ClipResult
@@ -80,15 +73,11 @@ class ClipQuality(Evaluator):
         samples = sample(run, n, seed=seed)  # (n, T, C, H, W)
         source = run.config.data
         spaces = {"frames": (feature_classifier(source.model_copy(update={"source": FRAMES + source.source}),
-                                                FEATURE_SEED, device=run.device).model, _frames),
+                                                FEATURE_SEED, device=run.device).model, clip_frames),
                   "clips": (feature_classifier(source, FEATURE_SEED, device=run.device).model, lambda x: x)}
         quality, accuracy = {}, {}
         for space, (classifier, view) in spaces.items():
-            reference = features(classifier, view(train.x))
-            scale = 1.0 / np.sqrt(reference.var(axis=0).mean())  # as the image samples' evaluator scales
-            quality[space] = {who: Quality(**sample_quality(scale * reference, scale * features(classifier, view(x)),
-                                                            seed=seed))
-                              for who, x in (("real", real.x[:n]), ("model", samples))}
-            labels = np.repeat(real.y, len(_frames(real.x[:1]))) if space == "frames" else real.y
+            quality[space] = measured_against(classifier, train.x, {"real": real.x[:n], "model": samples}, seed, view)
+            labels = np.repeat(real.y, len(clip_frames(real.x[:1]))) if space == "frames" else real.y
             accuracy[space] = float((predicted_labels(classifier, view(real.x)) == labels).mean())
         return ClipResult(clips=n, accuracy=accuracy, quality=quality)

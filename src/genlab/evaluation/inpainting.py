@@ -16,10 +16,9 @@ import torch
 
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.evaluation.features import feature_classifier
-from genlab.evaluation.samples import FEATURE_SEED, Quality
+from genlab.evaluation.samples import FEATURE_SEED, Quality, measured_against
 from genlab.media.grids import save_grid
-from genlab.metrics.quality import sample_quality
-from genlab.models.batched import as_tensor, features, log_likelihood
+from genlab.models.batched import as_tensor, log_likelihood
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
 from genlab.tables import Section, Table, number
@@ -85,10 +84,7 @@ class Inpainting(Evaluator):
                 filled.append(model.inpaint(xb, mb).cpu().numpy())
         completed = np.concatenate(filled).astype(x.dtype)
         classifier = feature_classifier(run.config.data, FEATURE_SEED, device=run.device).model
-        reference = features(classifier, data.train.x)
-        scale = 1.0 / np.sqrt(reference.var(axis=0).mean())
-        quality = {who: Quality(**sample_quality(scale * reference, scale * features(classifier, images), seed=seed))
-                   for who, images in (("real", x), ("model", completed))}
+        quality = measured_against(classifier, data.train.x, {"real": x, "model": completed}, seed)
         result = InpaintResult(images=n, quality=quality)
         if model.has_likelihood:
             for who, images in (("real", x), ("model", completed)):

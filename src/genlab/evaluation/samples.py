@@ -85,6 +85,18 @@ class SampleResult(Result):
                        after)
 
 
+def measured_against(classifier, reference: np.ndarray, sets: dict[str, np.ndarray], seed: int,
+                     view=lambda x: x) -> dict[str, Quality]:
+    """Each set's quality (FD, KID, precision, recall, density, coverage) against the `reference` examples, in
+    the classifier's features of view(examples). One scale for every set, so the reference features have unit
+    variance per dimension on average: KID's polynomial kernel assumes features of order one; distances and FD
+    only change by a constant."""
+    base = features(classifier, view(reference))  # (N_reference, D)
+    scale = 1.0 / np.sqrt(base.var(axis=0).mean())
+    return {who: Quality(**sample_quality(scale * base, scale * features(classifier, view(x)), seed=seed))
+            for who, x in sets.items()}
+
+
 class SampleQuality(Evaluator):
     name = "samples"
     Result = SampleResult
@@ -103,25 +115,19 @@ class SampleQuality(Evaluator):
         labels = real.y[:n] if run.model.is_conditional else None  # conditional: the held-out class mix
         samples = sample(run, n, seed=seed, labels=labels)
         classifier = feature_classifier(run.config.data, FEATURE_SEED, device=run.device).model
-        reference = features(classifier, train.x)  # (N_train, D)
-        # One scale for all three sets, so the training features have unit variance per dimension on average:
-        # KID's polynomial kernel assumes features of order one; distances and FD only change by a constant.
-        scale = 1.0 / np.sqrt(reference.var(axis=0).mean())
-        reference = scale * reference
-        measured = {"real": sample_quality(reference, scale * features(classifier, real.x[:n]), seed=seed),
-                    "model": sample_quality(reference, scale * features(classifier, samples), seed=seed)}
+        measured = measured_against(classifier, train.x, {"real": real.x[:n], "model": samples}, seed)
         found = novelty(samples, train.x, real.x, levels=run.spec.levels)
         if context.options.write:
             save_nearest_pairs(samples, train.x, found.nearest_index, found.sample_distances, run.spec.levels,
                                run.folder.novelty)
         return SampleResult(
             samples=n,
-            features=f"penultimate layer ({reference.shape[1]} dims) of genlab's classifier trained on "
+            features=f"penultimate layer ({classifier.feature_dim} dims) of genlab's classifier trained on "
                      f"{run.spec.name} (seed {FEATURE_SEED}), scaled to unit mean variance on the train split; "
                      "FD is the Fréchet distance in these features",
             feature_classifier_accuracy=float((predicted_labels(classifier, real.x) == real.y).mean()),
             reference=f"train split ({len(train)} images)",
-            quality={who: Quality(**q) for who, q in measured.items()},
+            quality=measured,
             novelty=Novelty(**found.summary()),
             label_accuracy=None if labels is None else float((predicted_labels(classifier, samples) == labels).mean()),
         )

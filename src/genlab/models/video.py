@@ -30,6 +30,7 @@ from torch import nn
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel, ModelConfig, from_unit_range, to_unit_range
+from genlab.models.clip_parts import check_context, last_seen
 
 SMALLEST_SIDE = 8  # the encoder halves a frame (once at least) until its sides are this or less
 
@@ -78,10 +79,8 @@ class Video(GenerativeModel):
 
     def __init__(self, spec: DatasetSpec, config: VideoConfig):
         super().__init__(spec, config)
-        frames, channels, height, width = spec.shape
-        if config.context >= frames:
-            raise UserError(f"Model option 'context' for video is {config.context}, but {spec.name}'s clips have "
-                            f"{frames} frames: see fewer frames than that (--set model.context={frames // 2}).")
+        _, channels, height, width = spec.shape
+        check_context(self.name, spec, config.context)
         halvings = 1
         while max(height, width) >> halvings > SMALLEST_SIDE:
             halvings += 1
@@ -188,10 +187,6 @@ class Video(GenerativeModel):
     def forecast(self, context: torch.Tensor, frames: int | None = None) -> torch.Tensor:
         """One drawn continuation (B, frames, C, H, W) of levels of the last `context` frames of each clip (the
         random draw follows the torch seed: call again for another)."""
-        c = self.config.context
-        if context.shape[1] < c:
-            raise UserError(f"This video run continues clips from {c} frames, and {context.shape[1]} were given: "
-                            f"pass at least {c}.")
-        frames = self.spec.shape[0] - c if frames is None else frames
-        given = to_unit_range(context[:, -c:], self.spec.levels)
+        given = to_unit_range(last_seen(self.name, self.context_frames, context), self.spec.levels)
+        frames = self.spec.shape[0] - self.context_frames if frames is None else frames
         return from_unit_range(self._roll(given, len(context), frames), self.spec.levels)

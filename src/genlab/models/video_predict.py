@@ -24,6 +24,7 @@ from torch import nn
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel, ModelConfig, from_unit_range, to_unit_range
+from genlab.models.clip_parts import check_context, last_seen
 
 
 class VideoPredictConfig(ModelConfig):
@@ -63,9 +64,7 @@ class VideoPredict(GenerativeModel):
     def __init__(self, spec: DatasetSpec, config: VideoPredictConfig):
         super().__init__(spec, config)
         frames, channels, height, width = spec.shape
-        if config.context >= frames:
-            raise UserError(f"Model option 'context' for video-predict is {config.context}, but {spec.name}'s clips have "
-                            f"{frames} frames: see fewer frames than that (--set model.context={frames // 2}).")
+        check_context(self.name, spec, config.context)
         if height % 4 or width % 4:
             raise UserError(f"video-predict halves frames twice, and {spec.name}'s are {height}x{width}: use frames "
                             "whose sides divide by 4.")
@@ -104,12 +103,9 @@ class VideoPredict(GenerativeModel):
     def forecast(self, context: torch.Tensor, frames: int | None = None) -> torch.Tensor:
         """The `frames` frames (default: the trained horizon) after the last `context` frames of each clip;
         beyond the horizon, predictions are fed back in as seen frames."""
-        c = self.config.context
-        if context.shape[1] < c:
-            raise UserError(f"This video-predict run continues clips from {c} frames, and {context.shape[1]} were "
-                            f"given: pass at least {c}.")
+        c = self.context_frames
         frames = self.horizon if frames is None else frames
-        seen = to_unit_range(context[:, -c:], self.spec.levels)  # (B, context, C, H, W)
+        seen = to_unit_range(last_seen(self.name, c, context), self.spec.levels)  # (B, context, C, H, W)
         predicted: list[torch.Tensor] = []
         while sum(p.shape[1] for p in predicted) < frames:
             step = self.predict_next(seen)  # (B, horizon, C, H, W)
