@@ -54,22 +54,26 @@ def test_old_run_samples_through_the_cli(genlab, old_run, tmp_path):
 
 
 def test_old_run_evaluates_to_the_figures_it_had(old_run):
-    """ELBO and IWAE-5 nats per example as genlab evaluate --iwae 5 --samples 0 gave them before the change:
-    exactly (same weights, same noise, same arithmetic)."""
+    """ELBO and IWAE-5 nats per example as genlab evaluate --iwae 5 --samples 0 gave them before the change: the
+    same weights, noise and arithmetic, to a relative 1e-7. Not to the last bit: another CPU's kernels (AMD EPYC
+    against the machine that wrote the figures) move the 9th significant digit with the same code."""
     from genlab import api
+
+    def same(value: float, key: str) -> bool:
+        return value == pytest.approx(EXPECTED[key], rel=1e-7, abs=0)
 
     run = api.load_run(old_run)
     evaluation = api.evaluate(run, iwae_k=5, samples=0)
     likelihood = evaluation["likelihood"]
     assert set(likelihood.estimates) == {"elbo", "iwae-5"}
-    assert likelihood.estimates["elbo"].nats_per_example == EXPECTED["elbo_nats_per_example"]
-    assert likelihood.estimates["iwae-5"].nats_per_example == EXPECTED["iwae5_nats_per_example"]
-    assert likelihood.bound == "iwae-5" and likelihood.nats_per_example == EXPECTED["iwae5_nats_per_example"]
+    assert same(likelihood.estimates["elbo"].nats_per_example, "elbo_nats_per_example")
+    assert same(likelihood.estimates["iwae-5"].nats_per_example, "iwae5_nats_per_example")
+    assert likelihood.bound == "iwae-5" and same(likelihood.nats_per_example, "iwae5_nats_per_example")
     assert evaluation.get("samples") is None
     # What it wrote reads back typed, in the current format, for this step.
     again = api.read_evaluation(run)
     assert again is not None and again.header.step == 12
-    assert again["likelihood"].estimates["elbo"].nats_per_example == EXPECTED["elbo_nats_per_example"]
+    assert again["likelihood"].estimates["elbo"].nats_per_example == likelihood.estimates["elbo"].nats_per_example
 
 
 def test_a_newer_run_folder_format_is_a_one_line_user_error(genlab, user_error, old_run, tmp_path):
