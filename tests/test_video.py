@@ -91,7 +91,8 @@ def test_fashion_mnist_is_read_from_idx_files(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".gif", ".webp"])
 def test_clips_written_as_an_animation_read_back_frame_for_frame(tmp_path, suffix):
-    from genlab.media.video import clip_grid_frames, read_animation, save_clips
+    from genlab.data.animations import read_animation
+    from genlab.media.video import clip_grid_frames, save_clips
 
     clips = moving_digits(_pool(), 3, seed=1, frames=5, size=48)[0]
     clips[:, 3] = clips[:, 2]  # a still moment: GIF stores it as one frame shown twice as long
@@ -150,7 +151,8 @@ def video_run(tmp_path_factory, genlab_at):
 
 
 def test_train_evaluate_and_continue_clips(video_run, genlab_at, metrics):
-    from genlab.media.video import clip_grid_frames, read_animation
+    from genlab.data.animations import read_animation
+    from genlab.media.video import clip_grid_frames
 
     run = video_run / "run"
     assert json.loads((run / "config.json").read_text())["dataset"]["modality"] == "video"
@@ -203,6 +205,25 @@ def test_video_commands_refuse_what_they_cannot_do(video_run, digits_run, genlab
     user_error(genlab_at(["train", "--data", "digits", "--model", "video-predict", "--steps", "1", "--out", "never"],
                          video_run), "video")
     assert not (video_run / "never").exists()
+
+
+def test_a_folder_of_animated_gifs_is_clips_with_class_subfolders_as_labels(tmp_path):
+    from genlab.data import load_dataset
+
+    clips = moving_digits(_pool(), 12, seed=6, frames=5, size=32)[0][:, :, 0]  # (12, 5, 32, 32)
+    for i, clip in enumerate(clips):
+        folder = tmp_path / "clips" / ("odd" if i % 2 else "even")
+        folder.mkdir(parents=True, exist_ok=True)
+        frames = [Image.fromarray(frame) for frame in clip]
+        frames[0].save(folder / f"{i:02d}.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    data = load_dataset(str(tmp_path / "clips"))
+    assert data.spec.modality == "video" and data.spec.shape == (5, 1, 32, 32) and data.spec.class_names == ("even", "odd")
+    everything = np.concatenate([data.train.x, data.val.x, data.test.x])
+    assert sorted(c.tobytes() for c in everything) == sorted(c[:, None].tobytes() for c in clips)  # frame for frame
+    short = [Image.fromarray(frame) for frame in clips[0, :3]]
+    short[0].save(tmp_path / "clips" / "odd" / "short.gif", save_all=True, append_images=short[1:], duration=100)
+    with pytest.raises(UserError, match="same length"):
+        load_dataset(str(tmp_path / "clips"))
 
 
 def test_a_users_array_is_video_when_its_axes_say_so(tmp_path):

@@ -166,7 +166,7 @@ def speech(model: GenerativeModel, ids: list[int], vocoder: GenerativeModel | No
 def read_clips(path: Path, spec) -> np.ndarray:
     """Clips a user gives as seen frames, as levels (N, T, C, H, W) of the run's `spec` (video): a .npy of
     (N, T, H, W) or (N, T, C, H, W) levels, or one animated GIF / WebP (one clip, RGB or grey frames)."""
-    from genlab.media.video import FORMATS, read_animation
+    from genlab.data.animations import ANIMATION_SUFFIXES, read_animation
 
     path = Path(path)
     _, channels, height, width = spec.shape
@@ -180,7 +180,7 @@ def read_clips(path: Path, spec) -> np.ndarray:
             raise UserError(f"{path} is not a readable .npy array ({err}): save the frames with numpy.save.") from None
         if clips.ndim == 4:
             clips = clips[:, :, None]
-    elif suffix in FORMATS:
+    elif suffix in ANIMATION_SUFFIXES:
         try:
             frames = read_animation(path)  # (T, H, W) grey or (T, H, W, 3)
         except OSError:

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from genlab.errors import UserError
 
 from . import cache
+from .animations import ANIMATION_SUFFIXES, is_animated, read_animation
 from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import slice_splits, split_arrays, split_order, user_split_sizes
 
@@ -203,7 +204,8 @@ def _decoded_bytes_at_most(files: list[Path], channels: int | None, size: tuple[
 def load_image_folder(
     folder: Path, *, split_seed: int = 0, channels: int | None = None, size: tuple[int, int] | None = None
 ) -> Dataset:
-    """Images directly in `folder` (unlabelled) or in one subfolder per class (labels by sorted name).
+    """Images directly in `folder` (unlabelled) or in one subfolder per class (labels by sorted name); a folder
+    of animated GIFs / WebPs only is clips (video).
 
     Held in memory, or read from a memory-mapped disk cache when the folder is too large (see cache.py)."""
     try:
@@ -212,6 +214,8 @@ def load_image_folder(
         raise UserError(f"Cannot list folder {folder} ({_one_line(err)}): check its permissions.") from err
     _require_examples(folder, len(files))
     y = None if labels is None else np.asarray(labels, dtype=np.int64)
+    if _all_animated(files):
+        return _load_clip_folder(folder, files, y, class_names, split_seed, channels, size)
     if cache.wanted(lambda: _decoded_bytes_at_most(files, channels, size)):
         return _load_cached(folder, files, y, class_names, split_seed, channels, size)
     channels, shape, notes = _prepare(folder, files, channels, size)
@@ -219,6 +223,47 @@ def load_image_folder(
     for i, f in enumerate(files):
         x[i] = decode_image(f, channels, size)
     return _finish(folder, x, y, 256, class_names, notes, split_seed)
+
+
+def _all_animated(files: list[Path]) -> bool:
+    """Whether every file is an animated GIF or WebP: then the folder holds clips, not images."""
+    try:
+        return all(f.suffix.lower() in ANIMATION_SUFFIXES and is_animated(f) for f in files)
+    except (OSError, UnidentifiedImageError):
+        return False  # the image loader names the unreadable file
+
+
+def _load_clip_folder(folder: Path, files: list[Path], y: np.ndarray | None, class_names: list[str] | None,
+                      split_seed: int, channels: int | None, size: tuple[int, int] | None) -> Dataset:
+    """Animated GIFs / WebPs, one clip a file, as clips (N, T, C, H, W): all of one length and frame size, grey
+    when every frame of every file is grey (or as --channels says), held in memory."""
+    if size is not None:
+        raise UserError(f"{folder} holds clips: --size resizes images only; save the clips at one size.")
+    clips = []
+    for f in files:
+        try:
+            frames = read_animation(f)  # (T, H, W) grey or (T, H, W, 3)
+        except (OSError, UnidentifiedImageError) as err:
+            raise _unreadable(f, err) from err
+        if clips and frames.shape[:3] != clips[0].shape[:3]:
+            raise UserError(f"Clips differ: {files[0]} has {clips[0].shape[0]} frames of {clips[0].shape[1]}x"
+                            f"{clips[0].shape[2]} and {f} {frames.shape[0]} of {frames.shape[1]}x{frames.shape[2]}: "
+                            "give every clip the same length and frame size.")
+        clips.append(frames)
+    colour = any(c.ndim == 4 for c in clips)
+    channels = channels or (3 if colour else 1)
+    x = np.stack([_clip_channels(c, channels) for c in clips])  # (N, T, C, H, W)
+    return _finish(folder, x, y, 256, class_names, [], split_seed)
+
+
+def _clip_channels(frames: np.ndarray, channels: int) -> np.ndarray:
+    """Frames (T, H, W) or (T, H, W, 3) uint8 as (T, channels, H, W): grey repeated, or colour made grey by
+    Pillow's luma (ITU-R 601-2), as image folders convert."""
+    if frames.ndim == 3:
+        return np.repeat(frames[:, None], channels, axis=1)
+    if channels == 3:
+        return frames.transpose(0, 3, 1, 2)
+    return np.stack([np.asarray(Image.fromarray(f).convert("L")) for f in frames])[:, None]
 
 
 def _load_cached(

@@ -1,5 +1,5 @@
 """Clips turned into files people watch: a grid of clips as one animated GIF or WebP, every clip in its cell
-playing at once, and such files read back frame by frame. Pillow and numpy only.
+playing at once (data/animations.py reads such files back frame by frame). Pillow and numpy only.
 
 GIF stores grey clips exactly (a 256-grey palette); colour clips are quantised to its 256 colours, so an
 exact copy of colour clips is a `.webp` (written lossless) or the `.npy` of their levels.
@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
@@ -57,19 +57,3 @@ def truth_above_forecast(clips: np.ndarray, predicted: np.ndarray) -> np.ndarray
 def write_clips(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
     """The video modality's writer (media.WRITERS)."""
     return save_clips(x, spec.levels, path, nrow)
-
-
-def read_animation(path: Path) -> np.ndarray:
-    """Every frame of an animated GIF or WebP at the rate of its shortest frame: (T, H, W) uint8 when every frame
-    is grey, else (T, H, W, 3) RGB. A frame shown k times as long counts k times, since GIF writers (Pillow's
-    among them) store a run of identical frames as one longer frame."""
-    with Image.open(path) as image:
-        frames, durations = [], []
-        for frame in ImageSequence.Iterator(image):
-            frames.append(np.asarray(frame.convert("RGB")))
-            durations.append(int(frame.info.get("duration") or 0))
-    unit = min((d for d in durations if d > 0), default=0)
-    repeats = [max(1, round(d / unit)) if unit else 1 for d in durations]
-    frames = np.repeat(np.stack(frames), repeats, axis=0)  # (T, H, W, 3)
-    grey = (frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all()
-    return frames[..., 0] if grey else frames

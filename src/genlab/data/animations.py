@@ -1,0 +1,33 @@
+"""Animated GIF and WebP files read frame by frame: a user's clips (a folder of them is a video dataset, one
+file a clip to continue). Pillow and numpy only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+ANIMATION_SUFFIXES = (".gif", ".webp")
+
+
+def is_animated(path: Path) -> bool:
+    """Whether an image file holds more than one frame."""
+    with Image.open(path) as image:
+        return getattr(image, "n_frames", 1) > 1
+
+
+def read_animation(path: Path) -> np.ndarray:
+    """Every frame of an animated GIF or WebP at the rate of its shortest frame: (T, H, W) uint8 when every frame
+    is grey, else (T, H, W, 3) RGB. A frame shown k times as long counts k times, since GIF writers (Pillow's
+    among them) store a run of identical frames as one longer frame."""
+    with Image.open(path) as image:
+        frames, durations = [], []
+        for frame in ImageSequence.Iterator(image):
+            frames.append(np.asarray(frame.convert("RGB")))
+            durations.append(int(frame.info.get("duration") or 0))
+    unit = min((d for d in durations if d > 0), default=0)
+    repeats = [max(1, round(d / unit)) if unit else 1 for d in durations]
+    frames = np.repeat(np.stack(frames), repeats, axis=0)  # (T, H, W, 3)
+    grey = (frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all()
+    return frames[..., 0] if grey else frames
