@@ -23,7 +23,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[test,molecules,speech]'
+	$(BIN)/pip install -q -e '.[test,molecules,speech,studio]'
 	$(BIN)/pip install -q --no-deps $(SPORCO) $(MOLSETS)
 	touch $@ $(VENV)/.installed
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from genlab.cli import (bench, compress, data, decompose, demo, design, evaluate, inpaint, sample,  # noqa: F401
-                        speak, train, traverse, upscale)  # (they register commands)
+                        speak, studio, train, traverse, upscale)  # (they register commands)
 from genlab.cli.app import app
 from genlab.errors import UserError
 

@@ -16,7 +16,7 @@ from genlab.models.loading import Run
 from genlab.runs import FORMAT_VERSION, EvaluationRecord
 from genlab.tables import Section
 
-__all__ = ["Evaluation", "Options", "evaluate", "read_evaluation"]
+__all__ = ["Evaluation", "Options", "evaluate", "read_evaluation", "typed"]
 
 
 @dataclass
@@ -34,6 +34,10 @@ class Evaluation:
 
     def sections(self) -> list[Section]:
         return [result.section(self.header) for result in self.results.values()]
+
+    def headline(self) -> tuple[str, float] | None:
+        """The first result's headline figure, in the order evaluators run (likelihood before samples, ...)."""
+        return next((h for result in self.results.values() if (h := result.headline()) is not None), None)
 
 
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
@@ -80,7 +84,15 @@ def read_evaluation(run: Run) -> Evaluation | None:
     """The run's saved evaluation, typed, or None when it is missing, of an older format, or of another
     step than the run's weights (then evaluate again)."""
     record = run.folder.read_evaluation()
-    if record is None or record.step != run.step or record.format != FORMAT_VERSION:
+    if record is None or record.step != run.step:
+        return None
+    return typed(record)
+
+
+def typed(record: EvaluationRecord) -> Evaluation | None:
+    """An evaluation.json's results as their evaluators' typed results, or None for an older format or one that
+    no longer validates (evaluate again). Needs no model: what lists of runs read (the studio)."""
+    if record.format != FORMAT_VERSION:
         return None
     try:
         results = {name: evaluator(name).Result.model_validate(raw) for name, raw in record.results.items()

@@ -59,6 +59,11 @@ class Result(BaseModel):
         """How this result reads in the terminal and in report.md (header: which run, split, examples)."""
         raise NotImplementedError
 
+    def headline(self) -> tuple[str, float] | None:
+        """The one figure that says most about the run (a label and its value), for lists of runs (the studio);
+        None when this result has none."""
+        return None
+
 
 class Evaluator(ABC):
     name: ClassVar[str]

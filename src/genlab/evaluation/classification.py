@@ -12,6 +12,9 @@ from genlab.tables import Section
 class ClassificationResult(Result):
     accuracy: float
 
+    def headline(self) -> tuple[str, float] | None:
+        return "accuracy", self.accuracy
+
     def section(self, header: EvaluationRecord) -> Section:
         return Section("Classification", [f"{header.split.capitalize()} accuracy: {100 * self.accuracy:.2f} %."])
 

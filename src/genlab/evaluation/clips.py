@@ -37,6 +37,9 @@ class ClipResult(Result):
     accuracy: dict[str, float] = {}  # each feature classifier's held-out accuracy
     quality: dict[str, dict[str, Quality]] = {}  # space -> "real" (the floor) / "model" -> metrics
 
+    def headline(self) -> tuple[str, float] | None:
+        return None if self.skipped else ("frame FD", self.quality["frames"]["model"].fd)
+
     def section(self, header: EvaluationRecord) -> Section:
         title = "How good: sampled clips"
         if self.skipped:

@@ -16,6 +16,9 @@ class CodecResult(Result):
     rd_lambda: float
     note: str
 
+    def headline(self) -> tuple[str, float] | None:
+        return "PSNR dB", self.psnr
+
     def section(self, header: EvaluationRecord) -> Section:
         return Section("Lossy coding", [f"Codec (lambda {self.rd_lambda:g}) on the {header.split} split: "
                                         f"{self.bits_per_dim:.4f} bits/dim coded, PSNR {self.psnr:.2f} dB, "

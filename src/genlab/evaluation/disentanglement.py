@@ -36,6 +36,9 @@ class DisentanglementResult(Result):
     ground_truth: dict[str, float]
     untrained: dict[str, float]
 
+    def headline(self) -> tuple[str, float] | None:
+        return ("MIG", self.model["mig"]) if "mig" in self.model else None
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, *(f"{scores[m]:.3f}" if m in scores else "—" for m in METRICS)) for label, scores in
                 ((header.model, self.model), ("ground-truth factors (ceiling)", self.ground_truth),

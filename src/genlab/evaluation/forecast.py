@@ -31,6 +31,9 @@ class ForecastResult(Result):
     copy_last_by_frame: list[float]
     picture: bool = False
 
+    def headline(self) -> tuple[str, float] | None:
+        return "frame MSE", self.model["mse"]
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, *(number(scores[m], 3 if m == "ssim" else 2) for m in METRICS)) for label, scores in
                 ((header.model, self.model), ("copy the last seen frame (baseline)", self.copy_last))]

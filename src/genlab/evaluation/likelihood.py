@@ -43,6 +43,9 @@ class LikelihoodResult(Result):
             rows.append((f"{model} (no likelihood)", None, None))
         return rows + [(ANCHOR_LABELS.get(fmt, fmt), bpd, nats_per_example(bpd, dims)) for fmt, bpd in self.anchors.items()]
 
+    def headline(self) -> tuple[str, float] | None:
+        return None if self.bits_per_dim is None else (f"bits/{self.unit}", self.bits_per_dim)
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, cell(bpd, ".3f"), cell(nats, ".1f")) for label, bpd, nats in self.rows(header.model, header.dims)]
         per = f"bits/{self.unit}"

@@ -36,6 +36,9 @@ class MoleculesResult(Result):
     # property -> {"edges": bin edges, "model": share of valid samples per bin, "test": share of test molecules}
     histograms: dict[str, dict[str, list[float]]] = {}
 
+    def headline(self) -> tuple[str, float] | None:
+        return "valid", self.model["valid"]
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label + (" (lower is better)" if name in LOWER_IS_BETTER else ""), number(self.model.get(name)),
                  number(self.train.get(name))) for name, label in LABELS.items()]

@@ -30,6 +30,9 @@ class ObjectsResult(Result):
     model: dict[str, float]
     kmeans: dict[str, float]
 
+    def headline(self) -> tuple[str, float] | None:
+        return "FG-ARI", self.model["fg_ari"]
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, *(f"{scores[m]:.3f}" for m in METRICS)) for label, scores in
                 ((f"{header.model} ({self.slots} slots)", self.model),

@@ -24,6 +24,9 @@ class ResponseResult(Result):
     forest: dict[str, float]
     mean: dict[str, float]
 
+    def headline(self) -> tuple[str, float] | None:
+        return "RMSE", self.model["rmse"]
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, number(s["rmse"]), number(s["spearman"]))
                 for label, s in ((header.model, self.model),

@@ -61,6 +61,9 @@ class SampleResult(Result):
                          f"{q.recall:.3f}", f"{q.density:.3f}", f"{q.coverage:.3f}", new))
         return rows
 
+    def headline(self) -> tuple[str, float] | None:
+        return None if self.skipped or "model" not in self.quality else ("FD", self.quality["model"].fd)
+
     def section(self, header: EvaluationRecord) -> Section:
         if self.skipped:
             return Section("How good and how new: samples", [f"Samples not measured: {self.skipped}."])

@@ -36,6 +36,9 @@ class SpeechResult(Result):
     rows: dict[str, dict[str, float]]  # what was said -> its METRICS
     audio: list[str] = []  # files under the run folder
 
+    def headline(self) -> tuple[str, float] | None:
+        return ("MCD dB", next(iter(self.rows.values()))["mcd"]) if self.rows else None
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(label, *(number(scores[m]) for m in METRICS)) for label, scores in self.rows.items()]
         return Section("Speech: held-out sentences against their recordings", [

@@ -19,6 +19,9 @@ class SuperResolutionResult(Result):
     scale: int
     scores: dict[str, dict[str, float]]  # method -> {"psnr_y", "ssim_y", "detail_restored"}, means over images
 
+    def headline(self) -> tuple[str, float] | None:
+        return "Y-PSNR dB", list(self.scores.values())[-1]["psnr_y"]  # the model's row comes last
+
     def section(self, header: EvaluationRecord) -> Section:
         rows = [(method, f"{s['psnr_y']:.2f}", f"{s['ssim_y']:.4f}", f"{s['detail_restored']:.3f}")
                 for method, s in self.scores.items()]

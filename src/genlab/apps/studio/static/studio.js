@@ -1,0 +1,185 @@
+// genlab studio: the runs list (#), one run (#run=NAME). Plain JavaScript against the JSON API under /api/.
+"use strict";
+
+const view = document.getElementById("view");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "onclick" || key === "oninput") node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || body.detail || response.statusText);
+  return body;
+}
+
+function figure(value) {
+  if (value === null || value === undefined) return "";
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(3);
+}
+
+function fileUrl(run, path) {
+  return `/api/file?run=${encodeURIComponent(run)}&path=${encodeURIComponent(path)}`;
+}
+
+// --- the runs list -------------------------------------------------------------------------------------------
+
+const COLUMNS = [["name", "run"], ["family", "family"], ["dataset", "data"], ["steps", "steps"],
+                 ["headline", "headline figure"]];
+let listState = { sortKey: "name", ascending: true, filter: "" };
+
+function sortValue(run, key) {
+  if (key === "headline") return run.headline ? run.headline.value : Infinity;
+  const value = run[key];
+  return value === null || value === undefined ? "" : value;
+}
+
+function renderList(data) {
+  document.getElementById("root").textContent = data.root;
+  const filter = el("input", { id: "filter", placeholder: "filter runs", value: listState.filter });
+  const body = el("tbody");
+  const table = el("table", { id: "runs" },
+    el("thead", {}, el("tr", {}, COLUMNS.map(([key, label]) =>
+      el("th", { class: "sortable", "data-key": key, onclick: () => {
+        listState.ascending = listState.sortKey === key ? !listState.ascending : true;
+        listState.sortKey = key;
+        fill();
+      } }, label)))),
+    body);
+  function fill() {
+    const wanted = listState.filter.toLowerCase();
+    const runs = data.runs.filter(run => JSON.stringify(run).toLowerCase().includes(wanted));
+    runs.sort((a, b) => {
+      const x = sortValue(a, listState.sortKey), y = sortValue(b, listState.sortKey);
+      const order = x < y ? -1 : x > y ? 1 : 0;
+      return listState.ascending ? order : -order;
+    });
+    body.replaceChildren(...runs.map(run => run.error
+      ? el("tr", { class: "error" }, el("td", {}, run.name), el("td", { colspan: 4 }, run.error))
+      : el("tr", {},
+          el("td", {}, el("a", { href: `#run=${encodeURIComponent(run.name)}` }, run.name)),
+          el("td", {}, run.family), el("td", {}, run.dataset), el("td", { class: "num" }, run.steps ?? ""),
+          el("td", { class: "num" }, run.headline ? `${run.headline.label} ${figure(run.headline.value)}` : ""))));
+  }
+  filter.oninput = () => { listState.filter = filter.value; fill(); };
+  fill();
+  view.replaceChildren(el("div", { class: "row" }, filter, el("span", { class: "muted" }, `${data.runs.length} runs`)),
+                       table);
+}
+
+// --- one run -------------------------------------------------------------------------------------------------
+
+function curve(metrics) {
+  const series = {};
+  for (const record of metrics) {
+    for (const [key, value] of Object.entries(record)) {
+      if (typeof value !== "number" || ["step", "elapsed", "lr", "grad_norm"].includes(key)) continue;
+      const name = record.split === "val" ? key : `train ${key}`;
+      (series[name] = series[name] || []).push([record.step, value]);
+    }
+  }
+  const names = Object.keys(series);
+  if (!names.length) return el("p", { class: "muted" }, "No training log.");
+  const select = el("select", { id: "series" }, names.map(name => el("option", { value: name }, name)));
+  const canvas = el("canvas", { id: "curve", width: 640, height: 240 });
+  function draw() {
+    const points = series[select.value], ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const xs = points.map(p => p[0]), ys = points.map(p => p[1]);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const sx = x => 40 + (canvas.width - 50) * (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5);
+    const sy = y => canvas.height - 25 - (canvas.height - 40) * (y1 > y0 ? (y - y0) / (y1 - y0) : 0.5);
+    ctx.strokeStyle = "#3366cc"; ctx.lineWidth = 1.5; ctx.beginPath();
+    points.forEach(([x, y], i) => (i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y))));
+    ctx.stroke();
+    ctx.fillStyle = "#555"; ctx.font = "11px sans-serif";
+    ctx.fillText(figure(y1), 2, 15); ctx.fillText(figure(y0), 2, canvas.height - 25);
+    ctx.fillText(`step ${x0}`, 40, canvas.height - 8); ctx.fillText(`step ${x1}`, canvas.width - 70, canvas.height - 8);
+  }
+  select.onchange = draw;
+  setTimeout(draw, 0);
+  return el("div", {}, select, el("br"), canvas);
+}
+
+function sampler(run) {
+  const seed = el("input", { id: "seed", type: "number", value: 0, min: 0, style: "width:6em" });
+  const temperature = el("input", { id: "temperature", type: "number", value: 1, step: 0.1, min: 0.1, max: 2,
+                                    style: "width:5em" });
+  const count = el("input", { id: "count", type: "number", value: 16, min: 1, max: 64, style: "width:5em" });
+  const image = el("img", { id: "samples", class: "picture", alt: "samples" });
+  const status = el("span", { id: "sample-status", class: "muted" });
+  async function draw() {
+    status.textContent = "sampling…";
+    try {
+      const result = await api("/api/sample", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ run: run.name, n: Number(count.value), seed: Number(seed.value),
+                               temperature: Number(temperature.value) }) });
+      image.src = result.image;
+      status.textContent = `${result.n} samples, seed ${result.seed}`;
+    } catch (err) { status.textContent = err.message; status.className = "error"; }
+  }
+  const again = el("button", { id: "new-batch", onclick: () => { seed.value = Number(seed.value) + 1; draw(); } },
+                   "New batch");
+  setTimeout(draw, 0);
+  return el("section", { class: "card" }, el("h2", {}, "Live samples"),
+            el("div", { class: "row" }, "seed", seed, "temperature", temperature, "samples", count, again, status),
+            image);
+}
+
+function evaluationCards(run) {
+  if (!run.evaluation) return [el("section", { class: "card" }, el("h2", {}, "Evaluation"),
+    el("p", { class: "muted" }, `Not evaluated yet: genlab evaluate ${run.name}`))];
+  return run.evaluation.sections.map(section => el("section", { class: "card" },
+    el("h2", {}, section.title),
+    section.text.map(text => el("p", {}, text)),
+    section.tables.map(table => el("table", {},
+      el("thead", {}, el("tr", {}, table.columns.map(c => el("th", {}, c)))),
+      el("tbody", {}, table.rows.map(row => el("tr", {}, row.map((cell, i) =>
+        el("td", { class: i ? "num" : "" }, cell))))))),
+    section.pictures.map(p => el("figure", {}, el("img", { class: "picture", src: fileUrl(run.name, p.path), alt: p.caption }),
+                                  el("figcaption", { class: "muted" }, p.caption))),
+    section.after.map(text => el("p", {}, text))));
+}
+
+function renderRun(run) {
+  const headline = run.headline ? `${run.headline.label} ${figure(run.headline.value)}` : "not evaluated";
+  const cards = [
+    el("p", {}, el("a", { href: "#" }, "← all runs")),
+    el("h1", {}, run.name),
+    el("p", {}, `${run.family} on ${run.dataset} · ${run.steps ?? "?"} steps · ${(run.parameters || 0).toLocaleString()} parameters · `,
+       el("strong", { id: "headline" }, headline)),
+  ];
+  if (run.capabilities.can_sample && run.modality === "image") cards.push(sampler(run));
+  cards.push(el("section", { class: "card" }, el("h2", {}, "Training"), curve(run.metrics)));
+  cards.push(...evaluationCards(run));
+  if (run.previews.length) {
+    cards.push(el("section", { class: "card previews" }, el("h2", {}, "Previews during training"),
+      run.previews.slice(-6).map(path => el("img", { src: fileUrl(run.name, path), alt: path, title: path }))));
+  }
+  cards.push(el("section", { class: "card" }, el("h2", {}, "Config"), el("pre", {}, JSON.stringify(run.config, null, 2))));
+  view.replaceChildren(...cards);
+}
+
+// --- routing -------------------------------------------------------------------------------------------------
+
+async function route() {
+  const hash = decodeURIComponent(location.hash.slice(1));
+  try {
+    if (hash.startsWith("run=")) renderRun(await api(`/api/runs/${hash.slice(4).split("/").map(encodeURIComponent).join("/")}`));
+    else renderList(await api("/api/runs"));
+  } catch (err) {
+    view.replaceChildren(el("p", { class: "error" }, err.message), el("p", {}, el("a", { href: "#" }, "← all runs")));
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,91 @@
+"""genlab studio's API: the runs list (a damaged run shows its error, the rest still listed), a run's page,
+pictures served only from inside the runs folder (no '..', absolute paths or links out), live samples."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def studio(digits_run, tmp_path_factory):
+    """A runs folder: the digits VAE (evaluated), the same nested one level down, a damaged run, a link out."""
+    from genlab import api
+    from genlab.apps.studio.server import create_app
+
+    root = tmp_path_factory.mktemp("runs")
+    shutil.copytree(digits_run, root / "vae")
+    api.evaluate(api.load_run(root / "vae"), iwae_k=1, samples=0)
+    shutil.copytree(digits_run, root / "group" / "vae-copy")
+    (root / "broken").mkdir()
+    (root / "broken" / "config.json").write_text("{not json")
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.png").write_bytes((root / "vae" / "report" / "loss.png").read_bytes()
+                                         if (root / "vae" / "report" / "loss.png").exists() else b"x")
+    os.symlink(outside, root / "vae" / "escape")
+    return TestClient(create_app(root)), root
+
+
+def test_the_runs_list_shows_every_run_and_a_damaged_ones_error(studio):
+    client, _ = studio
+    runs = {run["name"]: run for run in client.get("/api/runs").json()["runs"]}
+    assert set(runs) == {"vae", "group/vae-copy", "broken"}
+    assert runs["vae"]["family"] == "vae" and runs["vae"]["dataset"] == "digits" and runs["vae"]["steps"] == 30
+    assert runs["vae"]["headline"]["label"] == "bits/dim" and runs["vae"]["headline"]["value"] > 0
+    assert runs["group/vae-copy"]["headline"] is None  # not evaluated
+    assert "damaged" in runs["broken"]["error"] or "config" in runs["broken"]["error"]
+
+
+def test_a_runs_page_holds_its_config_curves_and_evaluation(studio):
+    client, _ = studio
+    run = client.get("/api/runs/vae").json()
+    assert run["config"]["model"]["name"] == "vae" and run["capabilities"]["can_sample"]
+    assert any(record.get("split") == "val" for record in run["metrics"])
+    titles = [section["title"] for section in run["evaluation"]["sections"]]
+    assert any("ikelihood" in title or "bits" in title.lower() for title in titles)
+    assert run["previews"] and client.get("/api/file", params={"run": "vae", "path": run["previews"][0]}).status_code == 200
+    assert client.get("/api/runs/group/vae-copy").json()["evaluation"] is None
+    page = client.get("/")
+    assert page.status_code == 200 and "studio.js" in page.text
+
+
+@pytest.mark.parametrize("run, path", [("vae", "../vae/config.json"), ("vae", "../../etc/passwd"),
+                                       ("vae", "/etc/passwd"), ("vae", "escape/secret.png"), ("vae", "config.json"),
+                                       ("../vae", "samples"), ("/tmp", "x.png"), ("nope", "x.png")])
+def test_files_outside_a_run_or_not_pictures_are_refused(studio, run, path):
+    client, _ = studio
+    response = client.get("/api/file", params={"run": run, "path": path})
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_names_leading_out_of_the_runs_folder_are_refused(studio):
+    from genlab.apps.studio import catalog
+    from genlab.errors import UserError
+
+    client, root = studio
+    for name, reason in (("vae/escape", "outside"), ("nope", "No run")):
+        response = client.get(f"/api/runs/{name}")
+        assert response.status_code == 400 and reason in response.json()["error"]
+    for name in ("..", "../..", str(root / "vae"), "group/../../x"):
+        with pytest.raises(UserError):
+            catalog.details(root, name)
+
+
+def test_live_samples_are_a_png_of_the_asked_size_and_seeded(studio):
+    client, _ = studio
+    first = client.post("/api/sample", json={"run": "vae", "n": 4, "seed": 3}).json()
+    again = client.post("/api/sample", json={"run": "vae", "n": 4, "seed": 3}).json()
+    other = client.post("/api/sample", json={"run": "vae", "n": 4, "seed": 4}).json()
+    assert first["n"] == 4 and first["image"] == again["image"] != other["image"]
+    picture = Image.open(io.BytesIO(base64.b64decode(first["image"].split(",", 1)[1])))
+    assert picture.format == "PNG" and picture.size[0] > 8
+    assert client.post("/api/sample", json={"run": "vae", "n": 0}).status_code == 422  # FastAPI's own check
+    assert client.post("/api/sample", json={"run": "broken", "n": 2}).status_code == 400
