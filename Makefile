@@ -22,9 +22,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --no-deps $(SPORCO)
 	touch $@
 
+# The studio's browser tests drive Debian's Chromium with Playwright (browsers cannot be downloaded here): installed
+# when we are root and it is missing; without it those tests skip and say why.
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test,molecules,speech,studio]'
 	$(BIN)/pip install -q --no-deps $(SPORCO) $(MOLSETS)
+	command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { apt-cache show chromium >/dev/null 2>&1 || \
+		apt-get update -qq; apt-get install -y -qq chromium >/dev/null; }
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-speech: $(VENV)/.installed

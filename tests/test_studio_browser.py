@@ -1,0 +1,95 @@
+"""genlab studio in a real browser: Debian's Chromium driven by Playwright opens the page, lists the runs with
+their headline figures, filters them, opens a run, draws samples and a new batch, with no console error.
+make test installs both (as root); without them these tests skip with the reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and find_spec("playwright") and find_spec("uvicorn")),
+                                reason="no Chromium or Playwright here: make test installs them (as root)")
+# Chromium on a closed network: no background connections, no first-run work, a throwaway profile.
+FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def studio_url(digits_run, tmp_path_factory):
+    import uvicorn
+
+    from genlab import api
+    from genlab.apps.studio.server import create_app
+
+    root = tmp_path_factory.mktemp("browser-runs")
+    shutil.copytree(digits_run, root / "vae")
+    api.evaluate(api.load_run(root / "vae"), iwae_k=1, samples=0)
+    shutil.copytree(digits_run, root / "vae-copy")
+    (root / "broken").mkdir()
+    (root / "broken" / "config.json").write_text("{}")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(studio_url)
+    page.wait_for_selector("table#runs tbody tr")
+    rows = page.locator("table#runs tbody tr")
+    assert rows.count() == 3
+    assert "bits/dim" in page.locator("tr", has_text="vae").first.inner_text()
+    assert page.locator("tr.error").count() == 1 and "broken" in page.locator("tr.error").inner_text()
+    page.fill("#filter", "copy")
+    assert rows.count() == 1 and "vae-copy" in rows.first.inner_text()
+    page.fill("#filter", "")
+    screenshots = Path(os.environ.get("GENLAB_SCREENSHOTS", tmp_path))  # the README's pictures are taken so
+    page.screenshot(path=str(screenshots / "studio-runs.png"))
+
+    page.click("text=vae >> nth=0")
+    page.wait_for_selector("#samples[src^='data:image/png']")
+    decoded = page.evaluate("document.getElementById('samples').naturalWidth")
+    assert decoded > 0
+    first = page.get_attribute("#samples", "src")
+    page.click("#new-batch")
+    page.wait_for_function("(old) => document.getElementById('samples').src !== old", arg=first)
+    assert page.input_value("#seed") == "1"
+    assert page.locator("canvas#curve").count() == 1 and page.locator("section.card table").count() >= 1
+    assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(screenshots / "studio-run.png"), full_page=True)
+    assert not errors, errors
