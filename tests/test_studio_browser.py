@@ -92,4 +92,14 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     assert page.locator("canvas#curve").count() == 1 and page.locator("section.card table").count() >= 1
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(screenshots / "studio-run.png"), full_page=True)
+
+    page.click("text=all runs")
+    page.wait_for_selector("table#runs tbody tr")
+    assert page.is_disabled("#compare")
+    page.check("input.choose[data-run='vae']")
+    page.check("input.choose[data-run='vae-copy']")
+    page.click("#compare")
+    page.wait_for_selector("table#compared")
+    header = page.locator("table#compared thead th").all_inner_texts()
+    assert header[1:] == ["vae", "vae-copy"] and "bits/dim" in page.locator("table#compared").inner_text()
     assert not errors, errors

@@ -35,7 +35,8 @@ function fileUrl(run, path) {
 
 const COLUMNS = [["name", "run"], ["family", "family"], ["dataset", "data"], ["steps", "steps"],
                  ["headline", "headline figure"]];
-let listState = { sortKey: "name", ascending: true, filter: "" };
+const MAX_COMPARED = 4;
+let listState = { sortKey: "name", ascending: true, filter: "", chosen: new Set() };
 
 function sortValue(run, key) {
   if (key === "headline") return run.headline ? run.headline.value : Infinity;
@@ -47,8 +48,15 @@ function renderList(data) {
   document.getElementById("root").textContent = data.root;
   const filter = el("input", { id: "filter", placeholder: "filter runs", value: listState.filter });
   const body = el("tbody");
+  const compare = el("button", { id: "compare", onclick: () => {
+    location.hash = "compare=" + [...listState.chosen].map(encodeURIComponent).join(",");
+  } }, "Compare");
+  function updateCompare() {
+    compare.disabled = listState.chosen.size < 2;
+    compare.textContent = `Compare ${listState.chosen.size || ""}`.trim();
+  }
   const table = el("table", { id: "runs" },
-    el("thead", {}, el("tr", {}, COLUMNS.map(([key, label]) =>
+    el("thead", {}, el("tr", {}, el("th", {}, ""), COLUMNS.map(([key, label]) =>
       el("th", { class: "sortable", "data-key": key, onclick: () => {
         listState.ascending = listState.sortKey === key ? !listState.ascending : true;
         listState.sortKey = key;
@@ -64,16 +72,53 @@ function renderList(data) {
       return listState.ascending ? order : -order;
     });
     body.replaceChildren(...runs.map(run => run.error
-      ? el("tr", { class: "error" }, el("td", {}, run.name), el("td", { colspan: 4 }, run.error))
+      ? el("tr", { class: "error" }, el("td", {}, ""), el("td", {}, run.name), el("td", { colspan: 4 }, run.error))
       : el("tr", {},
+          el("td", {}, choice(run.name)),
           el("td", {}, el("a", { href: `#run=${encodeURIComponent(run.name)}` }, run.name)),
           el("td", {}, run.family), el("td", {}, run.dataset), el("td", { class: "num" }, run.steps ?? ""),
           el("td", { class: "num" }, run.headline ? `${run.headline.label} ${figure(run.headline.value)}` : ""))));
   }
+  function choice(name) {
+    const box = el("input", { type: "checkbox", class: "choose", "data-run": name });
+    box.checked = listState.chosen.has(name);
+    box.onchange = () => {
+      if (box.checked && listState.chosen.size >= MAX_COMPARED) box.checked = false;
+      else if (box.checked) listState.chosen.add(name);
+      else listState.chosen.delete(name);
+      updateCompare();
+    };
+    return box;
+  }
   filter.oninput = () => { listState.filter = filter.value; fill(); };
   fill();
-  view.replaceChildren(el("div", { class: "row" }, filter, el("span", { class: "muted" }, `${data.runs.length} runs`)),
+  updateCompare();
+  view.replaceChildren(el("div", { class: "row" }, filter, compare,
+                          el("span", { class: "muted" }, `${data.runs.length} runs; tick 2 to ${MAX_COMPARED} to compare`)),
                        table);
+}
+
+// --- comparing runs ------------------------------------------------------------------------------------------
+
+function renderCompare(runs) {
+  const header = el("tr", {}, el("th", {}, ""), runs.map(run => el("th", {}, el("a", { href: `#run=${encodeURIComponent(run.name)}` }, run.name))));
+  const rows = [["family", r => r.family], ["data", r => r.dataset], ["steps", r => r.steps ?? ""],
+                ["parameters", r => (r.parameters || 0).toLocaleString()],
+                ["headline", r => r.headline ? `${r.headline.label} ${figure(r.headline.value)}` : "not evaluated"]]
+    .map(([label, get]) => el("tr", {}, el("th", {}, label), runs.map(run => el("td", { class: "num" }, get(run)))));
+  const titles = [...new Set(runs.flatMap(run => run.evaluation ? run.evaluation.sections.map(s => s.title) : []))];
+  const columns = titles.map(title => el("section", { class: "card" }, el("h2", {}, title),
+    el("div", { class: "row compare-row" }, runs.map(run => {
+      const section = run.evaluation && run.evaluation.sections.find(s => s.title === title);
+      return el("div", { class: "compare-cell" }, el("strong", {}, run.name),
+        section ? [section.tables.map(table => el("table", {},
+                     el("thead", {}, el("tr", {}, table.columns.map(c => el("th", {}, c)))),
+                     el("tbody", {}, table.rows.map(row => el("tr", {}, row.map((cell, i) => el("td", { class: i ? "num" : "" }, cell))))))),
+                   section.pictures.map(p => el("img", { class: "picture", src: fileUrl(run.name, p.path), alt: p.caption }))]
+                : el("p", { class: "muted" }, "—"));
+    }))));
+  view.replaceChildren(el("p", {}, el("a", { href: "#" }, "← all runs")), el("h1", {}, "Compare"),
+                       el("table", { id: "compared" }, el("thead", {}, header), el("tbody", {}, rows)), ...columns);
 }
 
 // --- one run -------------------------------------------------------------------------------------------------
@@ -169,13 +214,19 @@ function renderRun(run) {
   view.replaceChildren(...cards);
 }
 
+function runPath(name) {
+  return `/api/runs/${name.split("/").map(encodeURIComponent).join("/")}`;
+}
+
 // --- routing -------------------------------------------------------------------------------------------------
 
 async function route() {
   const hash = decodeURIComponent(location.hash.slice(1));
   try {
-    if (hash.startsWith("run=")) renderRun(await api(`/api/runs/${hash.slice(4).split("/").map(encodeURIComponent).join("/")}`));
-    else renderList(await api("/api/runs"));
+    if (hash.startsWith("run=")) renderRun(await api(runPath(hash.slice(4))));
+    else if (hash.startsWith("compare=")) {
+      renderCompare(await Promise.all(hash.slice(8).split(",").slice(0, MAX_COMPARED).map(name => api(runPath(name)))));
+    } else renderList(await api("/api/runs"));
   } catch (err) {
     view.replaceChildren(el("p", { class: "error" }, err.message), el("p", {}, el("a", { href: "#" }, "← all runs")));
   }
