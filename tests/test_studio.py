@@ -89,3 +89,40 @@ def test_live_samples_are_a_png_of_the_asked_size_and_seeded(studio):
     assert picture.format == "PNG" and picture.size[0] > 8
     assert client.post("/api/sample", json={"run": "vae", "n": 0}).status_code == 422  # FastAPI's own check
     assert client.post("/api/sample", json={"run": "broken", "n": 2}).status_code == 400
+
+
+def test_walks_between_test_examples_and_traversals_of_a_latent_run(studio):
+    client, _ = studio
+    walk = client.post("/api/interpolate", json={"run": "vae", "seed": 1, "steps": 5}).json()
+    assert len(walk["frames"]) == 5 and all(f.startswith("data:image/png;base64,") for f in walk["frames"])
+    assert walk == client.post("/api/interpolate", json={"run": "vae", "seed": 1, "steps": 5}).json()  # seeded
+    traversal = client.post("/api/traverse", json={"run": "vae", "seed": 0}).json()
+    picture = Image.open(io.BytesIO(base64.b64decode(traversal["image"].split(",", 1)[1])))
+    assert picture.format == "PNG" and picture.size[1] > picture.size[0] / 4  # one row per latent
+    assert client.post("/api/traverse", json={"run": "broken"}).status_code == 400
+
+
+def test_clips_are_sampled_as_an_animation(video_studio):
+    client = video_studio
+    result = client.post("/api/sample", json={"run": "svg", "n": 2, "seed": 0}).json()
+    assert result["image"].startswith("data:image/gif;base64,")
+    animation = Image.open(io.BytesIO(base64.b64decode(result["image"].split(",", 1)[1])))
+    assert animation.n_frames > 1
+    assert client.post("/api/interpolate", json={"run": "svg"}).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def video_studio(tmp_path_factory, genlab_at):
+    import numpy as np
+
+    from genlab.apps.studio.server import create_app
+    from genlab.data.moving_digits import moving_digits
+
+    root = tmp_path_factory.mktemp("video-runs")
+    pool = np.random.default_rng(0).integers(1, 256, (4, 28, 28)).astype(np.uint8)
+    np.save(root / "clips.npy", moving_digits(pool, 20, seed=1, frames=4, size=32)[0][:, :, 0])
+    trained = genlab_at(["train", "--data", "clips.npy", "--model", "video", "--set", "model.context=2", "--set",
+                         "model.channels=4", "--set", "model.hidden=8", "--steps", "2", "--batch-size", "4", "--quiet",
+                         "--out", "svg"], root)
+    assert trained.returncode == 0, str(trained)
+    return TestClient(create_app(root))

@@ -89,6 +89,11 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     page.click("#new-batch")
     page.wait_for_function("(old) => document.getElementById('samples').src !== old", arg=first)
     assert page.input_value("#seed") == "1"
+    page.wait_for_selector("#walk:not([disabled])")  # the interpolation slider, once its pictures are in
+    page.fill("#walk", "8")  # the slider to the other end (this tiny VAE draws every step alike, so read the step)
+    assert page.inner_text("#walk-status") == "step 8"
+    assert page.evaluate("document.getElementById('walk-image').naturalWidth") > 0
+    page.wait_for_selector("#traversal[src^='data:image/png']")
     assert page.locator("canvas#curve").count() == 1 and page.locator("section.card table").count() >= 1
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(screenshots / "studio-run.png"), full_page=True)

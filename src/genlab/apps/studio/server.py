@@ -4,7 +4,10 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
     GET  /api/runs                 every run under RUNS_DIR: family, data, steps, headline figure (or its error)
     GET  /api/runs/{name}          one run: config, training log, evaluation sections, preview pictures
     GET  /api/file?run=&path=      a picture or sound of a run, resolved inside its folder
-    POST /api/sample               {run, n, seed, temperature}: a fresh grid of samples as a PNG data URL
+    POST /api/sample               {run, n, seed, temperature}: new samples as the modality's picture (a PNG grid,
+                                   an animated GIF of clips, molecules drawn), a data URL
+    POST /api/interpolate          {run, seed, steps}: the latent walk between two test examples, one picture a step
+    POST /api/traverse             {run, seed}: every latent swept around a test example's code, one picture
 
 A user's mistake (an unknown run, a path leading out of RUNS_DIR, a run that cannot sample) is a 400 with
 {"error": one sentence}; nothing the browser sends is unpickled or evaluated. Models are loaded once per run
@@ -14,8 +17,11 @@ and kept; one sampling job runs per model at a time.
 from __future__ import annotations
 
 import base64
+import tempfile
 import threading
 from pathlib import Path
+
+import numpy as np
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -34,6 +40,20 @@ class SampleRequest(BaseModel):
     n: int = Field(16, ge=1, le=MAX_SAMPLES)
     seed: int = Field(0, ge=0)
     temperature: float = Field(1.0, gt=0, le=2)
+
+
+class WalkRequest(BaseModel):
+    run: str
+    seed: int = Field(0, ge=0)
+    steps: int = Field(9, ge=2, le=33)
+
+
+MIME = {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+
+
+def data_url(path: Path) -> str:
+    """A file written for the page as a data URL (the page shows it; nothing is kept on disk)."""
+    return f"data:{MIME[path.suffix.lower()]};base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 class Models:
@@ -80,26 +100,71 @@ def create_app(root: Path | str) -> FastAPI:
         """A picture or sound file of a run."""
         return FileResponse(catalog.run_file(root, run, path))
 
+    scratch = tempfile.TemporaryDirectory(prefix="genlab-studio-")  # the session's only place to write
+    app.state.scratch = scratch
+
+    def written(name: str, write) -> str:
+        """write(path) into the session's scratch folder, read back as a data URL, removed."""
+        with tempfile.TemporaryDirectory(dir=scratch.name) as folder:
+            return data_url(write(Path(folder) / name))
+
     @app.post("/api/sample")
     def sample_grid(request: SampleRequest) -> dict:
-        """New samples from a run that samples, as a PNG grid (a data URL) and the seed that made them."""
-        from genlab.media.grids import grid_image
+        """New samples of a run that samples, drawn as its data are shown (a PNG grid of images, an animated GIF
+        of clips, molecules drawn by RDKit), as a data URL, with the seed that made them."""
+        from genlab.media import WRITERS, save_examples
         from genlab.sampling import sample_grid as grid
 
         opened, lock = models.get(request.run)
-        if not opened.model.can_sample or opened.spec.modality != "image":
-            raise UserError(f"Run '{request.run}' does not sample images.")
+        if not opened.model.can_sample or opened.spec.modality not in WRITERS:
+            raise UserError(f"Run '{request.run}' does not draw samples the studio can show.")
         with lock:
-            x, row = grid(opened, request.n, seed=request.seed, temperature=request.temperature
-                          if _takes_temperature(opened.model) else None)
-        import io
+            x, row = grid(opened, request.n, seed=request.seed,
+                          temperature=request.temperature if _takes_temperature(opened.model) else None)
+        return {"seed": request.seed, "n": len(x),
+                "image": written("samples", lambda path: save_examples(opened.spec, x, path, nrow=row))}
 
-        buf = io.BytesIO()
-        grid_image(x, opened.spec.levels, nrow=row).save(buf, format="PNG")
-        return {"seed": request.seed, "n": len(x), "image": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()}
+    @app.post("/api/interpolate")
+    def interpolation(request: WalkRequest) -> dict:
+        """The walk through a latent run's code space between two test examples chosen by the seed (slerp of
+        their codes), one picture per step, for the page's slider."""
+        from genlab.media.grids import grid_image
+        from genlab.sampling import interpolate
+
+        opened, lock = models.get(request.run)
+        if not opened.model.has_latent or opened.spec.modality != "image":
+            raise UserError(f"Run '{request.run}' has no latent space of images to walk in.")
+        test = opened.dataset().test
+        pair = np.random.default_rng(request.seed).choice(len(test), 2, replace=False)
+        with lock:
+            walk = interpolate(opened, test.x[pair], None if test.y is None else test.y[pair], steps=request.steps,
+                               seed=request.seed)
+        frames = [written(f"step-{i}.png", lambda path, image=image: _png(grid_image(image[None], opened.spec.levels),
+                                                                          path))
+                  for i, image in enumerate(walk)]
+        return {"seed": request.seed, "frames": frames}
+
+    @app.post("/api/traverse")
+    def traversal(request: WalkRequest) -> dict:
+        """Every latent of a run with per-latent KL swept from -2 to 2 around a test example's code, the most
+        used latent first: one picture (what genlab traverse writes)."""
+        from genlab.reports.traversal import write_traversal
+
+        opened, lock = models.get(request.run)
+        if not opened.model.has_latent_kl:
+            raise UserError(f"Run '{request.run}' has no per-latent KL to order a traversal by.")
+        with lock:
+            image = written("traversal.png", lambda path: write_traversal(opened, path, images=1, steps=request.steps,
+                                                                         seed=request.seed))
+        return {"seed": request.seed, "image": image}
 
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app
+
+
+def _png(picture, path: Path) -> Path:
+    picture.save(path, format="PNG")
+    return path
 
 
 def _takes_temperature(model) -> bool:

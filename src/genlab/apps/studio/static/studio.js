@@ -165,9 +165,8 @@ function sampler(run) {
   async function draw() {
     status.textContent = "sampling…";
     try {
-      const result = await api("/api/sample", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ run: run.name, n: Number(count.value), seed: Number(seed.value),
-                               temperature: Number(temperature.value) }) });
+      const result = await post("/api/sample", { run: run.name, n: Number(count.value), seed: Number(seed.value),
+                                                temperature: Number(temperature.value) });
       image.src = result.image;
       status.textContent = `${result.n} samples, seed ${result.seed}`;
     } catch (err) { status.textContent = err.message; status.className = "error"; }
@@ -178,6 +177,40 @@ function sampler(run) {
   return el("section", { class: "card" }, el("h2", {}, "Live samples"),
             el("div", { class: "row" }, "seed", seed, "temperature", temperature, "samples", count, again, status),
             image);
+}
+
+async function post(path, body) {
+  return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
+function interpolation(run) {
+  const seed = el("input", { id: "walk-seed", type: "number", value: 0, min: 0, style: "width:6em" });
+  const slider = el("input", { id: "walk", type: "range", min: 0, max: 8, value: 0, disabled: "" });
+  const image = el("img", { id: "walk-image", class: "picture walk", alt: "interpolation" });
+  const status = el("span", { id: "walk-status", class: "muted" });
+  let frames = [];
+  slider.oninput = () => { image.src = frames[Number(slider.value)]; status.textContent = `step ${slider.value}`; };
+  async function load() {
+    status.textContent = "encoding…";
+    try {
+      frames = (await post("/api/interpolate", { run: run.name, seed: Number(seed.value), steps: 9 })).frames;
+      slider.max = frames.length - 1; slider.value = 0; slider.removeAttribute("disabled"); slider.oninput();
+    } catch (err) { status.textContent = err.message; status.className = "error"; }
+  }
+  const pair = el("button", { id: "walk-pair", onclick: () => { seed.value = Number(seed.value) + 1; load(); } },
+                  "Another pair");
+  setTimeout(load, 0);
+  return el("section", { class: "card" }, el("h2", {}, "Interpolation between two test examples"),
+            el("div", { class: "row" }, "pair", seed, pair, slider, status), image);
+}
+
+function traversal(run) {
+  const image = el("img", { id: "traversal", class: "picture", alt: "latent traversal" });
+  const status = el("span", { class: "muted" }, "sweeping every latent…");
+  post("/api/traverse", { run: run.name, seed: 0, steps: 9 })
+    .then(result => { image.src = result.image; status.textContent = "one row per latent, the most used first"; })
+    .catch(err => { status.textContent = err.message; status.className = "error"; });
+  return el("section", { class: "card" }, el("h2", {}, "Latent traversal"), status, el("br"), image);
 }
 
 function evaluationCards(run) {
@@ -203,7 +236,9 @@ function renderRun(run) {
     el("p", {}, `${run.family} on ${run.dataset} · ${run.steps ?? "?"} steps · ${(run.parameters || 0).toLocaleString()} parameters · `,
        el("strong", { id: "headline" }, headline)),
   ];
-  if (run.capabilities.can_sample && run.modality === "image") cards.push(sampler(run));
+  if (run.capabilities.can_sample && ["image", "video", "tokens"].includes(run.modality)) cards.push(sampler(run));
+  if (run.capabilities.has_latent && run.modality === "image") cards.push(interpolation(run));
+  if (run.capabilities.has_latent_kl) cards.push(traversal(run));
   cards.push(el("section", { class: "card" }, el("h2", {}, "Training"), curve(run.metrics)));
   cards.push(...evaluationCards(run));
   if (run.previews.length) {
