@@ -126,3 +126,60 @@ def video_studio(tmp_path_factory, genlab_at):
                          "--out", "svg"], root)
     assert trained.returncode == 0, str(trained)
     return TestClient(create_app(root))
+
+
+def _png_bytes(size=(40, 30), mode="RGB") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size, (120, 30, 200) if mode == "RGB" else 90).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_uploads_are_checked_and_kept_under_names_the_server_makes(studio, monkeypatch):
+    from genlab.apps.studio import server, uploads
+
+    client, root = studio
+    kept = client.post("/api/upload", files={"file": ("../../evil name.png", _png_bytes(), "image/png")}).json()
+    assert kept["width"] == 40 and kept["height"] == 30 and kept["channels"] == 3 and len(kept["upload"]) == 16
+    assert not list(root.parent.glob("evil*")) and not list(root.glob("**/evil*"))  # the browser's name is never used
+    refused = [
+        ("notes.txt", b"just text"),
+        ("bomb.png", _png_bytes((5000, 4000), "L")),  # 20M pixels, a few kB of file
+    ]
+    for name, data in refused:
+        response = client.post("/api/upload", files={"file": (name, data, "image/png")})
+        assert response.status_code == 400 and response.json()["error"], name
+    monkeypatch.setattr(server, "MAX_BYTES", 100)
+    monkeypatch.setattr(uploads, "MAX_BYTES", 100)
+    large = client.post("/api/upload", files={"file": ("big.png", _png_bytes(), "image/png")})
+    assert large.status_code == 400 and "larger than" in large.json()["error"]
+    for upload in ("../../etc/passwd", "0123456789abcdef", kept["upload"] + "x"):
+        response = client.post("/api/upscale", json={"run": "vae", "upload": upload})
+        assert response.status_code == 400
+    assert "does not upscale" in client.post("/api/upscale", json={"run": "vae", "upload": kept["upload"]}).json()["error"]
+
+
+def test_an_upload_is_upscaled_and_split_into_slots(tmp_path_factory, genlab_at):
+    import numpy as np
+
+    from genlab.apps.studio.server import create_app
+    from genlab.data.scenes import tetrominoes
+
+    root = tmp_path_factory.mktemp("app-runs")
+    x, masks = tetrominoes(30, seed=3)
+    np.savez(root / "scenes.npz", x=x, masks=masks)
+    slots = ["--set", "model.channels=8", "--set", "model.slot_dim=8", "--set", "model.mlp_hidden=8", "--set",
+             "model.kernel=3", "--set", "model.encoder_layers=1", "--set", "model.decoder_layers=1"]
+    sr = ["--set", "model.channels=8", "--set", "model.blocks=1", "--set", "model.crop=8", "--set", "model.scale=2"]
+    for family, options in (("slots", slots), ("srresnet", sr)):
+        trained = genlab_at(["train", "--data", "scenes.npz", "--model", family, *options, "--steps", "2",
+                             "--batch-size", "4", "--quiet", "--out", family], root)
+        assert trained.returncode == 0, str(trained)
+    client = TestClient(create_app(root))
+    upload = client.post("/api/upload", files={"file": ("scene.png", _png_bytes((35, 35)), "image/png")}).json()["upload"]
+    up = client.post("/api/upscale", json={"run": "srresnet", "upload": upload}).json()
+    after = Image.open(io.BytesIO(base64.b64decode(up["after"].split(",", 1)[1])))
+    before = Image.open(io.BytesIO(base64.b64decode(up["before"].split(",", 1)[1])))
+    assert up["scale"] == 2 and after.size == before.size == (70, 70)
+    split = client.post("/api/decompose", json={"run": "slots", "upload": upload}).json()
+    assert split["overview"].startswith("data:image/png;base64,")
+    assert client.post("/api/decompose", json={"run": "srresnet", "upload": upload}).status_code == 400

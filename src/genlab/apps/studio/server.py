@@ -8,6 +8,9 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
                                    an animated GIF of clips, molecules drawn), a data URL
     POST /api/interpolate          {run, seed, steps}: the latent walk between two test examples, one picture a step
     POST /api/traverse             {run, seed}: every latent swept around a test example's code, one picture
+    POST /api/upload               an image (multipart "file"; 20 MB and 16M pixels at most): its upload id
+    POST /api/upscale              {run, upload}: the image upscaled by the run beside bicubic
+    POST /api/decompose            {run, upload}: the image split into the run's slots (the overview picture)
 
 A user's mistake (an unknown run, a path leading out of RUNS_DIR, a run that cannot sample) is a 400 with
 {"error": one sentence}; nothing the browser sends is unpickled or evaluated. Models are loaded once per run
@@ -23,12 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from genlab.apps.studio import catalog
+from genlab.apps.studio.uploads import MAX_BYTES, keep_upload, upload_path
 from genlab.errors import UserError
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +44,11 @@ class SampleRequest(BaseModel):
     n: int = Field(16, ge=1, le=MAX_SAMPLES)
     seed: int = Field(0, ge=0)
     temperature: float = Field(1.0, gt=0, le=2)
+
+
+class UploadRequest(BaseModel):
+    run: str
+    upload: str
 
 
 class WalkRequest(BaseModel):
@@ -158,8 +167,52 @@ def create_app(root: Path | str) -> FastAPI:
                                                                          seed=request.seed))
         return {"seed": request.seed, "image": image}
 
+    uploads = Path(scratch.name) / "uploads"
+
+    @app.post("/api/upload")
+    async def upload(file: UploadFile) -> dict:
+        """Keep an uploaded image for the apps (checked: size, pixels, type); its id, size and channels."""
+        data = await file.read(MAX_BYTES + 1)  # never more than one byte past the limit
+        return keep_upload(data, uploads)
+
+    @app.post("/api/upscale")
+    def upscale(request: UploadRequest) -> dict:
+        """An uploaded image upscaled by a super-resolution run, beside the same image upscaled bicubically."""
+        from genlab.apps.superres import read_image, upscale_array
+        from genlab.data.degrade import upscale_classically
+
+        opened, lock = models.get(request.run)
+        if not opened.model.can_upscale:
+            raise UserError(f"Run '{request.run}' does not upscale images.")
+        colour, _ = read_image(upload_path(uploads, request.upload))
+        with lock:
+            high = upscale_array(opened.model, colour)
+        bicubic = upscale_classically(colour, opened.model.scale)
+        return {"scale": opened.model.scale, "after": written("after.png", lambda path: _pixels_png(high, path)),
+                "before": written("before.png", lambda path: _pixels_png(bicubic, path))}
+
+    @app.post("/api/decompose")
+    def decompose(request: UploadRequest) -> dict:
+        """An uploaded scene split into a slots run's slots: the overview (image | reconstruction | masks | each
+        slot alone)."""
+        from genlab.apps.decompose import decompose as split
+
+        opened, lock = models.get(request.run)
+        with tempfile.TemporaryDirectory(dir=scratch.name) as folder, lock:
+            done = split(opened, upload_path(uploads, request.upload), Path(folder), resize=True)
+            overview = next(p for p in done.written if p.name.endswith("-overview.png"))
+            return {"overview": data_url(overview), "notes": done.notes}
+
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app
+
+
+def _pixels_png(pixels: np.ndarray, path: Path) -> Path:
+    """Pixels (C, H, W) uint8 as a PNG file."""
+    from PIL import Image
+
+    Image.fromarray(pixels[0] if len(pixels) == 1 else pixels.transpose(1, 2, 0)).save(path, format="PNG")
+    return path
 
 
 def _png(picture, path: Path) -> Path:

@@ -213,6 +213,36 @@ function traversal(run) {
   return el("section", { class: "card" }, el("h2", {}, "Latent traversal"), status, el("br"), image);
 }
 
+function uploadCard(run, title, endpoint, show) {
+  const input = el("input", { type: "file", id: "upload", accept: "image/*" });
+  const status = el("span", { id: "upload-status", class: "muted" });
+  const output = el("div", { id: "app-output" });
+  input.onchange = async () => {
+    if (!input.files.length) return;
+    status.textContent = "working…"; status.className = "muted";
+    try {
+      const form = new FormData();
+      form.append("file", input.files[0]);
+      const kept = await api("/api/upload", { method: "POST", body: form });
+      const result = await post(endpoint, { run: run.name, upload: kept.upload });
+      output.replaceChildren(show(result));
+      status.textContent = `${kept.width}x${kept.height}` + (result.notes && result.notes.length ? ` (${result.notes.join("; ")})` : "");
+    } catch (err) { status.textContent = err.message; status.className = "error"; }
+  };
+  return el("section", { class: "card" }, el("h2", {}, title), el("div", { class: "row" }, input, status), output);
+}
+
+function beforeAfter(result) {
+  const after = el("img", { id: "after", src: result.after, alt: "upscaled" });
+  const slider = el("input", { id: "split", type: "range", min: 0, max: 100, value: 50 });
+  const cut = () => { after.style.clipPath = `inset(0 ${100 - Number(slider.value)}% 0 0)`; };
+  slider.oninput = cut;
+  cut();
+  return el("div", {}, el("div", { class: "compare-images" }, el("img", { id: "before", src: result.before, alt: "bicubic" }),
+                          after),
+            el("div", { class: "row" }, "bicubic", slider, `the run (x${result.scale})`));
+}
+
 function evaluationCards(run) {
   if (!run.evaluation) return [el("section", { class: "card" }, el("h2", {}, "Evaluation"),
     el("p", { class: "muted" }, `Not evaluated yet: genlab evaluate ${run.name}`))];
@@ -239,6 +269,9 @@ function renderRun(run) {
   if (run.capabilities.can_sample && ["image", "video", "tokens"].includes(run.modality)) cards.push(sampler(run));
   if (run.capabilities.has_latent && run.modality === "image") cards.push(interpolation(run));
   if (run.capabilities.has_latent_kl) cards.push(traversal(run));
+  if (run.capabilities.can_upscale) cards.push(uploadCard(run, "Upscale your image", "/api/upscale", beforeAfter));
+  if (run.capabilities.can_decompose) cards.push(uploadCard(run, "Split your scene into slots", "/api/decompose",
+    result => el("img", { id: "overview", class: "picture", src: result.overview, alt: "slots" })));
   cards.push(el("section", { class: "card" }, el("h2", {}, "Training"), curve(run.metrics)));
   cards.push(...evaluationCards(run));
   if (run.previews.length) {
