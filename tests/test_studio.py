@@ -183,3 +183,25 @@ def test_an_upload_is_upscaled_and_split_into_slots(tmp_path_factory, genlab_at)
     split = client.post("/api/decompose", json={"run": "slots", "upload": upload}).json()
     assert split["overview"].startswith("data:image/png;base64,")
     assert client.post("/api/decompose", json={"run": "srresnet", "upload": upload}).status_code == 400
+
+
+def test_an_upload_is_compressed_beside_the_classical_codecs_at_the_same_rate(tmp_path_factory, genlab_at):
+    import numpy as np
+
+    from genlab.apps.studio.server import create_app
+
+    root = tmp_path_factory.mktemp("codec-runs")
+    rng = np.random.default_rng(0)
+    np.save(root / "photos.npy", rng.integers(0, 256, (20, 3, 32, 32)).astype(np.uint8))
+    trained = genlab_at(["train", "--data", "photos.npy", "--model", "codec", "--set", "model.channels=8", "--set",
+                         "model.latent_channels=8", "--steps", "2", "--batch-size", "4", "--quiet", "--out", "codec"],
+                        root)
+    assert trained.returncode == 0, str(trained)
+    client = TestClient(create_app(root))
+    upload = client.post("/api/upload", files={"file": ("p.png", _png_bytes((48, 40)), "image/png")}).json()["upload"]
+    result = client.post("/api/compress", json={"run": "codec", "upload": upload}).json()
+    codecs = [row["codec"] for row in result["rows"]]
+    assert codecs == ["codec", "JPEG", "JPEG 2000", "WebP", "AVIF"]
+    for row in result["rows"]:
+        assert row["bytes"] > 0 and row["bits_per_dim"] == pytest.approx(8 * row["bytes"] / (3 * 48 * 40))
+        assert Image.open(io.BytesIO(base64.b64decode(row["image"].split(",", 1)[1]))).size == (48, 40)

@@ -13,6 +13,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and find_spec("playwright") and find_spec("uvicorn")),
@@ -41,6 +42,14 @@ def studio_url(digits_run, tmp_path_factory):
     shutil.copytree(digits_run, root / "vae-copy")
     (root / "broken").mkdir()
     (root / "broken" / "config.json").write_text("{}")
+    import numpy as np
+
+    np.save(root / "photos.npy", np.random.default_rng(0).integers(0, 256, (20, 3, 32, 32)).astype(np.uint8))
+    config = api.load_config(None, {"data": {"source": str(root / "photos.npy")},
+                                    "model": {"name": "codec", "channels": 8, "latent_channels": 8},
+                                    "training": {"steps": 2, "batch_size": 4}})
+    api.train(config, root / "codec", quiet=True)
+    (root / "photos.npy").unlink()
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -72,7 +81,7 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     page.goto(studio_url)
     page.wait_for_selector("table#runs tbody tr")
     rows = page.locator("table#runs tbody tr")
-    assert rows.count() == 3
+    assert rows.count() == 4
     assert "bits/dim" in page.locator("tr", has_text="vae").first.inner_text()
     assert page.locator("tr.error").count() == 1 and "broken" in page.locator("tr.error").inner_text()
     page.fill("#filter", "copy")
@@ -107,4 +116,17 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     page.wait_for_selector("table#compared")
     header = page.locator("table#compared thead th").all_inner_texts()
     assert header[1:] == ["vae", "vae-copy"] and "bits/dim" in page.locator("table#compared").inner_text()
+
+    Image.new("RGB", (40, 32), (200, 80, 40)).save(tmp_path / "photo.png")
+    page.goto(studio_url + "#run=codec")
+    page.wait_for_selector("#upload")
+    page.set_input_files("#upload", str(tmp_path / "photo.png"))
+    page.wait_for_selector("table#coded tbody tr >> nth=4")
+    codecs = page.locator("table#coded tbody tr td:first-child").all_inner_texts()
+    assert codecs == ["codec", "JPEG", "JPEG 2000", "WebP", "AVIF"]
+    page.wait_for_function("[...document.querySelectorAll('figure.coded img')].every(i => i.complete && i.naturalWidth)")
+    page.fill("#zoom", "4")
+    widths = page.evaluate("[...document.querySelectorAll('figure.coded img')].map(i => i.style.width)")
+    assert set(widths) == {"400%"}  # every picture zoomed together
+    page.screenshot(path=str(screenshots / "studio-compress.png"), full_page=True)
     assert not errors, errors

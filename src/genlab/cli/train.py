@@ -73,7 +73,8 @@ def train(
         return
     if result.last_eval.get("val_bpd") is not None:
         unit = result.last_eval.get("unit", "dim")
-        console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/{unit} ({result.last_eval['bound']})")
+        bound = result.last_eval.get("bound")  # a codec's val_bpd is its loss's rate term, no likelihood bound
+        console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/{unit}" + (f" ({bound})" if bound else ""))
     if result.last_eval.get("val_psnr_y") is not None:
         console.print(f"validation: Y-PSNR {result.last_eval['val_psnr_y']:.2f} dB (whole images, from PIL bicubic "
                       "downscaling)")

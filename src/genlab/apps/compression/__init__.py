@@ -180,3 +180,37 @@ def decompress(run_path: Path, path: Path, out: Path,
     seconds = time.perf_counter() - started
     write_outputs(images, box.names, out)
     return Report(out, run.path, box.count, box.count * int(np.prod(box.shape)), path.stat().st_size, seconds)
+
+
+@dataclass
+class Coded:
+    """One image coded one way: the codec, its setting, the file's bytes, bits/dim and PSNR, the decoded image."""
+
+    codec: str
+    setting: str
+    size: int  # bytes
+    bits_per_dim: float
+    psnr: float
+    decoded: np.ndarray  # (3, H, W) uint8
+
+
+def against_classical(run, image: np.ndarray) -> list[Coded]:
+    """An RGB image (3, H, W) uint8 coded by a codec run (a real .glc file), then by JPEG, JPEG 2000, WebP and AVIF
+    each at the setting whose file comes closest to the codec's size: the comparison at the same rate."""
+    from genlab.coding import lossy
+    from genlab.metrics.image_quality import psnr
+
+    from .classical import SWEEPS, encode
+
+    if not run.model.is_codec:
+        raise UserError(f"{run.path} holds a {run.model.name}, not a codec: compare with a codec run.")
+    words, crc = lossy.compress(run.model, image, 0)
+    data = container.pack(container.Container("lossy", container.fingerprint(run.path), 1, tuple(image.shape), (),
+                                              words.tobytes(), crc))
+    decoded, _ = lossy.decompress(run.model, words, tuple(image.shape))
+    rows = [Coded(run.model.name, "its own rate", len(data), 8 * len(data) / image.size, psnr(image, decoded), decoded)]
+    for codec, settings in SWEEPS.items():
+        tried = [(setting, *encode(image, codec, setting)) for setting in settings]
+        setting, coded, back = min(tried, key=lambda t: abs(len(t[1]) - len(data)))
+        rows.append(Coded(codec, f"{setting:g}", len(coded), 8 * len(coded) / image.size, psnr(image, back), back))
+    return rows

@@ -11,6 +11,8 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
     POST /api/upload               an image (multipart "file"; 20 MB and 16M pixels at most): its upload id
     POST /api/upscale              {run, upload}: the image upscaled by the run beside bicubic
     POST /api/decompose            {run, upload}: the image split into the run's slots (the overview picture)
+    POST /api/compress             {run, upload}: the image coded by a codec run, and by JPEG, JPEG 2000, WebP and
+                                   AVIF at the same rate: sizes, bits/dim, PSNR and each decoded image
 
 A user's mistake (an unknown run, a path leading out of RUNS_DIR, a run that cannot sample) is a 400 with
 {"error": one sentence}; nothing the browser sends is unpickled or evaluated. Models are loaded once per run
@@ -190,6 +192,22 @@ def create_app(root: Path | str) -> FastAPI:
         bicubic = upscale_classically(colour, opened.model.scale)
         return {"scale": opened.model.scale, "after": written("after.png", lambda path: _pixels_png(high, path)),
                 "before": written("before.png", lambda path: _pixels_png(bicubic, path))}
+
+    @app.post("/api/compress")
+    def compress(request: UploadRequest) -> dict:
+        """An uploaded image coded by a codec run and by the classical codecs at the same rate."""
+        from genlab.apps.compression import against_classical
+        from genlab.apps.superres import read_image
+
+        opened, lock = models.get(request.run)
+        colour, _ = read_image(upload_path(uploads, request.upload))
+        image = np.repeat(colour, 3 // len(colour), axis=0)  # (3, H, W): a grey image as RGB
+        with lock:
+            rows = against_classical(opened, image)
+        return {"rows": [{"codec": r.codec, "setting": r.setting, "bytes": r.size, "bits_per_dim": r.bits_per_dim,
+                          "psnr": r.psnr, "image": written("coded.png", lambda path, r=r: _pixels_png(r.decoded, path))}
+                         for r in rows],
+                "original": written("original.png", lambda path: _pixels_png(image, path))}
 
     @app.post("/api/decompose")
     def decompose(request: UploadRequest) -> dict:

@@ -243,6 +243,24 @@ function beforeAfter(result) {
             el("div", { class: "row" }, "bicubic", slider, `the run (x${result.scale})`));
 }
 
+function codedSideBySide(result) {
+  const zoom = el("input", { id: "zoom", type: "range", min: 1, max: 8, value: 1 });
+  const cells = [{ codec: "original", image: result.original }, ...result.rows].map(row =>
+    el("figure", { class: "coded" }, el("div", { class: "zoomed" }, el("img", { src: row.image, alt: row.codec })),
+       el("figcaption", {}, row.codec === "original" ? "original"
+         : `${row.codec}: ${row.bytes.toLocaleString()} bytes, ${row.bits_per_dim.toFixed(3)} bits/dim, ${row.psnr.toFixed(2)} dB`)));
+  const frames = cells.map(cell => cell.querySelector(".zoomed"));
+  zoom.oninput = () => frames.forEach(frame => { frame.querySelector("img").style.width = `${100 * Number(zoom.value)}%`; });
+  frames.forEach(frame => frame.addEventListener("scroll", () => frames.forEach(other => {
+    if (other !== frame) { other.scrollLeft = frame.scrollLeft; other.scrollTop = frame.scrollTop; }
+  })));
+  const table = el("table", { id: "coded" }, el("thead", {}, el("tr", {}, ["codec", "setting", "bytes", "bits/dim", "PSNR dB"].map(c => el("th", {}, c)))),
+    el("tbody", {}, result.rows.map(r => el("tr", {}, el("td", {}, r.codec), el("td", {}, r.setting),
+      el("td", { class: "num" }, r.bytes.toLocaleString()), el("td", { class: "num" }, r.bits_per_dim.toFixed(3)),
+      el("td", { class: "num" }, r.psnr.toFixed(2))))));
+  return el("div", {}, table, el("div", { class: "row" }, "zoom (moves together)", zoom), el("div", { class: "row coded-row" }, cells));
+}
+
 function evaluationCards(run) {
   if (!run.evaluation) return [el("section", { class: "card" }, el("h2", {}, "Evaluation"),
     el("p", { class: "muted" }, `Not evaluated yet: genlab evaluate ${run.name}`))];
@@ -270,6 +288,8 @@ function renderRun(run) {
   if (run.capabilities.has_latent && run.modality === "image") cards.push(interpolation(run));
   if (run.capabilities.has_latent_kl) cards.push(traversal(run));
   if (run.capabilities.can_upscale) cards.push(uploadCard(run, "Upscale your image", "/api/upscale", beforeAfter));
+  if (run.capabilities.is_codec) cards.push(uploadCard(run, "Compress your image beside JPEG, JPEG 2000, WebP and AVIF",
+    "/api/compress", codedSideBySide));
   if (run.capabilities.can_decompose) cards.push(uploadCard(run, "Split your scene into slots", "/api/decompose",
     result => el("img", { id: "overview", class: "picture", src: result.overview, alt: "slots" })));
   cards.push(el("section", { class: "card" }, el("h2", {}, "Training"), curve(run.metrics)));
