@@ -205,3 +205,25 @@ def test_an_upload_is_compressed_beside_the_classical_codecs_at_the_same_rate(tm
     for row in result["rows"]:
         assert row["bytes"] > 0 and row["bits_per_dim"] == pytest.approx(8 * row["bytes"] / (3 * 48 * 40))
         assert Image.open(io.BytesIO(base64.b64decode(row["image"].split(",", 1)[1]))).size == (48, 40)
+
+
+def test_a_tts_run_says_what_is_typed(tmp_path_factory, genlab_at):
+    pytest.importorskip("phonemizer")
+    from genlab.apps.studio.server import create_app
+
+    root = tmp_path_factory.mktemp("speech-runs")
+    options = {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0}
+    flags = [arg for key, value in options.items() for arg in ("--set", f"model.{key}={value}")]
+    trained = genlab_at(["train", "--data", "espeak", "--model", "tts", *flags, "--steps", "2", "--batch-size", "4",
+                         "--quiet", "--out", "tts"], root)
+    assert trained.returncode == 0, str(trained)
+    client = TestClient(create_app(root))
+    said = client.post("/api/speak", json={"run": "tts", "text": "Hello there. Good day."}).json()
+    assert said["audio"].startswith("data:audio/wav;base64,") and said["mel"].startswith("data:image/png;base64,")
+    assert said["seconds"] > 0 and said["vocoder"] == "griffin-lim"
+    import soundfile
+
+    wave, rate = soundfile.read(io.BytesIO(base64.b64decode(said["audio"].split(",", 1)[1])))
+    assert rate == 22_050 and len(wave) / rate == pytest.approx(said["seconds"], rel=0.01)
+    empty = client.post("/api/speak", json={"run": "tts", "text": "   "})
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]

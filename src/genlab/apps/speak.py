@@ -47,7 +47,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?;])\s+", text.strip()) if s.strip()]
 
 
-def _symbol_ids(run: Run, text: str) -> list[list[int]]:
+def symbol_ids(run: Run, text: str) -> list[list[int]]:
     """Each sentence of `text` as the run's symbol ids; a UserError for empty text or nothing sayable."""
     if not text.strip():
         raise UserError("The text is empty: give a sentence to say, e.g. genlab speak RUN \"Hello there.\"")
@@ -105,7 +105,7 @@ def speak(run: Run, texts: Sequence[str], output: Path | str, *, vocoder: str | 
         raise UserError(f"-o {output}: one text is written as a WAV file; give a path ending in .wav.")
     if len(texts) > 1 and output.suffix:
         raise UserError(f"-o {output}: several texts go into a folder (001.wav, 002.wav, ...); give a folder path.")
-    ids = [_symbol_ids(run, text) for text in texts]  # every text checked before anything is written
+    ids = [symbol_ids(run, text) for text in texts]  # every text checked before anything is written
     chosen = _vocoder(run, vocoder)
     paths = [output] if len(texts) == 1 else [output / f"{i:03d}.wav" for i in range(1, len(texts) + 1)]
     total = sum(len(s) for s in ids)

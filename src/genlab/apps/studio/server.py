@@ -13,6 +13,7 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
     POST /api/decompose            {run, upload}: the image split into the run's slots (the overview picture)
     POST /api/compress             {run, upload}: the image coded by a codec run, and by JPEG, JPEG 2000, WebP and
                                    AVIF at the same rate: sizes, bits/dim, PSNR and each decoded image
+    POST /api/speak                {run, text, speed}: a tts run says the text: a WAV and the mel spectrogram
 
 A user's mistake (an unknown run, a path leading out of RUNS_DIR, a run that cannot sample) is a 400 with
 {"error": one sentence}; nothing the browser sends is unpickled or evaluated. Models are loaded once per run
@@ -53,13 +54,19 @@ class UploadRequest(BaseModel):
     upload: str
 
 
+class SpeakRequest(BaseModel):
+    run: str
+    text: str = Field(..., max_length=2000)
+    speed: float = Field(1.0, gt=0)
+
+
 class WalkRequest(BaseModel):
     run: str
     seed: int = Field(0, ge=0)
     steps: int = Field(9, ge=2, le=33)
 
 
-MIME = {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+MIME = {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml", ".wav": "audio/wav"}
 
 
 def data_url(path: Path) -> str:
@@ -208,6 +215,31 @@ def create_app(root: Path | str) -> FastAPI:
                           "psnr": r.psnr, "image": written("coded.png", lambda path, r=r: _pixels_png(r.decoded, path))}
                          for r in rows],
                 "original": written("original.png", lambda path: _pixels_png(image, path))}
+
+    @app.post("/api/speak")
+    def speak(request: SpeakRequest) -> dict:
+        """A text-to-speech run says the text (through its named vocoder, else Griffin-Lim): the WAV as a data URL,
+        its length and the real-time factor, and the first sentence's mel spectrogram as a picture."""
+        import time
+
+        import torch
+
+        from genlab.apps.speak import sentences, symbol_ids
+        from genlab.apps.speak import speak as say
+        from genlab.media.audio import mel_picture
+
+        opened, lock = models.get(request.run)
+        with lock, tempfile.TemporaryDirectory(dir=scratch.name) as folder:
+            started = time.perf_counter()
+            spoken = say(opened, [request.text], Path(folder) / "said.wav", speed=request.speed)
+            elapsed = time.perf_counter() - started
+            audio = data_url(spoken.written[0])
+            ids = symbol_ids(opened, sentences(request.text)[0])[0]
+            with torch.no_grad():
+                mel, frames = opened.model.speak(torch.tensor([ids], device=opened.model.device), speed=request.speed)
+        picture = mel_picture([("said", mel[0, :, : int(frames[0])].cpu().numpy())])
+        return {"audio": audio, "seconds": spoken.seconds, "real_time_factor": elapsed / max(spoken.seconds, 1e-9),
+                "vocoder": spoken.vocoder, "mel": "data:image/png;base64," + base64.b64encode(picture).decode()}
 
     @app.post("/api/decompose")
     def decompose(request: UploadRequest) -> dict:

@@ -261,6 +261,25 @@ function codedSideBySide(result) {
   return el("div", {}, table, el("div", { class: "row" }, "zoom (moves together)", zoom), el("div", { class: "row coded-row" }, cells));
 }
 
+function speaker(run) {
+  const text = el("input", { id: "say-text", value: "The quick brown fox jumps over the lazy dog.", style: "width:30em" });
+  const speed = el("input", { id: "say-speed", type: "number", value: 1, step: 0.1, min: 0.25, max: 4, style: "width:5em" });
+  const status = el("span", { id: "say-status", class: "muted" });
+  const audio = el("audio", { id: "said", controls: "" });
+  const mel = el("img", { id: "mel", class: "picture", alt: "mel spectrogram" });
+  async function say() {
+    status.textContent = "speaking…"; status.className = "muted";
+    try {
+      const result = await post("/api/speak", { run: run.name, text: text.value, speed: Number(speed.value) });
+      audio.src = result.audio; mel.src = result.mel;
+      status.textContent = `${result.seconds.toFixed(2)} s of audio, real-time factor ${result.real_time_factor.toFixed(2)} (${result.vocoder})`;
+    } catch (err) { status.textContent = err.message; status.className = "error"; }
+  }
+  return el("section", { class: "card" }, el("h2", {}, "Say a sentence"),
+            el("div", { class: "row" }, text, "speed", speed, el("button", { id: "say", onclick: say }, "Say"), status),
+            audio, el("br"), mel);
+}
+
 function evaluationCards(run) {
   if (!run.evaluation) return [el("section", { class: "card" }, el("h2", {}, "Evaluation"),
     el("p", { class: "muted" }, `Not evaluated yet: genlab evaluate ${run.name}`))];
@@ -290,6 +309,7 @@ function renderRun(run) {
   if (run.capabilities.can_upscale) cards.push(uploadCard(run, "Upscale your image", "/api/upscale", beforeAfter));
   if (run.capabilities.is_codec) cards.push(uploadCard(run, "Compress your image beside JPEG, JPEG 2000, WebP and AVIF",
     "/api/compress", codedSideBySide));
+  if (run.capabilities.can_speak) cards.push(speaker(run));
   if (run.capabilities.can_decompose) cards.push(uploadCard(run, "Split your scene into slots", "/api/decompose",
     result => el("img", { id: "overview", class: "picture", src: result.overview, alt: "slots" })));
   cards.push(el("section", { class: "card" }, el("h2", {}, "Training"), curve(run.metrics)));
