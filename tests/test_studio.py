@@ -227,3 +227,41 @@ def test_a_tts_run_says_what_is_typed(tmp_path_factory, genlab_at):
     assert rate == 22_050 and len(wave) / rate == pytest.approx(said["seconds"], rel=0.01)
     empty = client.post("/api/speak", json={"run": "tts", "text": "   "})
     assert empty.status_code == 400 and "empty" in empty.json()["error"]
+
+
+def test_sampling_runs_as_a_job_whose_progress_streams_to_its_result(studio):
+    import json
+
+    client, _ = studio
+    job = client.post("/api/jobs/sample", json={"run": "vae", "n": 10, "seed": 2}).json()
+    assert job["state"] in ("running", "finished") and len(job["id"]) == 16
+    with client.stream("GET", f"/api/jobs/{job['id']}/events") as events:
+        states = [json.loads(line[len("data: "):]) for line in events.iter_lines() if line.startswith("data: ")]
+    assert states[-1]["state"] == "finished" and states[-1]["done"] == states[-1]["total"] == 10
+    assert states[-1]["result"]["n"] == 10 and states[-1]["result"]["image"].startswith("data:image/png")
+    assert client.get("/api/jobs/nope/events").status_code == 400
+
+
+def test_a_cancelled_job_stops_at_its_next_step():
+    import threading
+    import time
+
+    from genlab.apps.studio.jobs import Jobs
+
+    release = threading.Event()
+
+    def work(progress):
+        for step in range(1000):
+            progress(step, 1000)
+            release.wait(0.01)
+        return {"never": True}
+
+    job = Jobs().start(work, threading.Lock())
+    time.sleep(0.05)
+    job.cancelled.set()
+    status = job.wait(("running", job.done), timeout=5)
+    for _ in range(100):
+        if status["state"] != "running":
+            break
+        status = job.wait((status["state"], status["done"]), timeout=1)
+    assert status["state"] == "cancelled" and status["result"] is None and status["done"] < 999

@@ -14,6 +14,9 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
     POST /api/compress             {run, upload}: the image coded by a codec run, and by JPEG, JPEG 2000, WebP and
                                    AVIF at the same rate: sizes, bits/dim, PSNR and each decoded image
     POST /api/speak                {run, text, speed}: a tts run says the text: a WAV and the mel spectrogram
+    POST /api/jobs/sample          as /api/sample, as a background job: its id at once
+    GET  /api/jobs/{id}/events     the job's progress as server-sent events, to its result or error
+    DELETE /api/jobs/{id}          cancel the job (it stops at its next step)
 
 A user's mistake (an unknown run, a path leading out of RUNS_DIR, a run that cannot sample) is a 400 with
 {"error": one sentence}; nothing the browser sends is unpickled or evaluated. Models are loaded once per run
@@ -23,6 +26,7 @@ and kept; one sampling job runs per model at a time.
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
 import threading
 from pathlib import Path
@@ -30,16 +34,18 @@ from pathlib import Path
 import numpy as np
 
 from fastapi import FastAPI, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from genlab.apps.studio import catalog
+from genlab.apps.studio.jobs import Jobs
 from genlab.apps.studio.uploads import MAX_BYTES, keep_upload, upload_path
 from genlab.errors import UserError
 
 STATIC = Path(__file__).parent / "static"
 MAX_SAMPLES = 64
+JOB_CHUNK = 4  # samples drawn between a job's progress reports
 
 
 class SampleRequest(BaseModel):
@@ -141,6 +147,54 @@ def create_app(root: Path | str) -> FastAPI:
                           temperature=request.temperature if _takes_temperature(opened.model) else None)
         return {"seed": request.seed, "n": len(x),
                 "image": written("samples", lambda path: save_examples(opened.spec, x, path, nrow=row))}
+
+    jobs = Jobs()
+
+    @app.post("/api/jobs/sample")
+    def sample_job(request: SampleRequest) -> dict:
+        """Draw samples as a background job, SAMPLE_CHUNK at a time (progress after each, cancellable between)."""
+        from genlab.media import WRITERS, save_examples
+        from genlab.sampling import sample as draw
+
+        opened, lock = models.get(request.run)
+        if not opened.model.can_sample or opened.spec.modality not in WRITERS:
+            raise UserError(f"Run '{request.run}' does not draw samples the studio can show.")
+        options = {"temperature": request.temperature} if _takes_temperature(opened.model) else {}
+
+        def work(progress) -> dict:
+            parts = []
+            for start in range(0, request.n, JOB_CHUNK):  # each chunk seeded by its place, so chunks are repeatable
+                parts.append(draw(opened, min(JOB_CHUNK, request.n - start), seed=request.seed * 1000 + start,
+                                  **options))
+                progress(start + len(parts[-1]), request.n)
+            x = np.concatenate(parts)
+            return {"seed": request.seed, "n": len(x),
+                    "image": written("samples", lambda path: save_examples(opened.spec, x, path))}
+
+        return jobs.start(work, lock).status()
+
+    @app.get("/api/jobs/{job_id}/events")
+    def job_events(job_id: str) -> StreamingResponse:
+        """Server-sent events: the job's status whenever it changes, the last one when it ends."""
+        job = jobs.get(job_id)
+
+        def stream():
+            seen = None
+            while True:
+                status = job.wait(seen, timeout=15)
+                seen = (status["state"], status["done"])
+                yield f"data: {json.dumps(status)}\n\n"
+                if status["state"] != "running":
+                    return
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    @app.delete("/api/jobs/{job_id}")
+    def cancel(job_id: str) -> dict:
+        """Cancel a job: it stops at its next step and ends "cancelled"."""
+        job = jobs.get(job_id)
+        job.cancelled.set()
+        return job.status()
 
     @app.post("/api/interpolate")
     def interpolation(request: WalkRequest) -> dict:

@@ -162,20 +162,38 @@ function sampler(run) {
   const count = el("input", { id: "count", type: "number", value: 16, min: 1, max: 64, style: "width:5em" });
   const image = el("img", { id: "samples", class: "picture", alt: "samples" });
   const status = el("span", { id: "sample-status", class: "muted" });
+  const bar = el("progress", { id: "sample-progress", value: 0, max: 1 });
+  const cancel = el("button", { id: "cancel", disabled: "" }, "Cancel");
+  let job = null;
   async function draw() {
-    status.textContent = "sampling…";
+    status.textContent = "sampling…"; status.className = "muted";
     try {
-      const result = await post("/api/sample", { run: run.name, n: Number(count.value), seed: Number(seed.value),
-                                                temperature: Number(temperature.value) });
-      image.src = result.image;
-      status.textContent = `${result.n} samples, seed ${result.seed}`;
-    } catch (err) { status.textContent = err.message; status.className = "error"; }
+      job = await post("/api/jobs/sample", { run: run.name, n: Number(count.value), seed: Number(seed.value),
+                                             temperature: Number(temperature.value) });
+    } catch (err) { status.textContent = err.message; status.className = "error"; return; }
+    cancel.removeAttribute("disabled");
+    const events = new EventSource(`/api/jobs/${job.id}/events`);
+    events.onmessage = message => {
+      const state = JSON.parse(message.data);
+      bar.max = state.total; bar.value = state.done;
+      if (state.state === "running") return;
+      events.close(); cancel.setAttribute("disabled", "");
+      if (state.state === "finished") {
+        image.src = state.result.image;
+        status.textContent = `${state.result.n} samples, seed ${state.result.seed}`;
+      } else {
+        status.textContent = state.state === "cancelled" ? "cancelled" : state.error;
+        status.className = state.state === "cancelled" ? "muted" : "error";
+      }
+    };
   }
+  cancel.onclick = () => { if (job) fetch(`/api/jobs/${job.id}`, { method: "DELETE" }); };
   const again = el("button", { id: "new-batch", onclick: () => { seed.value = Number(seed.value) + 1; draw(); } },
                    "New batch");
   setTimeout(draw, 0);
   return el("section", { class: "card" }, el("h2", {}, "Live samples"),
-            el("div", { class: "row" }, "seed", seed, "temperature", temperature, "samples", count, again, status),
+            el("div", { class: "row" }, "seed", seed, "temperature", temperature, "samples", count, again, cancel, bar,
+               status),
             image);
 }
 
