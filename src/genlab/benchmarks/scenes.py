@@ -118,8 +118,9 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
         name = f"{dataset} ({sides[dataset]}x{sides[dataset]})"
         for variant, (label, _) in VARIANTS.items():
             runs = scored[dataset, variant]
-            label += f" ({'seeds' if len(runs) > 1 else 'seed'} {', '.join(map(str, range(len(runs))))})"
-            rows.append((f"{name}: {label}", *(mean_std([r.model[m] for r in runs], 1, 100) for m in METRICS)))
+            seeds_used = f"{'seeds' if len(runs) > 1 else 'seed'} {', '.join(map(str, range(len(runs))))}"
+            rows.append((f"{name}: {label} ({seeds_used})", *(mean_std([r.model[m] for r in runs], 1, 100)
+                                                             for m in METRICS)))
             pictures.append((f"{name}, {label}", f"scenes/{_run_name(dataset, sides[dataset], variant, 0)}.png"))
         floor = scored[dataset, DATASETS[dataset]["main"]][0].kmeans  # the same test scenes and k for every run
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS)))
