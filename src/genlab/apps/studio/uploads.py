@@ -24,13 +24,12 @@ def keep_upload(data: bytes, folder: Path) -> dict:
     """Check an uploaded image's bytes and keep its pixels as FOLDER/ID.png; its id, size and channels."""
     if len(data) > MAX_BYTES:
         raise UserError(f"The upload is larger than {MAX_BYTES // 2**20} MB: send a smaller image.")
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # a decompression bomb is refused before its pixels are decoded
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in FORMATS:
                 raise UserError(f"The upload is {image.format}, not an image type genlab reads (PNG, JPEG, WebP, "
                                 "BMP, TIFF, GIF).")
-            if image.width * image.height > MAX_PIXELS:
+            if image.width * image.height > MAX_PIXELS:  # from the header: a bomb is never decoded
                 raise UserError(f"The upload has {image.width}x{image.height} pixels, more than {MAX_PIXELS:,}.")
             pixels = np.asarray(image.convert("L" if image.mode in ("L", "I;16", "1") else "RGB"))
     except UserError:
