@@ -23,9 +23,9 @@ SAMPLE_CHUNK = 256
 METHODS = ("ddim", "ddpm")
 
 
-def _check_sample_options(model: GenerativeModel, options: dict) -> dict:
-    """Drop unset options; refuse bad values and ones this family's sampler does not take (e.g. --guidance for
-    a VAE)."""
+def check_options(model: GenerativeModel, options: dict, method=None) -> dict:
+    """Drop unset options; refuse bad values and ones this family's `method` (default its sampler) does not take
+    (e.g. --guidance for a VAE, --steps for a pixelcnn's inpainting)."""
     options = {k: v for k, v in options.items() if v is not None}
     if options.get("temperature", 1.0) <= 0:
         raise UserError(f"--temperature {options['temperature']} must be positive: try 1.0.")
@@ -33,7 +33,7 @@ def _check_sample_options(model: GenerativeModel, options: dict) -> dict:
         raise UserError(f"--steps {options['steps']} must be positive.")
     if options.get("method", METHODS[0]) not in METHODS:
         raise UserError(f"--method {options['method']!r} is not {' or '.join(METHODS)}.")
-    accepted = inspect.signature(model.sample).parameters
+    accepted = inspect.signature(method or model.sample).parameters
     for key in options:
         if key not in accepted:
             raise UserError(f"--{key} does not apply to model {model.name}: drop it.")
@@ -50,7 +50,7 @@ def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None,
         raise UserError(f"Model {model.name} in {run.path} does not generate samples{hint}.")
     if n <= 0:
         raise UserError(f"Number of samples {n} must be positive: pass -n 64, for example.")
-    options = _check_sample_options(model, options)
+    options = check_options(model, options)
     if model.is_conditional and labels is None:
         labels = np.arange(n) % model.num_classes
     if labels is not None and not model.is_conditional:

@@ -10,7 +10,6 @@ its hole beside every completion, enlarged. Everything is read and checked befor
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from genlab.errors import UserError
 from genlab.media.grids import grid_image, save_png
 from genlab.models.batched import as_tensor
 from genlab.models.loading import Run
+from genlab.sampling import check_options
 
 BATCH = 16  # completions drawn at once
 
@@ -55,18 +55,6 @@ def _output_paths(out: Path, n: int) -> list[Path]:
     return paths
 
 
-def _model_options(run: Run, options: dict) -> dict:
-    """The options given (not None) that this family's inpaint takes; one it does not take is refused."""
-    options = {key: value for key, value in options.items() if value is not None}
-    accepted = inspect.signature(run.model.inpaint).parameters
-    for key in options:
-        if key not in accepted:
-            raise UserError(f"--{key} does not apply to model {run.model.name}: drop it.")
-    if options.get("temperature", 1.0) <= 0 or options.get("steps", 1) <= 0:
-        raise UserError("--temperature and --steps must be positive.")
-    return options
-
-
 def inpaint(run: Run, image: Path | str, out: Path | str, *, mask: Path | str | None = None, below: int | None = None,
             n: int = 4, seed: int = 0, progress: Callable[[int, int], None] | None = None,
             **options) -> Inpainted:
@@ -80,7 +68,7 @@ def inpaint(run: Run, image: Path | str, out: Path | str, *, mask: Path | str | 
         raise UserError("Say what to fill: --mask MASK.png (white = fill) or --below ROW, one of them.")
     if n < 1:
         raise UserError(f"-n {n} must be at least 1.")
-    options = _model_options(run, options)
+    options = check_options(model, options, model.inpaint)
     paths = _output_paths(Path(out), n)
     x, notes = images_for_run(run, [Path(image)], False, "inpaints", "the model fills colour channels only")
     if run.spec.levels != 256:
