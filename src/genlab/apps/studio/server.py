@@ -132,16 +132,23 @@ def create_app(root: Path | str) -> FastAPI:
         with tempfile.TemporaryDirectory(dir=scratch.name) as folder:
             return data_url(write(Path(folder) / name))
 
+    def sampler(name: str):
+        """The opened run `name` and its lock, if it draws samples the studio can show."""
+        from genlab.media import WRITERS
+
+        opened, lock = models.get(name)
+        if not opened.model.can_sample or opened.spec.modality not in WRITERS:
+            raise UserError(f"Run '{name}' does not draw samples the studio can show.")
+        return opened, lock
+
     @app.post("/api/sample")
     def sample_grid(request: SampleRequest) -> dict:
         """New samples of a run that samples, drawn as its data are shown (a PNG grid of images, an animated GIF
         of clips, molecules drawn by RDKit), as a data URL, with the seed that made them."""
-        from genlab.media import WRITERS, save_examples
+        from genlab.media import save_examples
         from genlab.sampling import sample_grid as grid
 
-        opened, lock = models.get(request.run)
-        if not opened.model.can_sample or opened.spec.modality not in WRITERS:
-            raise UserError(f"Run '{request.run}' does not draw samples the studio can show.")
+        opened, lock = sampler(request.run)
         with lock:
             x, row = grid(opened, request.n, seed=request.seed,
                           temperature=request.temperature if _takes_temperature(opened.model) else None)
@@ -152,18 +159,17 @@ def create_app(root: Path | str) -> FastAPI:
 
     @app.post("/api/jobs/sample")
     def sample_job(request: SampleRequest) -> dict:
-        """Draw samples as a background job, SAMPLE_CHUNK at a time (progress after each, cancellable between)."""
-        from genlab.media import WRITERS, save_examples
+        """Draw samples as a background job, JOB_CHUNK at a time (progress after each, cancellable between); each
+        chunk is seeded by the seed and its place, so the same request draws the same samples."""
+        from genlab.media import save_examples
         from genlab.sampling import sample as draw
 
-        opened, lock = models.get(request.run)
-        if not opened.model.can_sample or opened.spec.modality not in WRITERS:
-            raise UserError(f"Run '{request.run}' does not draw samples the studio can show.")
+        opened, lock = sampler(request.run)
         options = {"temperature": request.temperature} if _takes_temperature(opened.model) else {}
 
         def work(progress) -> dict:
             parts = []
-            for start in range(0, request.n, JOB_CHUNK):  # each chunk seeded by its place, so chunks are repeatable
+            for start in range(0, request.n, JOB_CHUNK):
                 parts.append(draw(opened, min(JOB_CHUNK, request.n - start), seed=request.seed * 1000 + start,
                                   **options))
                 progress(start + len(parts[-1]), request.n)
