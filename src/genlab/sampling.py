@@ -166,7 +166,7 @@ def speech(model: GenerativeModel, ids: list[int], vocoder: GenerativeModel | No
 def read_clips(path: Path, spec) -> np.ndarray:
     """Clips a user gives as seen frames, as levels (N, T, C, H, W) of the run's `spec` (video): a .npy of
     (N, T, H, W) or (N, T, C, H, W) levels, or one animated GIF / WebP (one clip, RGB or grey frames)."""
-    from genlab.data.animations import ANIMATION_SUFFIXES, read_animation
+    from genlab.data.animations import ANIMATION_SUFFIXES, frames_as_channels, read_animation
 
     path = Path(path)
     _, channels, height, width = spec.shape
@@ -185,11 +185,7 @@ def read_clips(path: Path, spec) -> np.ndarray:
             frames = read_animation(path)  # (T, H, W) grey or (T, H, W, 3)
         except OSError:
             raise UserError(f"{path} is not a readable {suffix[1:].upper()} animation.") from None
-        if frames.ndim == 4 and channels == 1:  # colour frames for a grey run: their luma, as images are read
-            frames = np.round(frames @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
-        clips = (frames[:, None] if frames.ndim == 3 else frames.transpose(0, 3, 1, 2))[None]
-        if frames.ndim == 3 and channels == 3:
-            clips = np.repeat(clips, 3, axis=2)
+        clips = frames_as_channels(frames, channels)[None]  # (1, T, C, H, W), as a folder of clips is read
         clips = np.round(clips.astype(np.float64) * (spec.levels - 1) / 255).astype(np.int64)  # 8-bit -> levels
     else:
         raise UserError(f"{path}: clips are read from .npy, .gif or .webp files.")

@@ -4,11 +4,14 @@ file or every image of a folder, each checked with a one-line error naming it.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genlab.errors import UserError
-from genlab.models.loading import Run
+
+if TYPE_CHECKING:  # reading and checking images needs no torch
+    from genlab.models.loading import Run
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 

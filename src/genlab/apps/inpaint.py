@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from genlab.apps.images import images_for_run, read_user_image
 from genlab.errors import UserError
 from genlab.media.grids import grid_image, save_png
-from genlab.models.batched import as_tensor
+from genlab.models.batched import inpainted
 from genlab.models.loading import Run
 from genlab.sampling import check_options
 
@@ -84,17 +83,13 @@ def inpaint(run: Run, image: Path | str, out: Path | str, *, mask: Path | str | 
         hole = read_mask(Path(mask), (height, width))
     if not hole.any():
         raise UserError(f"The mask {mask} marks no pixel to fill: paint the region to fill white.")
-    completions = []
-    with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(seed)
-        for start in range(0, n, BATCH):
-            count = min(BATCH, n - start)
-            xb = as_tensor(np.repeat(x, count, axis=0), model.device)
-            holes = torch.from_numpy(np.repeat(hole[None], count, axis=0)).to(model.device)
-            completions.append(model.inpaint(xb, holes, **options).cpu().numpy())
-            if progress:
-                progress(start + count, n)
-    filled = np.concatenate(completions).astype(x.dtype)  # (n, C, H, W)
+    filled = np.empty((n, *x.shape[1:]), x.dtype)  # (n, C, H, W), drawn BATCH at a time for the progress bar
+    for start in range(0, n, BATCH):
+        count = min(BATCH, n - start)
+        filled[start : start + count] = inpainted(model, np.repeat(x, count, axis=0), np.repeat(hole[None], count, 0),
+                                                  batch_size=BATCH, seed=seed + start, **options)
+        if progress:
+            progress(start + count, n)
     shown_hole = np.where(hole[None, None], (run.spec.levels - 1) // 2, x)  # the hole in mid grey
     pictures = [grid_image(image[None], run.spec.levels, pad=0, min_cell=1) for image in filled]  # own size
     pictures.append(grid_image(np.concatenate([shown_hole, filled]), run.spec.levels, nrow=n + 1))

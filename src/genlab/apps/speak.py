@@ -34,6 +34,7 @@ class Spoken:
     seconds: float  # of audio written
     synthesis_seconds: float  # wall time of the model and the vocoder
     vocoder: str  # "griffin-lim" or the vocoder run's folder
+    first_mel: np.ndarray | None = None  # the first sentence's log-mel (M, Y), what the model drew before the vocoder
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -47,7 +48,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?;])\s+", text.strip()) if s.strip()]
 
 
-def symbol_ids(run: Run, text: str) -> list[list[int]]:
+def _symbol_ids(run: Run, text: str) -> list[list[int]]:
     """Each sentence of `text` as the run's symbol ids; a UserError for empty text or nothing sayable."""
     if not text.strip():
         raise UserError("The text is empty: give a sentence to say, e.g. genlab speak RUN \"Hello there.\"")
@@ -79,17 +80,18 @@ def _vocoder(run: Run, path: str | Path | None) -> Run | None:
 
 
 def synthesise(run: Run, sentence_ids: Sequence[list[int]], *, vocoder: Run | None = None, speed: float = 1.0,
-               seed: int = 0, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """The waveform (S,) float32 of sentences given as symbol ids, PAUSE seconds apart (`seed`: Griffin-Lim's
-    starting phases)."""
+               seed: int = 0, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the waveform (S,) float32 of sentences given as symbol ids, PAUSE seconds apart; each sentence's log-mel
+    (M, Y)). `seed`: Griffin-Lim's starting phases."""
     pause = np.zeros(int(PAUSE * run.spec.rate), np.float32)
-    pieces = []
+    pieces, mels = [], []
     for i, ids in enumerate(sentence_ids):
-        wave, _ = speech(run.model, ids, None if vocoder is None else vocoder.model, speed=speed, seed=seed)
+        wave, mel = speech(run.model, ids, None if vocoder is None else vocoder.model, speed=speed, seed=seed)
         pieces += [wave, pause]
+        mels.append(mel)
         if progress is not None:
             progress(i + 1, len(sentence_ids))
-    return np.concatenate(pieces[:-1])
+    return np.concatenate(pieces[:-1]), mels
 
 
 def speak(run: Run, texts: Sequence[str], output: Path | str, *, vocoder: str | Path | None = None,
@@ -105,19 +107,20 @@ def speak(run: Run, texts: Sequence[str], output: Path | str, *, vocoder: str | 
         raise UserError(f"-o {output}: one text is written as a WAV file; give a path ending in .wav.")
     if len(texts) > 1 and output.suffix:
         raise UserError(f"-o {output}: several texts go into a folder (001.wav, 002.wav, ...); give a folder path.")
-    ids = [symbol_ids(run, text) for text in texts]  # every text checked before anything is written
+    ids = [_symbol_ids(run, text) for text in texts]  # every text checked before anything is written
     chosen = _vocoder(run, vocoder)
     paths = [output] if len(texts) == 1 else [output / f"{i:03d}.wav" for i in range(1, len(texts) + 1)]
     total = sum(len(s) for s in ids)
     done, seconds, started = 0, 0.0, time.perf_counter()
-    waves = []
+    waves, first_mel = [], None
     for sentence_ids in ids:
-        wave = synthesise(run, sentence_ids, vocoder=chosen, speed=speed, seed=seed,
+        wave, mels = synthesise(run, sentence_ids, vocoder=chosen, speed=speed, seed=seed,
                           progress=None if progress is None else lambda k, _, base=done: progress(base + k, total))
         done += len(sentence_ids)
         waves.append(wave)
+        first_mel = mels[0] if first_mel is None else first_mel
         seconds += len(wave) / run.spec.rate
     elapsed = time.perf_counter() - started
     for path, wave in zip(paths, waves):
         atomic_write(path, wav_bytes(wave, run.spec.rate))
-    return Spoken(paths, seconds, elapsed, "griffin-lim" if chosen is None else str(chosen.folder.path))
+    return Spoken(paths, seconds, elapsed, "griffin-lim" if chosen is None else str(chosen.folder.path), first_mel)

@@ -31,3 +31,13 @@ def read_animation(path: Path) -> np.ndarray:
     frames = np.repeat(np.stack(frames), repeats, axis=0)  # (T, H, W, 3)
     grey = (frames[..., 0] == frames[..., 1]).all() and (frames[..., 1] == frames[..., 2]).all()
     return frames[..., 0] if grey else frames
+
+
+def frames_as_channels(frames: np.ndarray, channels: int) -> np.ndarray:
+    """Frames (T, H, W) or (T, H, W, 3) uint8 as (T, channels, H, W): grey repeated, or colour made grey by
+    Pillow's luma (ITU-R 601-2), as image folders convert."""
+    if frames.ndim == 3:
+        return np.repeat(frames[:, None], channels, axis=1)
+    if channels == 3:
+        return frames.transpose(0, 3, 1, 2)
+    return np.stack([np.asarray(Image.fromarray(f).convert("L")) for f in frames])[:, None]

@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from genlab.errors import UserError
 
 from . import cache
-from .animations import ANIMATION_SUFFIXES, is_animated, read_animation
+from .animations import ANIMATION_SUFFIXES, frames_as_channels, is_animated, read_animation
 from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import slice_splits, split_arrays, split_order, user_split_sizes
 
@@ -252,18 +252,8 @@ def _load_clip_folder(folder: Path, files: list[Path], y: np.ndarray | None, cla
         clips.append(frames)
     colour = any(c.ndim == 4 for c in clips)
     channels = channels or (3 if colour else 1)
-    x = np.stack([_clip_channels(c, channels) for c in clips])  # (N, T, C, H, W)
+    x = np.stack([frames_as_channels(c, channels) for c in clips])  # (N, T, C, H, W)
     return _finish(folder, x, y, 256, class_names, [], split_seed)
-
-
-def _clip_channels(frames: np.ndarray, channels: int) -> np.ndarray:
-    """Frames (T, H, W) or (T, H, W, 3) uint8 as (T, channels, H, W): grey repeated, or colour made grey by
-    Pillow's luma (ITU-R 601-2), as image folders convert."""
-    if frames.ndim == 3:
-        return np.repeat(frames[:, None], channels, axis=1)
-    if channels == 3:
-        return frames.transpose(0, 3, 1, 2)
-    return np.stack([np.asarray(Image.fromarray(f).convert("L")) for f in frames])[:, None]
 
 
 def _load_cached(

@@ -12,13 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.evaluation.features import feature_classifier
 from genlab.evaluation.samples import FEATURE_SEED, Quality, measured_against
 from genlab.media.grids import save_grid
-from genlab.models.batched import as_tensor, log_likelihood
+from genlab.models.batched import inpainted, log_likelihood
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
 from genlab.tables import Section, Table, number
@@ -75,14 +74,7 @@ class Inpainting(Evaluator):
             return InpaintResult(skipped=f"{n} held-out images; the metrics need at least {MIN_IMAGES}")
         x = np.asarray(real.x[:n])
         masks = lower_half(n, *run.spec.shape[1:])
-        filled = []
-        with torch.random.fork_rng(), torch.no_grad():
-            torch.manual_seed(seed)
-            for start in range(0, n, BATCH):
-                xb, mb = as_tensor(x[start : start + BATCH], model.device), as_tensor(masks[start : start + BATCH],
-                                                                                    model.device).bool()
-                filled.append(model.inpaint(xb, mb).cpu().numpy())
-        completed = np.concatenate(filled).astype(x.dtype)
+        completed = inpainted(model, x, masks, batch_size=BATCH, seed=seed)
         classifier = feature_classifier(run.config.data, FEATURE_SEED, device=run.device).model
         quality = measured_against(classifier, data.train.x, {"real": x, "model": completed}, seed)
         result = InpaintResult(images=n, quality=quality)

@@ -126,3 +126,19 @@ def forecasts(model: GenerativeModel, context: np.ndarray, frames: int | None = 
 
         return np.concatenate(_per_batch(model, apply, context, batch_size)).astype(np.uint8 if model.spec.levels <= 256
                                                                                       else np.int32)
+
+
+@torch.no_grad()
+def inpainted(model: GenerativeModel, x: np.ndarray, masks: np.ndarray, *, batch_size: int = 50, seed: int = 0,
+              **options) -> np.ndarray:
+    """An inpainting model's completions (N, C, H, W) of images x (N, C, H, W) of levels where masks (N, H, W) is
+    True, every other pixel kept; the draws follow `seed` (one stream over the batches)."""
+    model.eval()
+    out = []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for start in range(0, len(x), batch_size):
+            xb = as_tensor(x[start : start + batch_size], model.device)
+            mb = torch.from_numpy(np.asarray(masks[start : start + batch_size], bool)).to(model.device)
+            out.append(model.inpaint(xb, mb, **options).cpu().numpy())
+    return np.concatenate(out).astype(np.asarray(x).dtype)

@@ -136,11 +136,12 @@ class Video(GenerativeModel):
     def loss(self, batch: dict) -> dict:
         clips = to_unit_range(batch["x"], self.spec.levels)  # (B, T, C, H, W)
         b, frames = clips.shape[:2]
-        inputs = torch.cat([self._blank(b)[:, None], clips[:, :-1]], dim=1)  # frame t-1 for each t
-        h_in, maps = self.encode_frames(inputs.flatten(0, 1))  # (B*T, g), per halving (B*T, C', h', w')
-        h_target, _ = self.encode_frames(clips.flatten(0, 1))
-        h_in, h_target = h_in.unflatten(0, (b, frames)), h_target.unflatten(0, (b, frames))
-        maps = [m.unflatten(0, (b, frames)) for m in maps]
+        h_all, maps_all = self.encode_frames(torch.cat([clips, self._blank(b)[:, None]], dim=1).flatten(0, 1))
+        h_all = h_all.unflatten(0, (b, frames + 1))  # (B, T+1, g): each frame's code, the blank frame's last
+        maps_all = [m.unflatten(0, (b, frames + 1)) for m in maps_all]
+        order = [frames, *range(frames - 1)]  # frame t-1 for each t: the blank before the first
+        h_in, h_target = h_all[:, order], h_all[:, :frames]  # each frame encoded once, as input and as target
+        maps = [m[:, order] for m in maps_all]
         states: dict[str, list | None] = {"predictor": None, "posterior": None, "prior": None}
         mse = kl = 0.0
         for t in range(frames):
@@ -160,22 +161,24 @@ class Video(GenerativeModel):
         """From a blank frame, through the `given` frames (B, G, C, H, W) on [-1, 1] (their z from the posterior,
         as in training), then `frames` new ones with z from the prior, each fed back as the next input."""
         states: dict[str, list | None] = {"predictor": None, "posterior": None, "prior": None}
-        previous, drawn = self._blank(n), []
+        drawn = []
         seen = 0 if given is None else given.shape[1]
+        encoded = self.encode_frames(self._blank(n))  # the frame before t: (h, maps)
         for t in range(seen + frames):
-            h_prev, maps = self.encode_frames(previous)
+            h_prev, maps = encoded
             p, states["prior"] = self.prior(h_prev, states["prior"])
             if t < seen:
-                q, states["posterior"] = self.posterior(self.encode_frames(given[:, t])[0], states["posterior"])
+                encoded = self.encode_frames(given[:, t])  # the posterior's input, and the next step's previous frame
+                q, states["posterior"] = self.posterior(encoded[0], states["posterior"])
                 mean, log_var = self._gaussian(q)
             else:
                 mean, log_var = self._gaussian(p)
             z = mean + temperature * (0.5 * log_var).exp() * torch.randn_like(mean)
             g, states["predictor"] = self.predictor(torch.cat([h_prev, z], dim=1), states["predictor"])
             frame = self.decode_frame(g, maps).clamp(-1, 1)
-            previous = given[:, t] if t < seen else frame
             if t >= seen:
                 drawn.append(frame)
+                encoded = self.encode_frames(frame)
         return torch.stack(drawn, dim=1)  # (B, frames, C, H, W)
 
     @torch.no_grad()

@@ -71,19 +71,27 @@ def _last_step(folder: RunFolder) -> int | None:
     return None
 
 
-def summary(root: Path, name: str) -> dict:
-    """One row of the runs list: name, family, dataset, modality, steps, headline figure; or name and error."""
-    try:
-        folder = run_folder(root, name)
-        info = folder.read_info()
-    except UserError as err:
-        return {"name": name, "error": str(err)}
+def _read(root: Path, name: str):
+    """(the run folder, its RunInfo, its typed evaluation or None): what a summary and a page are made of."""
+    folder = run_folder(root, name)
+    info = folder.read_info()
     record = folder.read_evaluation()
-    evaluation = None if record is None else typed(record)
+    return folder, info, None if record is None else typed(record)
+
+
+def _summary(name: str, folder: RunFolder, info, evaluation) -> dict:
     headline = None if evaluation is None else evaluation.headline()
     return {"name": name, "family": info.config.model.name, "dataset": info.config.data.source,
             "modality": info.spec.modality, "parameters": info.model.parameters, "steps": _last_step(folder),
             "headline": None if headline is None else {"label": headline[0], "value": headline[1]}}
+
+
+def summary(root: Path, name: str) -> dict:
+    """One row of the runs list: name, family, dataset, modality, steps, headline figure; or name and error."""
+    try:
+        return _summary(name, *_read(root, name))
+    except UserError as err:
+        return {"name": name, "error": str(err)}
 
 
 def _section(section) -> dict:
@@ -97,13 +105,10 @@ def details(root: Path, name: str) -> dict:
     """A run's page: its summary, resolved config, training log, evaluation sections and preview pictures."""
     from genlab.training.metrics import read_metrics
 
-    folder = run_folder(root, name)
-    info = folder.read_info()
-    record = folder.read_evaluation()
-    evaluation = None if record is None else typed(record)
+    folder, info, evaluation = _read(root, name)
     previews = sorted(p.relative_to(folder.path).as_posix() for p in (folder.path / "samples").glob("*")
                       if p.suffix.lower() in SHOWN_SUFFIXES) if (folder.path / "samples").is_dir() else []
-    return summary(root, name) | {
+    return _summary(name, folder, info, evaluation) | {
         "config": info.config.model_dump(mode="json"), "capabilities": info.model.capabilities,
         "metrics": read_metrics(folder.metrics), "previews": previews,
         "evaluation": None if evaluation is None else {

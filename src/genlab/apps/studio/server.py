@@ -280,25 +280,15 @@ def create_app(root: Path | str) -> FastAPI:
     def speak(request: SpeakRequest) -> dict:
         """A text-to-speech run says the text (through its named vocoder, else Griffin-Lim): the WAV as a data URL,
         its length and the real-time factor, and the first sentence's mel spectrogram as a picture."""
-        import time
-
-        import torch
-
-        from genlab.apps.speak import sentences, symbol_ids
         from genlab.apps.speak import speak as say
         from genlab.media.audio import mel_picture
 
         opened, lock = models.get(request.run)
         with lock, tempfile.TemporaryDirectory(dir=scratch.name) as folder:
-            started = time.perf_counter()
             spoken = say(opened, [request.text], Path(folder) / "said.wav", speed=request.speed)
-            elapsed = time.perf_counter() - started
             audio = data_url(spoken.written[0])
-            ids = symbol_ids(opened, sentences(request.text)[0])[0]
-            with torch.no_grad():
-                mel, frames = opened.model.speak(torch.tensor([ids], device=opened.model.device), speed=request.speed)
-        picture = mel_picture([("said", mel[0, :, : int(frames[0])].cpu().numpy())])
-        return {"audio": audio, "seconds": spoken.seconds, "real_time_factor": elapsed / max(spoken.seconds, 1e-9),
+        picture = mel_picture([("said", spoken.first_mel)])
+        return {"audio": audio, "seconds": spoken.seconds, "real_time_factor": spoken.real_time_factor,
                 "vocoder": spoken.vocoder, "mel": "data:image/png;base64," + base64.b64encode(picture).decode()}
 
     @app.post("/api/decompose")
