@@ -112,6 +112,83 @@ def test_clips_are_sampled_as_an_animation(video_studio):
 
 
 @pytest.fixture(scope="module")
+def diffusion_studio(tmp_path_factory, genlab_at):
+    """A runs folder with a tiny conditional diffusion run on digits (2 steps: the controls, not the pictures)."""
+    from genlab.apps.studio.server import create_app
+
+    root = tmp_path_factory.mktemp("diffusion-runs")
+    trained = genlab_at(["train", "--data", "digits", "--model", "diffusion", "--conditional", "--out", "ddpm", "--steps",
+                         "2", "--batch-size", "16", "--set", "model.channels=8", "--set", "model.timesteps=20", "--set",
+                         "model.sample_steps=2", "--quiet"], root)
+    assert trained.returncode == 0, str(trained)
+    return TestClient(create_app(root))
+
+
+def test_a_diffusion_runs_page_offers_steps_method_guidance_and_its_classes(diffusion_studio, monkeypatch):
+    import functools
+
+    from genlab.models.diffusion import Diffusion
+
+    client = diffusion_studio
+    page = client.get("/api/runs/ddpm").json()
+    assert page["sampler_options"] == ["temperature", "steps", "method", "guidance"]
+    assert page["classes"] == [str(i) for i in range(10)]
+    asked = []
+    original = Diffusion.sample
+
+    @functools.wraps(original)
+    def spy(self, n, condition=None, **options):
+        asked.append((condition.tolist(), options))
+        return original(self, n, condition, **options)
+
+    monkeypatch.setattr(Diffusion, "sample", spy)
+    ask = {"run": "ddpm", "n": 4, "seed": 1, "steps": 3, "method": "ddpm", "guidance": 2.0}
+    image = client.post("/api/sample", json=ask | {"label": 7}).json()["image"]
+    assert image.startswith("data:image/png") and client.post("/api/sample", json=ask | {"label": 7}).json()["image"] == image
+    assert asked[0] == ([7] * 4, {"temperature": 1.0, "steps": 3, "method": "ddpm", "guidance": 2.0})
+    job = client.post("/api/jobs/sample", json={"run": "ddpm", "n": 6, "steps": 2}).json()
+    with client.stream("GET", f"/api/jobs/{job['id']}/events") as events:
+        assert '"finished"' in [line for line in events.iter_lines() if line][-1]
+    assert [labels for labels, _ in asked[2:]] == [[0, 1, 2, 3], [4, 5]]  # each class in turn, JOB_CHUNK at a time
+    wrong = client.post("/api/sample", json=ask | {"label": 10})
+    assert wrong.status_code == 400 and "0..9" in wrong.json()["error"]
+    assert client.post("/api/sample", json=ask | {"method": "euler"}).status_code == 422
+
+
+def test_a_vae_takes_only_its_own_options_and_no_label(studio):
+    client, _ = studio
+    assert client.get("/api/runs/vae").json()["sampler_options"] == ["temperature"]
+    assert client.get("/api/runs/vae").json()["classes"] is None
+    plain = client.post("/api/sample", json={"run": "vae", "n": 4, "seed": 3}).json()["image"]
+    assert client.post("/api/sample", json={"run": "vae", "n": 4, "seed": 3, "steps": 9}).json()["image"] == plain
+    labelled = client.post("/api/sample", json={"run": "vae", "n": 4, "label": 1})
+    assert labelled.status_code == 400 and "label" in labelled.json()["error"]
+    job = client.post("/api/jobs/sample", json={"run": "vae", "n": 2, "label": 1})
+    assert job.status_code == 400 and "label" in job.json()["error"]
+
+
+def test_sampled_molecules_come_with_their_properties(tmp_path, genlab_at):
+    from genlab.apps.studio.server import _molecules, create_app
+    from genlab.data.molecules import read_moses, token_dataset
+
+    smiles = read_moses("test", limit=40)
+    data = token_dataset("mini", {"train": smiles[:30], "val": smiles[30:35], "test": smiles[35:]}, "smiles")
+    x = data.train.x[:3].copy()
+    x[2, 1:] = data.spec.vocabulary.index("(")  # "((((…": not a molecule
+    rows = _molecules(data.spec, x)
+    assert [row["valid"] for row in rows] == [True, True, False] and "QED" not in rows[2]
+    assert 0 < rows[0]["QED"] < 1 and rows[0]["weight"] > 50 and set(rows[0]) == {"smiles", "valid", "QED", "logP",
+                                                                                   "SA", "weight"}
+    assert _molecules(spec=type("Spec", (), {"modality": "image"})(), x=x) is None
+    (tmp_path / "mols.csv").write_text("smiles\n" + "\n".join(smiles) + "\n")
+    trained = genlab_at(["train", "--data", "mols.csv", "--model", "charrnn", "--set", "model.hidden=16", "--set",
+                         "model.layers=1", "--steps", "2", "--batch-size", "8", "--quiet", "--out", "rnn"], tmp_path)
+    assert trained.returncode == 0, str(trained)
+    sampled = TestClient(create_app(tmp_path)).post("/api/sample", json={"run": "rnn", "n": 5, "seed": 0}).json()
+    assert len(sampled["molecules"]) == 5 and sampled["image"].startswith("data:image/png")
+
+
+@pytest.fixture(scope="module")
 def video_studio(tmp_path_factory, genlab_at):
     import numpy as np
 
@@ -128,10 +205,28 @@ def video_studio(tmp_path_factory, genlab_at):
     return TestClient(create_app(root))
 
 
-def _png_bytes(size=(40, 30), mode="RGB") -> bytes:
+def _png_bytes(size=(40, 30), mode="RGB", grey=90) -> bytes:
     buf = io.BytesIO()
-    Image.new(mode, size, (120, 30, 200) if mode == "RGB" else 90).save(buf, format="PNG")
+    Image.new(mode, size, (120, 30, 200) if mode == "RGB" else grey).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_a_walk_between_two_uploaded_images(studio, monkeypatch):
+    from genlab import sampling
+
+    client, _ = studio
+    dark, light = (client.post("/api/upload", files={"file": ("x.png", _png_bytes((40, 30), "L", shade), "image/png")})
+                   .json()["upload"] for shade in (0, 255))
+    ends = []
+    original = sampling.interpolate
+    monkeypatch.setattr(sampling, "interpolate", lambda run, x, *a, **k: ends.append(x) or original(run, x, *a, **k))
+    walk = client.post("/api/interpolate", json={"run": "vae", "steps": 3, "uploads": [dark, light]}).json()
+    assert len(walk["frames"]) == 3 and "resized" in walk["notes"][0]
+    assert ends[0].shape == (2, 1, 8, 8) and ends[0][0].max() == 0 and ends[0][1].min() == 16  # the digits' 17 levels
+    colour = client.post("/api/upload", files={"file": ("c.png", _png_bytes(), "image/png")}).json()["upload"]
+    refused = client.post("/api/interpolate", json={"run": "vae", "uploads": [dark, colour]})
+    assert refused.status_code == 400 and "grey" in refused.json()["error"]
+    assert client.post("/api/interpolate", json={"run": "vae", "uploads": [dark]}).status_code == 422
 
 
 def test_uploads_are_checked_and_kept_under_names_the_server_makes(studio, monkeypatch):

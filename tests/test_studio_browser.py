@@ -1,5 +1,6 @@
 """genlab studio in a real browser: Debian's Chromium driven by Playwright opens the page, lists the runs with
-their headline figures, filters them, opens a run, draws samples and a new batch, with no console error.
+their headline figures, filters them, opens a run, draws samples and a new batch, walks between test examples
+and between two uploaded images, compares runs, compresses an upload, with no console error.
 make test installs both (as root); without them these tests skip with the reason."""
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     page.fill("#walk", "8")  # the slider to the other end (this tiny VAE draws every step alike, so read the step)
     assert page.inner_text("#walk-status") == "step 8"
     assert page.evaluate("document.getElementById('walk-image').naturalWidth") > 0
+    for shade, name in ((0, "dark.png"), (255, "light.png")):
+        Image.new("L", (16, 16), shade).save(tmp_path / name)
+    page.set_input_files("#walk-upload-0", str(tmp_path / "dark.png"))
+    page.set_input_files("#walk-upload-1", str(tmp_path / "light.png"))
+    page.wait_for_function("document.getElementById('walk-status').textContent.includes('resized')")
+    assert page.locator("#steps").count() == 0 and page.locator("#temperature").count() == 1  # a VAE's own knobs
     page.wait_for_selector("#traversal[src^='data:image/png']")
     assert page.locator("canvas#curve").count() == 1 and page.locator("section.card table").count() >= 1
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")

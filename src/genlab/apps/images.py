@@ -52,8 +52,6 @@ def images_in(source: Path) -> list[Path]:
     return [source]
 
 
-
-
 def as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
     """8- or 16-bit pixels (C, H, W) -> the run's levels 0..levels-1 (uint8 for up to 256 levels)."""
     peak = float(np.iinfo(colour.dtype).max)

@@ -101,8 +101,22 @@ def _section(section) -> dict:
             "pictures": [{"caption": caption, "path": Path(path).as_posix()} for caption, path in section.pictures]}
 
 
+SAMPLER_OPTIONS = ("temperature", "steps", "method", "guidance")  # the sampler's knobs the page can offer
+
+
+def sampler_options(family: str) -> list[str]:
+    """The options among SAMPLER_OPTIONS that a family's sampler takes (a diffusion run: all four)."""
+    import inspect
+
+    from genlab.models.registry import model_class
+
+    accepted = inspect.signature(model_class(family).sample).parameters
+    return [option for option in SAMPLER_OPTIONS if option in accepted]
+
+
 def details(root: Path, name: str) -> dict:
-    """A run's page: its summary, resolved config, training log, evaluation sections and preview pictures."""
+    """A run's page: its summary, resolved config, training log, evaluation sections, preview pictures, and
+    what its live sampler takes (options, class names for a conditional run)."""
     from genlab.training.metrics import read_metrics
 
     folder, info, evaluation = _read(root, name)
@@ -110,10 +124,17 @@ def details(root: Path, name: str) -> dict:
                       if p.suffix.lower() in SHOWN_SUFFIXES) if (folder.path / "samples").is_dir() else []
     return _summary(name, folder, info, evaluation) | {
         "config": info.config.model_dump(mode="json"), "capabilities": info.model.capabilities,
+        "sampler_options": sampler_options(info.config.model.name),
+        "classes": _class_names(info.spec) if info.model.capabilities.get("is_conditional") else None,
         "metrics": read_metrics(folder.metrics), "previews": previews,
         "evaluation": None if evaluation is None else {
             "step": evaluation.header.step, "split": evaluation.header.split,
             "sections": [_section(s) for s in evaluation.sections()]}}
+
+
+def _class_names(spec) -> list[str]:
+    """The names a conditional run's labels stand for (their numbers when the data names none)."""
+    return list(spec.class_names or [str(i) for i in range(spec.num_classes or 0)])
 
 
 def run_file(root: Path, name: str, path: str) -> Path:

@@ -4,9 +4,11 @@ FastAPI's own page at /docs. Serves on 127.0.0.1 unless told otherwise (the CLI 
     GET  /api/runs                 every run under RUNS_DIR: family, data, steps, headline figure (or its error)
     GET  /api/runs/{name}          one run: config, training log, evaluation sections, preview pictures
     GET  /api/file?run=&path=      a picture or sound of a run, resolved inside its folder
-    POST /api/sample               {run, n, seed, temperature}: new samples as the modality's picture (a PNG grid,
-                                   an animated GIF of clips, molecules drawn), a data URL
-    POST /api/interpolate          {run, seed, steps}: the latent walk between two test examples, one picture a step
+    POST /api/sample               {run, n, seed, temperature, label, steps, method, guidance}: new samples as the
+                                   modality's picture (a PNG grid, an animated GIF of clips, molecules drawn), a
+                                   data URL; molecules also as SMILES with QED, logP, SA and weight
+    POST /api/interpolate          {run, seed, steps, uploads}: the latent walk between two test examples (or two
+                                   uploaded images, resized to the run's), one picture a step
     POST /api/traverse             {run, seed}: every latent swept around a test example's code, one picture
     POST /api/upload               an image (multipart "file"; 20 MB and 16M pixels at most): its upload id
     POST /api/upscale              {run, upload}: the image upscaled by the run beside bicubic
@@ -26,10 +28,12 @@ and kept; one sampling job runs per model at a time.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import tempfile
 import threading
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -53,6 +57,16 @@ class SampleRequest(BaseModel):
     n: int = Field(16, ge=1, le=MAX_SAMPLES)
     seed: int = Field(0, ge=0)
     temperature: float = Field(1.0, gt=0, le=2)
+    label: int | None = Field(None, ge=0)  # a conditional run: every sample of this class (None: each class)
+    steps: int | None = Field(None, ge=1, le=1000)  # diffusion: sampling steps (None: the run's default)
+    method: Literal["ddim", "ddpm"] | None = None  # diffusion: deterministic DDIM or ancestral DDPM
+    guidance: float | None = Field(None, ge=0, le=20)  # diffusion, conditional: classifier-free guidance
+
+    def options(self, model) -> dict:
+        """The sampler's options this run takes; the others (a VAE has no steps) are left out."""
+        accepted = inspect.signature(model.sample).parameters
+        return {key: getattr(self, key) for key in catalog.SAMPLER_OPTIONS
+                if key in accepted and getattr(self, key) is not None}
 
 
 class UploadRequest(BaseModel):
@@ -70,6 +84,7 @@ class WalkRequest(BaseModel):
     run: str
     seed: int = Field(0, ge=0)
     steps: int = Field(9, ge=2, le=33)
+    uploads: list[str] | None = Field(None, min_length=2, max_length=2)  # walk between these two uploads instead
 
 
 MIME = {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml", ".wav": "audio/wav"}
@@ -126,6 +141,7 @@ def create_app(root: Path | str) -> FastAPI:
 
     scratch = tempfile.TemporaryDirectory(prefix="genlab-studio-")  # the session's only place to write
     app.state.scratch = scratch
+    uploads = Path(scratch.name) / "uploads"
 
     def written(name: str, write) -> str:
         """write(path) into the session's scratch folder, read back as a data URL, removed."""
@@ -150,9 +166,8 @@ def create_app(root: Path | str) -> FastAPI:
 
         opened, lock = sampler(request.run)
         with lock:
-            x, row = grid(opened, request.n, seed=request.seed,
-                          temperature=request.temperature if _takes_temperature(opened.model) else None)
-        return {"seed": request.seed, "n": len(x),
+            x, row = grid(opened, request.n, seed=request.seed, label=request.label, **request.options(opened.model))
+        return {"seed": request.seed, "n": len(x), "molecules": _molecules(opened.spec, x),
                 "image": written("samples", lambda path: save_examples(opened.spec, x, path, nrow=row))}
 
     jobs = Jobs()
@@ -160,21 +175,25 @@ def create_app(root: Path | str) -> FastAPI:
     @app.post("/api/jobs/sample")
     def sample_job(request: SampleRequest) -> dict:
         """Draw samples as a background job, JOB_CHUNK at a time (progress after each, cancellable between); each
-        chunk is seeded by the seed and its place, so the same request draws the same samples."""
+        chunk is seeded by the seed and its place, so the same request draws the same samples. A conditional
+        run draws the class asked for, else the classes in turn."""
         from genlab.media import save_examples
-        from genlab.sampling import sample as draw
+        from genlab.sampling import check_options, sample as draw
 
         opened, lock = sampler(request.run)
-        options = {"temperature": request.temperature} if _takes_temperature(opened.model) else {}
+        model = opened.model
+        options = check_options(model, request.options(model))
+        labels = _labels(model, request.label, request.n)
 
         def work(progress) -> dict:
             parts = []
             for start in range(0, request.n, JOB_CHUNK):
-                parts.append(draw(opened, min(JOB_CHUNK, request.n - start), seed=request.seed * 1000 + start,
-                                  **options))
-                progress(start + len(parts[-1]), request.n)
+                chunk = slice(start, min(start + JOB_CHUNK, request.n))
+                parts.append(draw(opened, chunk.stop - start, seed=request.seed * 1000 + start,
+                                  labels=None if labels is None else labels[chunk], **options))
+                progress(chunk.stop, request.n)
             x = np.concatenate(parts)
-            return {"seed": request.seed, "n": len(x),
+            return {"seed": request.seed, "n": len(x), "molecules": _molecules(opened.spec, x),
                     "image": written("samples", lambda path: save_examples(opened.spec, x, path))}
 
         return jobs.start(work, lock).status()
@@ -204,23 +223,21 @@ def create_app(root: Path | str) -> FastAPI:
 
     @app.post("/api/interpolate")
     def interpolation(request: WalkRequest) -> dict:
-        """The walk through a latent run's code space between two test examples chosen by the seed (slerp of
-        their codes), one picture per step, for the page's slider."""
+        """The walk through a latent run's code space (slerp of two codes), one picture per step, for the page's
+        slider: between two test examples chosen by the seed, or between two uploaded images."""
         from genlab.media.grids import grid_image
         from genlab.sampling import interpolate
 
         opened, lock = models.get(request.run)
         if not opened.model.has_latent or opened.spec.modality != "image":
             raise UserError(f"Run '{request.run}' has no latent space of images to walk in.")
-        test = opened.dataset().test
-        pair = np.random.default_rng(request.seed).choice(len(test), 2, replace=False)
+        x, y, notes = _walk_ends(opened, request, uploads)
         with lock:
-            walk = interpolate(opened, test.x[pair], None if test.y is None else test.y[pair], steps=request.steps,
-                               seed=request.seed)
+            walk = interpolate(opened, x, y, steps=request.steps, seed=request.seed)
         frames = [written(f"step-{i}.png", lambda path, image=image: _png(grid_image(image[None], opened.spec.levels),
                                                                           path))
                   for i, image in enumerate(walk)]
-        return {"seed": request.seed, "frames": frames}
+        return {"seed": request.seed, "frames": frames, "notes": notes}
 
     @app.post("/api/traverse")
     def traversal(request: WalkRequest) -> dict:
@@ -235,8 +252,6 @@ def create_app(root: Path | str) -> FastAPI:
             image = written("traversal.png", lambda path: write_traversal(opened, path, images=1, steps=request.steps,
                                                                          seed=request.seed))
         return {"seed": request.seed, "image": image}
-
-    uploads = Path(scratch.name) / "uploads"
 
     @app.post("/api/upload")
     async def upload(file: UploadFile) -> dict:
@@ -320,7 +335,45 @@ def _png(picture, path: Path) -> Path:
     return path
 
 
-def _takes_temperature(model) -> bool:
-    import inspect
+def _molecules(spec, x: np.ndarray) -> list[dict] | None:
+    """Sampled molecules' SMILES (canonical when valid) and, for valid ones, QED, logP, SA and molecular weight;
+    None for data that are not molecules."""
+    from genlab.media.molecules import decoded_smiles
+    from genlab.metrics.molecules import properties
 
-    return "temperature" in inspect.signature(model.sample).parameters
+    if spec.modality != "tokens":
+        return None
+    rows = [{"smiles": valid or raw, "valid": valid is not None} for raw, valid in decoded_smiles(spec, x)]
+    valid = [row for row in rows if row["valid"]]
+    if valid:
+        measured = properties([row["smiles"] for row in valid])
+        for i, row in enumerate(valid):
+            row.update({name: float(values[i]) for name, values in measured.items()})
+    return rows
+
+
+def _walk_ends(opened, request: WalkRequest, uploads: Path) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """The two examples (2, C, H, W) a walk joins, their labels, notes: two test examples chosen by the seed, or
+    the two uploads as the run's levels (resized to its size; a conditional run needs labels, so it refuses)."""
+    from genlab.apps.images import images_for_run
+
+    if request.uploads is None:
+        test = opened.dataset().test
+        pair = np.random.default_rng(request.seed).choice(len(test), 2, replace=False)
+        return test.x[pair], None if test.y is None else test.y[pair], []
+    if opened.model.is_conditional:
+        raise UserError(f"Run '{request.run}' walks between labelled examples only: use two test examples.")
+    x, notes = images_for_run(opened, [upload_path(uploads, u) for u in request.uploads], resize=True,
+                              verb="walks between", alpha_note="the run reads no transparency")
+    return x, None, notes
+
+
+def _labels(model, label: int | None, n: int) -> np.ndarray | None:
+    """A conditional run's n labels: all `label`, or the classes in turn; None for a run without labels."""
+    if not model.is_conditional:
+        if label is not None:
+            raise UserError("This run was not trained with labels, so it takes no label.")
+        return None
+    if label is not None and label >= model.num_classes:
+        raise UserError(f"Label {label} is not a class of this run: use 0..{model.num_classes - 1}.")
+    return np.full(n, label) if label is not None else np.arange(n) % model.num_classes

@@ -9,7 +9,7 @@ function el(tag, attrs = {}, ...children) {
     if (key === "onclick" || key === "oninput") node[key] = value;
     else node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
   }
   return node;
@@ -157,10 +157,28 @@ function curve(metrics) {
 
 function sampler(run) {
   const seed = el("input", { id: "seed", type: "number", value: 0, min: 0, style: "width:6em" });
-  const temperature = el("input", { id: "temperature", type: "number", value: 1, step: 0.1, min: 0.1, max: 2,
-                                    style: "width:5em" });
   const count = el("input", { id: "count", type: "number", value: 16, min: 1, max: 64, style: "width:5em" });
+  // the knobs this run's sampler takes (a diffusion run: steps, method, guidance), and its classes
+  const knobs = {
+    temperature: el("input", { id: "temperature", type: "number", value: 1, step: 0.1, min: 0.1, max: 2, style: "width:5em" }),
+    steps: el("input", { id: "steps", type: "number", min: 1, max: 1000, placeholder: "default", style: "width:6em" }),
+    method: el("select", { id: "method" }, ["ddim", "ddpm"].map(m => el("option", { value: m }, m))),
+    guidance: el("input", { id: "guidance", type: "number", value: 0, step: 0.5, min: 0, max: 20, style: "width:5em" }),
+  };
+  const offered = run.sampler_options.filter(name => name !== "guidance" || run.classes);
+  const label = run.classes ? el("select", { id: "label" }, el("option", { value: "" }, "each class"),
+                                 run.classes.map((name, i) => el("option", { value: i }, name))) : null;
+  function request() {
+    const body = { run: run.name, n: Number(count.value), seed: Number(seed.value) };
+    for (const name of offered) {
+      const value = knobs[name].value;
+      if (value !== "") body[name] = name === "method" ? value : Number(value);
+    }
+    if (label && label.value !== "") body.label = Number(label.value);
+    return body;
+  }
   const image = el("img", { id: "samples", class: "picture", alt: "samples" });
+  const molecules = el("div", { id: "molecules" });
   const status = el("span", { id: "sample-status", class: "muted" });
   const bar = el("progress", { id: "sample-progress", value: 0, max: 1 });
   const cancel = el("button", { id: "cancel", disabled: "" }, "Cancel");
@@ -168,8 +186,7 @@ function sampler(run) {
   async function draw() {
     status.textContent = "sampling…"; status.className = "muted";
     try {
-      job = await post("/api/jobs/sample", { run: run.name, n: Number(count.value), seed: Number(seed.value),
-                                             temperature: Number(temperature.value) });
+      job = await post("/api/jobs/sample", request());
     } catch (err) { status.textContent = err.message; status.className = "error"; return; }
     cancel.removeAttribute("disabled");
     const events = new EventSource(`/api/jobs/${job.id}/events`);
@@ -180,6 +197,7 @@ function sampler(run) {
       events.close(); cancel.setAttribute("disabled", "");
       if (state.state === "finished") {
         image.src = state.result.image;
+        molecules.replaceChildren(...moleculeTable(state.result.molecules));
         status.textContent = `${state.result.n} samples, seed ${state.result.seed}`;
       } else {
         status.textContent = state.state === "cancelled" ? "cancelled" : state.error;
@@ -192,13 +210,31 @@ function sampler(run) {
                    "New batch");
   setTimeout(draw, 0);
   return el("section", { class: "card" }, el("h2", {}, "Live samples"),
-            el("div", { class: "row" }, "seed", seed, "temperature", temperature, "samples", count, again, cancel, bar,
-               status),
-            image);
+            el("div", { class: "row" }, "seed", seed, "samples", count, offered.map(name => [name, knobs[name]]),
+               label ? ["class", label] : null, again, cancel, bar, status),
+            image, molecules);
+}
+
+function moleculeTable(molecules) {
+  if (!molecules) return [];
+  const names = ["QED", "logP", "SA", "weight"];
+  const valid = molecules.filter(m => m.valid).length;
+  return [el("p", { class: "muted" }, `${valid} of ${molecules.length} valid`),
+          el("table", { id: "molecule-table" },
+            el("thead", {}, el("tr", {}, el("th", {}, "SMILES"), names.map(name => el("th", {}, name)))),
+            el("tbody", {}, molecules.map(m => el("tr", { class: m.valid ? "" : "error" },
+              el("td", { class: "smiles" }, m.valid ? m.smiles : `${m.smiles} (invalid)`),
+              names.map(name => el("td", { class: "num" }, m.valid ? m[name].toFixed(name === "weight" ? 1 : 2) : ""))))))];
 }
 
 async function post(path, body) {
   return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
+async function uploaded(file) {
+  const form = new FormData();
+  form.append("file", file);
+  return api("/api/upload", { method: "POST", body: form });
 }
 
 function interpolation(run) {
@@ -206,20 +242,32 @@ function interpolation(run) {
   const slider = el("input", { id: "walk", type: "range", min: 0, max: 8, value: 0, disabled: "" });
   const image = el("img", { id: "walk-image", class: "picture walk", alt: "interpolation" });
   const status = el("span", { id: "walk-status", class: "muted" });
+  const ends = [0, 1].map(i => el("input", { type: "file", id: `walk-upload-${i}`, accept: "image/*" }));
   let frames = [];
   slider.oninput = () => { image.src = frames[Number(slider.value)]; status.textContent = `step ${slider.value}`; };
-  async function load() {
-    status.textContent = "encoding…";
+  async function load(uploads) {
+    status.textContent = "encoding…"; status.className = "muted";
     try {
-      frames = (await post("/api/interpolate", { run: run.name, seed: Number(seed.value), steps: 9 })).frames;
+      const result = await post("/api/interpolate", { run: run.name, seed: Number(seed.value), steps: 9, uploads });
+      frames = result.frames;
       slider.max = frames.length - 1; slider.value = 0; slider.removeAttribute("disabled"); slider.oninput();
+      if (result.notes.length) status.textContent += ` (${result.notes.join("; ")})`;
     } catch (err) { status.textContent = err.message; status.className = "error"; }
   }
+  async function walkUploads() {
+    if (ends.some(input => !input.files.length)) return;
+    status.textContent = "uploading…";
+    try {
+      load((await Promise.all(ends.map(input => uploaded(input.files[0])))).map(kept => kept.upload));
+    } catch (err) { status.textContent = err.message; status.className = "error"; }
+  }
+  ends.forEach(input => { input.onchange = walkUploads; });
   const pair = el("button", { id: "walk-pair", onclick: () => { seed.value = Number(seed.value) + 1; load(); } },
                   "Another pair");
   setTimeout(load, 0);
-  return el("section", { class: "card" }, el("h2", {}, "Interpolation between two test examples"),
-            el("div", { class: "row" }, "pair", seed, pair, slider, status), image);
+  return el("section", { class: "card" }, el("h2", {}, "Interpolation"),
+            el("div", { class: "row" }, "two test examples, pair", seed, pair, "or two images of yours", ends),
+            el("div", { class: "row" }, slider, status), image);
 }
 
 function traversal(run) {
@@ -239,9 +287,7 @@ function uploadCard(run, title, endpoint, show) {
     if (!input.files.length) return;
     status.textContent = "working…"; status.className = "muted";
     try {
-      const form = new FormData();
-      form.append("file", input.files[0]);
-      const kept = await api("/api/upload", { method: "POST", body: form });
+      const kept = await uploaded(input.files[0]);
       const result = await post(endpoint, { run: run.name, upload: kept.upload });
       output.replaceChildren(show(result));
       status.textContent = `${kept.width}x${kept.height}` + (result.notes && result.notes.length ? ` (${result.notes.join("; ")})` : "");
