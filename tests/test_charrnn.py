@@ -99,3 +99,23 @@ def test_smiles_vae_learns_warms_its_kl_up_and_keeps_the_schedule_in_its_weights
     assert after < 0.8 * before, f"held-out -ELBO per molecule {before:.1f} -> {after:.1f}"
     codes = model.encode(test[:4])
     assert codes.shape == (4, 8) and model.decode(codes).shape == test[:4].shape
+
+
+def test_free_bits_leave_the_kl_below_them_uncharged():
+    """Below `free_bits` nats per latent the KL term gives the encoder no gradient (so it keeps that much
+    information instead of collapsing to the prior); above them it charges as usual."""
+    data = _data()
+    x = torch.from_numpy(data.train.x[:16]).long()
+
+    def posterior_gradient(**options) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = build_model("smiles-vae", data.spec, {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4,
+                                                      "decoder_hidden": 8, "decoder_layers": 1, "kl_warmup": 0,
+                                                      **options})
+        torch.manual_seed(1)
+        model.loss({"x": x})["loss"].backward()
+        return model.to_posterior.weight.grad
+
+    recon_only = posterior_gradient(kl_weight=0.0)
+    assert torch.equal(posterior_gradient(kl_weight=1.0, free_bits=100.0), recon_only)
+    assert not torch.allclose(posterior_gradient(kl_weight=1.0, free_bits=0.0), recon_only)
