@@ -78,6 +78,7 @@ def test_every_benchmark_in_the_registry_opens():
     ("video", ("out",), {"video_steps": 0}, "--video-steps"),
     ("video", ("out",), {"inpaint": -1}, "--inpaint"),
     ("molecules", ("out",), {"seeds": 0}, "--seeds"),
+    ("studio", ("out",), {"runs": 0}, "--runs"),
     ("speech", ("out",), {"corpora": ("ljspeech",)}, "--corpora"),
     ("speech", ("out",), {"tts_steps": 0}, "--tts-steps"),
     ("molecules", ("out",), {"vae_steps": -5}, "--vae-steps"),
@@ -93,3 +94,15 @@ def test_benchmarks_check_their_arguments_before_any_work(tmp_path, monkeypatch,
 def test_a_bench_argument_error_on_the_command_line_is_one_line(genlab, user_error, tmp_path):
     user_error(genlab("bench", "semisupervised", "--seeds", "0", "--out", "out"), "--seeds", "positive")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_studio_benchmark_times_the_api_on_hard_linked_copies(digits_run, tmp_path):
+    pytest.importorskip("fastapi")
+    from genlab.benchmarks.studio import _api_timings, _many
+
+    root = _many(digits_run, tmp_path / "many", 3)
+    assert sorted(p.name for p in root.iterdir()) == ["vae-000", "vae-001", "vae-002"]
+    weights = root / "vae-001" / "model.safetensors"
+    assert weights.stat().st_ino == (digits_run / "model.safetensors").stat().st_ino  # linked, not copied
+    timings = _api_timings(root, repeats=1)
+    assert len(timings) == 3 and all(first > 0 and median > 0 for first, median in timings.values())

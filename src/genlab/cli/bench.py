@@ -137,6 +137,15 @@ def bench_speech(
                                vocoder_steps=vocoder_steps, utterances=utterances))
 
 
+@bench_app.command("studio", help=BENCHMARKS["studio"].description)
+def bench_studio(
+    runs: int = typer.Option(100, help="Copies of the VAE run the runs list shows."),
+    repeats: int = typer.Option(5, help="Timed repeats of each measurement (the median is given)."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, timings and runs."),
+) -> None:
+    _print(benchmark("studio")(out, runs=runs, repeats=repeats))
+
+
 @bench_app.command("superres", help=BENCHMARKS["superres"].description)
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),
