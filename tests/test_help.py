@@ -44,3 +44,11 @@ def test_flags_show_no_value_and_options_their_type():
     assert "<" not in resume.split("Continue")[0]
     steps = next(line for line in text.splitlines() if "--steps" in line)
     assert "<int>" in steps
+
+
+def test_train_names_every_model_family():
+    from genlab.models.registry import MODELS
+
+    result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "2000"})
+    text = re.sub(r"\s+", " ", re.sub(r"\x1b\[[0-9;]*m", "", result.output))
+    assert [name for name in MODELS if not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)] == []

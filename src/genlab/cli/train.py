@@ -16,15 +16,19 @@ from genlab.cli.app import _parse_sets, _parse_size
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model family: vae, gan, pixelcnn, flow, diffusion; "
-                                         "tcvae (beta-TCVAE) and factorvae (FactorVAE), VAEs that disentangle "
-                                         "factors of variation (beta-VAE is vae with --set model.beta=4); "
+    model: Optional[str] = typer.Option(None, "--model", help="Model family. Images: vae, gan, pixelcnn, flow, "
+                                         "diffusion; tcvae (beta-TCVAE) and factorvae (FactorVAE), VAEs that "
+                                         "disentangle factors of variation (beta-VAE is vae with --set model.beta=4); "
                                          "classifier (discriminative), ssvae (semi-supervised M2), m1m2 (M2 on a "
-                                         "trained vae's latents: --set model.features=RUN), codec (lossy image "
-                                         "compression, on photos), srresnet (super-resolution x4, pixel loss), srgan "
+                                         "trained vae's latents: --set model.features=RUN); codec (lossy image "
+                                         "compression, on photos); srresnet (super-resolution x4, pixel loss), srgan "
                                          "(super-resolution that looks real: --set model.generator=SRRESNET_RUN; its "
                                          "perceptual loss is feature matching on its own discriminator, as VGG weights "
-                                         "cannot be downloaded)."),
+                                         "cannot be downloaded); slots (Slot Attention: scenes into objects). "
+                                         "Molecules: charrnn (the MOSES language model), smiles-vae (a latent space "
+                                         "to walk and design in), predictor (a measured response from few labels). "
+                                         "Speech: tts (text to mel), vocoder (mel to waveform). Video: video-predict "
+                                         "(the next frames), video (SVG-LP: clips drawn and continued)."),
     conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),
