@@ -21,6 +21,8 @@ from genlab.errors import UserError
 from .builtin import BUILTINS, Builtin, MoleculeBuiltin, SpeechBuiltin
 from .frames import PREFIX as FRAMES_PREFIX
 from .frames import frames_of
+from .tracks import PREFIX as TRACKS_PREFIX
+from .tracks import tracks_of
 from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
 from .labels import hide_labels, hide_properties
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
@@ -99,6 +101,8 @@ def load_dataset(
     name = os.fspath(source)
     if name.startswith(FRAMES_PREFIX):
         return frames_of(load_dataset(name[len(FRAMES_PREFIX):], split_seed=split_seed, channels=channels, size=size))
+    if name.startswith(TRACKS_PREFIX):
+        return tracks_of(load_dataset(name[len(TRACKS_PREFIX):], split_seed=split_seed, channels=channels, size=size))
     if tokens is not None and tokens not in TOKENIZERS:
         raise UserError(f"Invalid tokens {tokens!r}: use one of {', '.join(TOKENIZERS)}.")
     base = name.split(":")[0]

@@ -186,6 +186,7 @@ def _multi_dsprites(size: int = 64, coloured: bool = False) -> Builtin:
 
 
 MOVING_CLIPS = {"train": 10_000, "val": 500, "test": 1_000}  # clips per split (OpenSTL's 10,000 for training)
+MOVING_GLYPHS = {"moving-mnist": "mnist", "moving-fashion-mnist": "fashion-mnist"}  # the pictures each one moves
 MOVING_VERSION = 1  # bump when the drawing changes, so cached clips are drawn anew
 FASHION_VAL = 5_000  # of Fashion-MNIST's 60,000 training pictures, held out for validation
 
@@ -353,7 +354,7 @@ BUILTINS: dict[str, Builtin] = {
     "multi-dsprites-color": _multi_dsprites(coloured=True),
     "moving-mnist": DrawnSplitsBuiltin(
         _moving_spec("moving-mnist", DIGIT_CLASSES), _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"],
-        size=sum(MOVING_CLIPS.values()), make=lambda seed: _moving("mnist", seed),
+        size=sum(MOVING_CLIPS.values()), make=lambda seed: _moving(MOVING_GLYPHS["moving-mnist"], seed),
         description="20-frame 64x64 clips of two MNIST digits bouncing in the frame, drawn by genlab (Srivastava et "
                     "al. 2015), labelled by the pair of digits; test clips move the MNIST test split's digits"),
     "fashion-mnist": DrawnSplitsBuiltin(
@@ -363,7 +364,7 @@ BUILTINS: dict[str, Builtin] = {
     "moving-fashion-mnist": DrawnSplitsBuiltin(
         _moving_spec("moving-fashion-mnist", FASHION_CLASSES),
         _no_arrays, n_test=MOVING_CLIPS["test"], n_val=MOVING_CLIPS["val"], size=sum(MOVING_CLIPS.values()),
-        make=lambda seed: _moving("fashion-mnist", seed),
+        make=lambda seed: _moving(MOVING_GLYPHS["moving-fashion-mnist"], seed),
         description="moving-mnist's clips with Fashion-MNIST pictures (make fashion-data first); test clips move "
                     "its test pictures"),
     "moses": MoleculeBuiltin(
