@@ -76,6 +76,14 @@ def _predictor_config(labels: int | None, seed: int, steps: int, features: Path 
                               "": {"seed": seed}})
 
 
+def _portable(config: RunConfig) -> dict:
+    """A predictor's config as a record's key: without the path of the VAE it starts from (the key names that
+    VAE by its config), so records made under one --out folder are found from another."""
+    dumped = config.model_dump(mode="json")
+    dumped["model"].pop("features", None)
+    return dumped
+
+
 def _response(run) -> dict:
     evaluation = read_evaluation(run)
     result = None if evaluation is None else evaluation.results.get("response")
@@ -132,7 +140,7 @@ def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_s
             for start, features in (("scratch", None), ("pre-trained", vae_folder)):
                 name = f"assay-{labels or 'all'}-{start}-{seed}"
                 config = _predictor_config(labels, seed, predictor_steps, features)
-                key = {"config": config.model_dump(mode="json"),
+                key = {"config": _portable(config),
                        "features": None if features is None else configs[vae_label].model_dump(mode="json")}
 
                 def measure(config=config, features=features, name=name) -> dict:

@@ -21,7 +21,7 @@ from genlab.benchmarks.checks import positive
 from genlab.benchmarks.runs import kept, train_or_reuse
 from genlab.config import RunConfig, load_config
 from genlab.evaluation import evaluate
-from genlab.evaluation.clips import SPACES
+from genlab.evaluation.clips import SPACES, ClipResult
 from genlab.evaluation.forecast import PICTURE as FORECAST_PICTURE
 from genlab.evaluation.inpainting import PICTURE as INPAINT_PICTURE
 from genlab.files import atomic_write
@@ -141,10 +141,9 @@ def _write(out: Path, data: str, images: str, predict_steps: int, video_steps: i
         "does not pick. OpenSTL's rows: Moving MNIST's fixed test set, 200 epochs of 10,000 clips on a GPU.", "",
         *Table(("method", *METRICS.values()), forecast_rows).markdown(), "",
         "## Generation: sampled clips", "",
-        "Whole frames (4 per clip) in the features of a classifier of the frames, and whole clips in the features "
-        "of a classifier that sees every frame: an FVD-like distance, not FVD (I3D's weights cannot be downloaded). "
-        "Lower FD and KID are better; the real test clips are the floor." +
-        (f" Not measured: {generated['skipped']}." if generated.get("skipped") else ""), "",
+        (f"Not measured: {generated['skipped']}." if generated.get("skipped") else
+         f"{generated['clips']:,} sampled clips beside as many real test clips. " + ClipResult(**generated).reading()),
+        "",
         *Table(("features", "clips", "FD", "KID", "precision", "recall"), clip_rows).markdown(), "",
         f"## Inpainting: the lower half of {images} test digits filled", "",
         "Each family fills the hidden lower half of the same test digits (diffusion by RePaint, 50 steps with 5 "

@@ -62,6 +62,12 @@ class ClipResult(Result):
             for who, name in (("real", f"real {header.split} clips (floor)"), ("model", f"{header.model} samples")):
                 q = self.quality[space][who]
                 rows.append((label, name, f"{q.fd:.2f}", f"{q.kid:.3f}", f"{q.precision:.3f}", f"{q.recall:.3f}"))
+        return Section(title, [f"{self.clips} sampled clips and {self.clips} real {header.split} clips against the "
+                               f"training clips. {self.reading()}"],
+                       [Table(("features", "clips", "FD", "KID", "precision", "recall"), rows)])
+
+    def reading(self) -> str:
+        """How the clips were read (the feature spaces and their classifiers' accuracy), in sentences."""
         frames, clips = 100 * self.accuracy["frames"], 100 * self.accuracy["clips"]
         read = (f"the {GLYPHS} brightest 28x28 windows of {PER_CLIP} evenly spaced frames per clip in the {self.glyphs} "
                 f"classifier's features (both glyphs read as the clip's pair in {frames:.1f} % of real frames); clips: "
@@ -70,11 +76,8 @@ class ClipResult(Result):
                 f"{PER_CLIP} evenly spaced whole frames per clip in the features of a classifier of the dataset's frames "
                 f"(held-out accuracy {frames:.1f} %); clips: the features of a classifier that sees every frame "
                 f"(accuracy {clips:.1f} %)")
-        return Section(title, [
-            f"{self.clips} sampled clips and {self.clips} real {header.split} clips against the training clips. "
-            f"Frames: {read}; the clip distance is FVD-like, not FVD (no I3D network here). Lower FD and KID are "
-            "better; the real clips' rows are the floor."],
-            [Table(("features", "clips", "FD", "KID", "precision", "recall"), rows)])
+        return (f"Frames: {read}; the clip distance is FVD-like, not FVD (no I3D network here). Lower FD and KID are "
+                "better; the real clips' rows are the floor.")
 
 
 class ClipQuality(Evaluator):
