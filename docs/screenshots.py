@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SHOWN = ("vae", "charrnn", "slots", "video-predict", "video")  # families with a page worth showing, in order
+SHOWN = ("vae", "diffusion", "charrnn", "slots", "video")  # families with a page worth showing, in order
 
 
 def main(root: Path, out: Path) -> None:
@@ -42,17 +42,20 @@ def main(root: Path, out: Path) -> None:
     url = f"http://127.0.0.1:{port}/"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(url)
         page.wait_for_selector("table#runs tbody tr")
         page.screenshot(path=str(out / "studio-runs.png"))
         for family in SHOWN:
             if family not in runs:
                 continue
+            page.goto("about:blank")  # a fresh page, so nothing of the last run's is waited for
             page.goto(url + f"#run={runs[family]}")
             page.wait_for_selector("h1")
             if page.locator("#samples").count():
                 page.wait_for_selector("#samples[src^='data:']", timeout=120_000)
+            if page.locator("#walk").count():
+                page.wait_for_selector("#walk:not([disabled])", timeout=120_000)
             if page.locator("#upload").count() and family == "slots":
                 test = _scene(root / runs[family])
                 page.set_input_files("#upload", str(test))
