@@ -8,10 +8,7 @@ installs them)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,26 +18,17 @@ SHOWN = ("vae", "diffusion", "charrnn", "slots", "video")  # families with a pag
 
 
 def main(root: Path, out: Path) -> None:
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     from genlab.apps.studio import catalog
-    from genlab.apps.studio.server import create_app
+    from genlab.apps.studio.server import serving
 
     out.mkdir(parents=True, exist_ok=True)
     runs = {}
     for name in catalog.run_names(root):
         row = catalog.summary(root, name)
         runs.setdefault(row.get("family"), name)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}/"
-    with sync_playwright() as playwright:
+    with serving(root) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--disable-gpu"])
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(url)
@@ -63,7 +51,6 @@ def main(root: Path, out: Path) -> None:
             page.wait_for_timeout(500)
             page.screenshot(path=str(out / f"studio-{family}.png"), full_page=False)
         browser.close()
-    server.should_exit = True
 
 
 def _scene(run: Path) -> Path:

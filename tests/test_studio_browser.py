@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -24,18 +21,10 @@ FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-backgro
          "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def studio_url(digits_run, tmp_path_factory):
-    import uvicorn
-
     from genlab import api
-    from genlab.apps.studio.server import create_app
+    from genlab.apps.studio.server import serving
 
     root = tmp_path_factory.mktemp("browser-runs")
     shutil.copytree(digits_run, root / "vae")
@@ -51,17 +40,8 @@ def studio_url(digits_run, tmp_path_factory):
                                     "training": {"steps": 2, "batch_size": 4}})
     api.train(config, root / "codec", quiet=True)
     (root / "photos.npy").unlink()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

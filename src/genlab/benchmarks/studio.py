@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import statistics
-import threading
 import time
 from pathlib import Path
 
@@ -78,46 +77,30 @@ def _browser_timings(root: Path, runs: int, repeats: int) -> dict[str, tuple[flo
     chromium = shutil.which("chromium")
     if not (chromium and find_spec("playwright") and find_spec("uvicorn")):
         return "not measured: no Chromium or Playwright here (make test installs them, as root)"
-    import socket
-
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from genlab.apps.studio.server import create_app
+    from genlab.apps.studio.server import serving
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=["--disable-gpu"])
-            page = browser.new_page()
+    with serving(root) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--disable-gpu"])
+        page = browser.new_page()
 
-            def open_list():
-                page.goto("about:blank")
-                page.goto(url)
-                page.wait_for_selector(f"table#runs tbody tr >> nth={runs - 1}")
+        def open_list():
+            page.goto("about:blank")
+            page.goto(url)
+            page.wait_for_selector(f"table#runs tbody tr >> nth={runs - 1}")
 
-            listing = _timed(open_list, repeats)
-            page.goto(url + "#run=vae-000")
-            page.wait_for_selector("#samples[src^='data:image/png']")
+        listing = _timed(open_list, repeats)
+        page.goto(url + "#run=vae-000")
+        page.wait_for_selector("#samples[src^='data:image/png']")
 
-            def new_batch():
-                old = page.get_attribute("#samples", "src")
-                page.click("#new-batch")
-                page.wait_for_function("(old) => document.getElementById('samples').src !== old", arg=old)
+        def new_batch():
+            old = page.get_attribute("#samples", "src")
+            page.click("#new-batch")
+            page.wait_for_function("(old) => document.getElementById('samples').src !== old", arg=old)
 
-            batch = _timed(new_batch, repeats)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        batch = _timed(new_batch, repeats)
+        browser.close()
     return {f"the runs list page, {runs} rows drawn": listing, f'"New batch" to {BATCH} new VAE samples shown': batch}
 
 

@@ -32,6 +32,8 @@ import inspect
 import json
 import tempfile
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -377,3 +379,27 @@ def _labels(model, label: int | None, n: int) -> np.ndarray | None:
     if label is not None and label >= model.num_classes:
         raise UserError(f"Label {label} is not a class of this run: use 0..{model.num_classes - 1}.")
     return np.full(n, label) if label is not None else np.arange(n) % model.num_classes
+
+
+@contextmanager
+def serving(root: Path | str):
+    """The studio for `root` served on a free loopback port in a background thread, for as long as the block
+    runs: yields its address (http://127.0.0.1:PORT/). What the browser tests, the speed benchmark and the
+    README's screenshots open."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(root), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
