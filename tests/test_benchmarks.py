@@ -53,6 +53,22 @@ def test_a_run_of_another_budget_is_kept_unless_asked_otherwise(tmp_path, tiny_c
     assert finished(timed)  # a time budget counts training time, not steps
 
 
+def test_a_run_stopped_before_its_budget_is_refused_not_scored(tmp_path, tiny_config, monkeypatch):
+    import genlab.benchmarks.runs as runs
+
+    def stopped(*args, **kwargs):  # as Ctrl-C does: training returns early, its checkpoint kept
+        return train(*args, **kwargs, stop_at_step=2)
+
+    monkeypatch.setattr(runs, "train", stopped)
+    config = tiny_config(training=FEW_STEPS)
+    with pytest.raises(UserError, match="stopped at step 2, before its budget: run the benchmark again"):
+        train_or_reuse(tmp_path / "run", config)
+    with pytest.raises(UserError, match="stopped at step 2"):  # resuming, stopped again
+        train_or_reuse(tmp_path / "run", config)
+    monkeypatch.undo()
+    assert train_or_reuse(tmp_path / "run", config).step == 4  # a rerun resumes it to the budget
+
+
 def test_every_benchmark_in_the_registry_opens():
     for name in BENCHMARKS:
         assert callable(benchmark(name)), name

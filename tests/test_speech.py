@@ -51,6 +51,31 @@ def test_a_folder_with_metadata_is_speech(tmp_path):
     assert any("16000 Hz" in note for note in data.spec.notes)  # resampled, and said so
 
 
+def test_the_tts_leaves_out_long_utterances_and_takes_its_statistics_in_chunks():
+    import torch
+
+    from genlab.models.registry import build_model
+    from genlab.training.run import training_split
+
+    data = load_dataset("espeak")
+    samples = data.train.extras["samples"][:, 0]
+    limit = float(np.median(samples)) / data.spec.rate
+    model = build_model("tts", data.spec, TTS | {"max_seconds": limit})
+    kept, note = model.training_examples(data.train)
+    longest = int(samples[samples <= np.median(samples)].max())
+    assert len(kept) == (samples <= np.median(samples)).sum() and kept.x.shape[1] == longest  # padding cut too
+    assert note.startswith(f"the tts leaves out {len(samples) - len(kept)} of 32") and "model.max_seconds" in note
+    assert len(training_split(model, data.train)) == len(kept)  # what training sees
+    assert build_model("tts", data.spec, TTS).training_examples(data.train) == (data.train, None)
+
+    model.initialise(data.train)  # statistics 16 utterances at a time, each chunk's padding cut
+    whole = model.mel(torch.from_numpy(data.train.x.astype(np.float32) / 32768 - 1))  # (N, M, Y) all at once
+    valid = torch.arange(whole.shape[2])[None] < torch.from_numpy(samples // 256 + 1)[:, None]
+    frames = whole.transpose(1, 2)[valid]  # (frames, M)
+    assert torch.allclose(model.mel_mean, frames.mean(0), atol=1e-4)
+    assert torch.allclose(model.mel_std, frames.std(0, unbiased=False), atol=1e-3)
+
+
 @pytest.fixture(scope="module")
 def voice(tmp_path_factory, genlab_at):
     """A vocoder and a tts (naming that vocoder) trained three steps each on the espeak sentences."""

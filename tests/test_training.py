@@ -7,6 +7,7 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -172,6 +173,21 @@ def test_an_epoch_visits_distinct_examples_and_epochs_differ():
     assert len(set(seen.tolist())) == len(seen) == 96
     nxt = torch.cat([batches.shard(batches.steps_per_epoch, s) for s in range(2)])
     assert not torch.equal(nxt, epoch[0])
+
+
+def test_batches_by_length_hold_like_lengths_and_still_visit_every_example_once():
+    lengths = np.random.default_rng(0).lognormal(0, 1, 200)  # a long tail, as recorded prompts
+    plain, by_length = GlobalBatches(200, 8, 1, seed=1), GlobalBatches(200, 8, 2, seed=1, lengths=lengths)
+    epoch = [torch.cat([by_length.shard(step, s) for s in range(2)]) for step in range(by_length.steps_per_epoch)]
+    assert sorted(torch.cat(epoch).tolist()) == list(range(200))  # 200 = 25 whole batches: each example once
+
+    def padded(batches):  # what a batch costs: its size times its longest example
+        return sum(8 * lengths[b.numpy()].max() for b in batches)
+
+    assert padded(epoch) < 0.6 * padded([plain.shard(step, 0) for step in range(plain.steps_per_epoch)])
+    again = GlobalBatches(200, 8, 1, seed=1, lengths=lengths)
+    assert all(torch.equal(again.shard(step, 0), epoch[step]) for step in range(25))  # a function of (seed, step)
+    assert not torch.equal(by_length.shard(25, 0), by_length.shard(0, 0))  # the next epoch differs
 
 
 def test_shard_seeds_are_distinct():

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from genlab.config import RunConfig, TrainingConfig
+from genlab.errors import UserError
 from genlab.files import read_json, write_json
 from genlab.models.loading import Run, load_run
 from genlab.runs import RunFolder
@@ -60,11 +61,21 @@ def train_or_reuse(folder: Path | str, config: RunConfig, *, retrain: bool = Fal
             if finished(run):
                 return run
             train(None, folder.path, resume=True, quiet=True)  # to the run's own budget
-            return load_run(folder.path)
+            return _finished(folder.path)
     if folder.holds_run() or folder.has_weights():  # only ever remove a run folder, nothing else
         shutil.rmtree(folder.path)
     train(config, folder.path, quiet=True)
-    return load_run(folder.path)
+    return _finished(folder.path)
+
+
+def _finished(path: Path) -> Run:
+    """The run just trained in `path`, refused if training stopped before its budget (Ctrl-C, a stop file):
+    a benchmark must never score, or keep a record of, a run short of the budget its key names."""
+    run = load_run(path)
+    if not finished(run):
+        raise UserError(f"Training of {path} stopped at step {run.step:,}, before its budget: run the benchmark "
+                        "again to resume it.")
+    return run
 
 
 def kept(path: Path, key: Any, compute: Callable[[], Any]) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
@@ -151,6 +152,16 @@ class GenerativeModel(nn.Module, ABC):
         """Called once before a new run's first step (never on resume or when a run is opened), with the
         training Split: a family that starts from another run's weights (srgan from an srresnet) loads them
         here, one that needs statistics of its data (the predictor's target scale) takes them. Default: nothing."""
+
+    def training_examples(self, train):
+        """(the examples of the training Split this model learns from, a note saying what it left out and why,
+        or None). Default: all of them; the tts leaves out utterances too long for its attention."""
+        return train, None
+
+    def example_lengths(self, train) -> np.ndarray | None:
+        """Each training example's length (N,), when batches should hold examples of like length (training/
+        batches.py: utterances padded to the longest cost their batch's longest), or None for random batches."""
+        return None
 
     def optimizer_groups(self) -> list[dict]:
         """Parameter groups for the trainer's single optimizer; a family may give groups their own

@@ -35,6 +35,7 @@ from genlab.models.audio import MelSettings, MelSpectrogram, wave_of
 from genlab.models.base import GenerativeModel, ModelConfig
 
 STATISTICS_UTTERANCES = 256  # training utterances the mel normalisation is taken from
+STATISTICS_CHUNK = 16  # utterances whose mels are computed at once for it
 
 
 class TTSConfig(ModelConfig):
@@ -50,6 +51,9 @@ class TTSConfig(ModelConfig):
     align_weight: float = Field(1.0, ge=0)  # the forward-sum loss
     bin_weight: float = Field(1.0, ge=0)
     bin_start: int = Field(1000, ge=0)  # steps before the binarisation loss starts
+    # Training leaves out longer utterances: self-attention over a batch of their frames costs memory and time
+    # quadratic in its longest one (a 73 s prompt would take ~15 GB); LJSpeech's longest is 10 s.
+    max_seconds: float = Field(20.0, gt=0)
     vocoder: str | None = None  # a vocoder run genlab speak uses by default (None: Griffin-Lim)
 
 
@@ -125,7 +129,9 @@ class Aligner(nn.Module):
         """embedded symbols (B, X, E), normalised mel (B, M, Y), text_pad (B, X) -> log p(symbol | frame)."""
         keys = self.keys(embedded.transpose(1, 2))  # (B, A, X)
         queries = self.queries(mel)  # (B, A, Y)
-        distance = ((queries[:, :, :, None] - keys[:, :, None, :]) ** 2).sum(1)  # (B, Y, X)
+        # |q - k|^2 = |q|^2 + |k|^2 - 2 q.k, without the (B, A, Y, X) differences (GBs for long utterances)
+        distance = ((queries ** 2).sum(1)[:, :, None] + (keys ** 2).sum(1)[:, None, :]
+                    - 2 * torch.bmm(queries.transpose(1, 2), keys)).clamp(min=0)  # (B, Y, X)
         scores = (-0.0005 * distance).masked_fill(text_pad[:, None, :], -1e4)  # temperature as Badlani et al.
         return F.log_softmax(scores, dim=2)
 
@@ -166,30 +172,59 @@ class TextToSpeech(GenerativeModel):
         """Mel frames (B,) of waveforms of `samples` (B,) samples (centred STFT)."""
         return samples.long() // self.mel.settings.hop + 1
 
+    def log_mel(self, levels: torch.Tensor, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-mels (B, M, Y) of waveform levels (B, S) of `samples` (B,) samples each, Y their longest one's
+        frames, and frames (B,). The silence padding past the longest is cut first (the data pads every
+        utterance to the corpus's longest), keeping n_fft samples so its last frame is as uncut."""
+        frames = self.frames_of(samples)
+        kept = min(levels.shape[1], int(samples.max()) + self.mel.settings.n_fft)
+        return self.mel(wave_of(levels[:, :kept]))[:, :, : int(frames.max())], frames
+
     def normalised_mel(self, levels: torch.Tensor, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch's normalised log-mels (B, M, Y), zero beyond each example's frames, and frames (B,)."""
-        frames = self.frames_of(samples)
-        mel = self.mel(wave_of(levels))[:, :, : int(frames.max())]  # (B, M, Y)
+        mel, frames = self.log_mel(levels, samples)
         mel = (mel - self.mel_mean[:, None]) / self.mel_std[:, None]
         valid = torch.arange(mel.shape[2], device=mel.device)[None] < frames[:, None]  # (B, Y)
         return mel * valid[:, None], frames
 
+    def training_examples(self, train):
+        """The utterances of at most max_seconds, their padding cut to the longest of them (see TTSConfig)."""
+        samples = np.asarray(train.extras["samples"][:, 0])
+        short = samples <= self.config.max_seconds * self.spec.rate
+        if short.all():
+            return train, None
+        kept = train.take(short)
+        kept.x = kept.x[:, : int(samples[short].max())]
+        return kept, (f"the tts leaves out {int((~short).sum())} of {len(samples)} training utterances longer than "
+                      f"model.max_seconds={self.config.max_seconds:g} ({(samples[~short].sum() / self.spec.rate / 60):.1f}"
+                      " minutes of audio; raise it to keep them, at a memory cost quadratic in length).")
+
+    def example_lengths(self, train) -> np.ndarray:
+        """Utterances' samples: batches of like length (a batch costs its longest utterance's frames)."""
+        return np.asarray(train.extras["samples"][:, 0])
+
     def initialise(self, train=None) -> None:
-        """Per-band mean and deviation of the log-mel over up to STATISTICS_UTTERANCES training utterances."""
+        """Per-band mean and deviation of the log-mel over up to STATISTICS_UTTERANCES training utterances,
+        their mels computed STATISTICS_CHUNK at a time."""
         if train is None:
             return
         n = min(STATISTICS_UTTERANCES, len(train))
+        total = torch.zeros(self.mel.settings.mels, dtype=torch.float64)
+        squares, count = torch.zeros_like(total), 0
         with torch.no_grad():
-            device = self.mel_mean.device
-            levels = torch.from_numpy(np.asarray(train.x[:n]).astype(np.int64)).to(device)
-            samples = torch.from_numpy(np.asarray(train.extras["samples"][:n, 0]).astype(np.int64)).to(device)
-            mel = self.mel(wave_of(levels))  # (N, M, Y)
-            valid = (torch.arange(mel.shape[2], device=device)[None] < self.frames_of(samples)[:, None]).float()
-            count = valid.sum()
-            mean = (mel * valid[:, None]).sum((0, 2)) / count
-            var = (((mel - mean[None, :, None]) ** 2) * valid[:, None]).sum((0, 2)) / count
-        self.mel_mean.copy_(mean)
-        self.mel_std.copy_(var.sqrt().clamp(min=1e-3))
+            for start in range(0, n, STATISTICS_CHUNK):
+                chunk = slice(start, min(n, start + STATISTICS_CHUNK))
+                levels = torch.from_numpy(np.asarray(train.x[chunk]).astype(np.int64)).to(self.mel_mean.device)
+                samples = torch.from_numpy(np.asarray(train.extras["samples"][chunk, 0]).astype(np.int64))
+                mel, frames = self.log_mel(levels, samples.to(levels.device))  # (C, M, Y)
+                valid = torch.arange(mel.shape[2], device=mel.device)[None] < frames[:, None]  # (C, Y)
+                values = mel.transpose(1, 2)[valid].double().cpu()  # (frames, M)
+                total += values.sum(0)
+                squares += (values ** 2).sum(0)
+                count += values.shape[0]
+        mean = total / count
+        self.mel_mean.copy_(mean.float())
+        self.mel_std.copy_((squares / count - mean ** 2).clamp(min=0).sqrt().float().clamp(min=1e-3))
 
     # --- the network -------------------------------------------------------------------------
     def _encode(self, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -219,6 +254,7 @@ class TextToSpeech(GenerativeModel):
     # --- protocol ----------------------------------------------------------------------------
     def loss(self, batch: dict) -> dict:
         text = batch["text"].long()
+        text = text[:, : int((text > 0).sum(1).max())]  # (B, X): the corpus pads to its longest transcript
         mel, frames = self.normalised_mel(batch["x"], batch["samples"][:, 0])
         embedded, encoded, text_pad = self._encode(text)
         log_probs, path = self.align(embedded, mel, text_pad, frames)

@@ -30,7 +30,8 @@ def training_split(model: GenerativeModel, train: Split) -> Split:
     """What a model trains on when some labels are hidden: a semi-supervised model sees everything (labelled
     examples repeated to half of it), a classifier or conditional model only the labelled examples, and an
     unconditional generative model all examples (it ignores labels); a predictor only the examples whose
-    property was measured."""
+    property was measured; and only the examples the model itself can learn from (model.training_examples)."""
+    train, _ = model.training_examples(train)
     if model.can_predict:
         return measured_only(train, model.column)
     if train.y is None or not (train.y == HIDDEN).any():
@@ -111,6 +112,9 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
         if not resume:
             model.initialise(data.train)
+        _, left_out = model.training_examples(data.train)
+        if left_out and world.is_main and not quiet:
+            print(f"note: {left_out}")
         data.train = training_split(model, data.train)
         trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
         if resume:

@@ -123,7 +123,8 @@ class Trainer:
         opt_cls = torch.optim.AdamW if self.tcfg.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = opt_cls(groups, lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
         self.ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if self.tcfg.ema else None
-        self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed)
+        self.batches = GlobalBatches(len(data.train), self.tcfg.batch_size, world.size * self.tcfg.accumulate, config.seed,
+                                     model.example_lengths(data.train))
         self.total = total_steps(self.tcfg, self.batches.steps_per_epoch)
         self.step, self.elapsed = 0, 0.0
         self.metrics = MetricsLog(self.folder.metrics, enabled=world.is_main)
@@ -258,6 +259,7 @@ class Trainer:
     def _validation_loss(self, model: GenerativeModel, val: Split) -> dict:
         """The mean of each of the model's loss terms over up to VAL_LIMIT validation examples (no gradient, in
         eval mode, seeded), as val_<term>: the validation figure of families with no likelihood (tts, vocoder)."""
+        val, _ = model.training_examples(val)  # of the kind it trains on (the tts: not too long to attend to)
         n = min(VAL_LIMIT, len(val))
         totals: dict[str, float] = {}
         with torch.random.fork_rng(), torch.no_grad():
