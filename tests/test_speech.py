@@ -11,6 +11,8 @@ import pytest
 import soundfile
 
 from genlab.data import load_dataset
+from genlab.data.speech import SENTENCES
+from genlab.data.text import spoken_words
 from genlab.errors import UserError
 
 TTS = {"hidden": 16, "filter": 16, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8}
@@ -30,6 +32,10 @@ def test_espeak_is_an_audio_dataset_of_symbols_and_samples():
     vocabulary = spec.extra("text").vocabulary
     assert vocabulary[0] == "<pad>" and "ˈ" in vocabulary and text.max() < len(vocabulary)
     assert (samples <= spec.shape[0]).all() and (samples // 256 + 1 >= (text > 0).sum(1)).all()
+    words = spec.extra("words").vocabulary  # the transcripts' spoken words, for the recogniser's error rate
+    said = {" ".join(words[w] for w in row if w) for split in (data.train, data.val, data.test)
+            for row in split.extras["words"]}
+    assert said == {" ".join(spoken_words(sentence)) for sentence in SENTENCES}
     row = int(np.argmin(samples))  # past its own samples, an utterance is silence (level 32768)
     assert (data.train.x[row, samples[row]:] == 32768).all() and data.train.x.dtype == np.uint16
     letters = load_dataset("espeak", front_end="characters").spec.extra("text").vocabulary
@@ -126,16 +132,21 @@ def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at, metrics
     result = json.loads((voice / "tts" / "evaluation.json").read_text())["results"]["speech"]
     assert result["utterances"] == 2 and set(result["rows"]) == {
         "tts + vocoder vocoder", "the recording's mel + vocoder vocoder", "tts + Griffin-Lim",
-        "the recording's mel + Griffin-Lim"}
-    for scores in result["rows"].values():
-        assert scores["mcd"] > 0 and 0 <= scores["vuv_error"] <= 1 and scores["real_time_factor"] > 0
+        "the recording's mel + Griffin-Lim", "the recording itself"}
+    for label, scores in result["rows"].items():
+        assert scores["wer"] >= 0 and scores["cer"] >= 0  # what the recogniser heard, every row
+        if label != "the recording itself":
+            assert scores["mcd"] > 0 and 0 <= scores["vuv_error"] <= 1 and scores["real_time_factor"] > 0
+    assert [h["said"] for h in result["heard"]] == [
+        " ".join(load_dataset("espeak").spec.extra("words").vocabulary[w] for w in row if w)
+        for row in load_dataset("espeak").test.extras["words"][:2]]
     for path in result["audio"]:
         assert soundfile.info(str(voice / "tts" / path)).samplerate == 22_050
     assert (voice / "tts" / "report" / "mel.png").exists() and "Speech" in (voice / "tts" / "report.md").read_text()
     vocoded = genlab_at(["evaluate", "vocoder", "--utterances", "2"], voice)
     assert vocoded.returncode == 0, str(vocoded)
     rows = json.loads((voice / "vocoder" / "evaluation.json").read_text())["results"]["speech"]["rows"]
-    assert set(rows) == {"the recording's mel + vocoder", "the recording's mel + Griffin-Lim"}
+    assert set(rows) == {"the recording's mel + vocoder", "the recording's mel + Griffin-Lim", "the recording itself"}
 
 
 def test_bench_speech_writes_its_table_and_audio_and_keeps_a_record(tmp_path, monkeypatch):
@@ -149,6 +160,7 @@ def test_bench_speech_writes_its_table_and_audio_and_keeps_a_record(tmp_path, mo
     settings = {"corpora": ("espeak",), "tts_steps": 2, "vocoder_steps": 2, "utterances": 2}
     text = bench.speech_bench(tmp_path / "out", **settings).read_text()
     assert "espeak: tts + vocoder" in text and "espeak: the recording's mel + Griffin-Lim" in text and "fairseq" in text
+    assert "espeak: the recording itself" in text and "| said |" in text  # the recogniser's floor, what it heard
     assert soundfile.info(str(tmp_path / "out" / "speech" / "espeak-1-model.wav")).samplerate == 22_050
     monkeypatch.setattr(bench, "train_or_reuse", lambda *a, **k: pytest.fail("trained again"))
     assert bench.speech_bench(tmp_path / "out", **settings).read_text() == text  # from the record alone

@@ -1,5 +1,6 @@
 """`genlab bench speech`: a vocoder and a tts trained per corpus (the Asterisk prompts, one real speaker, and
-the espeak sentences), scored on held-out sentences: MCD, log-F0 RMSE, V/UV error and the real-time factor,
+the espeak sentences), scored on held-out sentences: MCD, log-F0 RMSE, V/UV error, the word and character
+error rates of an offline recogniser (PocketSphinx; its error on the recordings is the floor) and the real-time factor,
 for the tts through the neural vocoder and through Griffin-Lim, each beside the recording's own mel through
 the same vocoder (that vocoder's floor); two held-out sentences of each corpus as WAV files to listen to.
 
@@ -72,11 +73,21 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
                     shutil.copyfile(source, target)
                     listen.append(target.name)
             shutil.copyfile(run.folder.pictures / "mel.png", out / "speech" / f"{corpus}-mel.png")
-            return {"rows": result.rows, "utterances": result.utterances, "rate": result.rate, "listen": listen}
+            return {"rows": result.rows, "utterances": result.utterances, "rate": result.rate, "listen": listen,
+                    "heard": result.heard}
 
-        key = {"tts": tts.model_dump(mode="json"), "vocoder": vocoder.model_dump(mode="json"), "utterances": utterances}
+        key = {"tts": tts.model_dump(mode="json"), "vocoder": vocoder.model_dump(mode="json"), "utterances": utterances,
+               "metrics": list(METRICS)}
         results[corpus] = kept(out / "speech" / f"{corpus}.json", key, measure)
     return _write(out, corpora, tts_steps, vocoder_steps, utterances, results)
+
+
+def _heard(corpus: str, heard: list[dict[str, str]]) -> list[str]:
+    """A table per corpus: what was said, and what the recogniser heard in each row, sentence by sentence."""
+    if not heard:
+        return [f"{corpus}: no recogniser installed (pip install 'genlab[speech]').", ""]
+    columns = (corpus, *(f"sentence {i + 1}" for i in range(len(heard))))
+    return [*Table(columns, [(label, *(h[label] for h in heard)) for label in heard[0]]).markdown(), ""]
 
 
 def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict) -> Path:
@@ -95,8 +106,12 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
         "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
         "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; RTF: synthesis "
         "time over audio duration on this machine's CPU. Rows 'the recording's mel + ...' are each vocoder's floor. "
-        "No character error rate: no offline speech recogniser installs here.", "",
+        "WER / CER: word / character error rates of the offline recogniser CMU PocketSphinx 5 (the wheel's US English "
+        "model; metrics/recognition.py) against the transcripts' words; it mishears the recordings too, so "
+        "'the recording itself' is intelligibility's floor, not zero.", "",
         *Table(("corpus: what speaks", *METRICS.values()), rows).markdown(), "",
+        "## What the recogniser heard (the first held-out sentences)", "",
+        *[line for corpus in corpora for line in _heard(corpus, results[corpus].get("heard", []))],
         "## Listen (held-out sentences: the recording, then genlab's tts through the vocoder)", "", *listen, "",
         *[f"![{corpus} mel spectrograms](speech/{corpus}-mel.png)" for corpus in corpora], ""])
     path = out / "speech.md"

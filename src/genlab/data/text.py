@@ -118,6 +118,12 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def spoken_words(text: str) -> list[str]:
+    """The words said for a written text (normalised; punctuation but the apostrophe dropped, so "forty-two"
+    is two words): what a recogniser's transcript is scored against (metrics/recognition.py)."""
+    return re.sub(r"[^a-z']+", " ", normalise(text)).split()
+
+
 def _phonemizer():
     """phonemize, set up on the espeak-ng library of the espeakng-loader wheel; a UserError if missing."""
     for module in ("phonemizer", "espeakng_loader"):

@@ -1,5 +1,6 @@
 """How a speech run sounds on held-out sentences: mel-cepstral distortion against the recording, log-F0
-RMSE, voiced/unvoiced error (metrics/speech.py, all over a DTW path) and the real-time factor of synthesis.
+RMSE, voiced/unvoiced error (metrics/speech.py, all over a DTW path), the word and character error rates of
+an offline recogniser (metrics/recognition.py; the recording's own is the floor) and the real-time factor.
 
 A tts run says each held-out transcript through the vocoder it names (if any) and through Griffin-Lim;
 beside each, the recording's own mel spectrogram through the same vocoder, the floor that a perfect
@@ -19,6 +20,7 @@ import torch
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.files import atomic_write
 from genlab.media.audio import mel_picture, wav_bytes
+from genlab.metrics import recognition
 from genlab.metrics.speech import mcd, pitch_errors
 from genlab.models.audio import wave_of
 from genlab.models.loading import Run, load_named_run
@@ -27,7 +29,9 @@ from genlab.sampling import speech, waveform
 from genlab.tables import Section, Table, number
 
 WRITTEN = 3  # held-out sentences written as audio files
-METRICS = {"mcd": "MCD (dB)", "log_f0_rmse": "log-F0 RMSE", "vuv_error": "V/UV error", "real_time_factor": "RTF"}
+METRICS = {"mcd": "MCD (dB)", "log_f0_rmse": "log-F0 RMSE", "vuv_error": "V/UV error", "wer": "WER (Sphinx)",
+           "cer": "CER (Sphinx)", "real_time_factor": "RTF"}
+RECORDING = "the recording itself"  # the row of the recogniser's error on the recordings: intelligibility's floor
 
 
 class SpeechResult(Result):
@@ -35,6 +39,7 @@ class SpeechResult(Result):
     rate: int
     rows: dict[str, dict[str, float]]  # what was said -> its METRICS
     audio: list[str] = []  # files under the run folder
+    heard: list[dict[str, str]] = []  # the first sentences: said, and what the recogniser heard in each row
 
     def headline(self) -> tuple[str, float] | None:
         return ("MCD dB", next(iter(self.rows.values()))["mcd"]) if self.rows else None
@@ -44,10 +49,34 @@ class SpeechResult(Result):
         return Section("Speech: held-out sentences against their recordings", [
             f"{self.utterances} {header.split} sentences at {self.rate:,} Hz. MCD: mel-cepstral distortion (order 34, "
             "alpha 0.455, c0 left out, DTW-aligned; lower is closer); log-F0 RMSE over frames voiced in both; V/UV "
-            "error: share of frames whose voicing differs; RTF: synthesis time over the audio's duration on this "
-            "machine (below 1 is faster than real time)." + (f" Listen: {', '.join(self.audio)}." if self.audio else "")],
-            [Table(("speech", *METRICS.values()), rows)],
+            "error: share of frames whose voicing differs; WER / CER: word / character error rate of what the "
+            "offline recogniser CMU PocketSphinx hears against the transcript's words, read beside its error on "
+            "the recording itself (it mishears real speech too; missing when it is not installed); RTF: synthesis "
+            "time over the audio's duration on this machine (below 1 is faster than real time)."
+            + (f" Listen: {', '.join(self.audio)}." if self.audio else "")],
+            [Table(("speech", *METRICS.values()), rows)] + ([Table(("what the recogniser heard", *(f"sentence {i + 1}" for i in range(len(self.heard)))),
+                [(label, *(h[label] for h in self.heard)) for label in self.heard[0]])] if self.heard else []),
             pictures=[("mel spectrograms of the first sentence", Path("report/mel.png"))] if self.audio else [])
+
+
+def _recognised(rows: dict[str, dict[str, float]], said: list[list[str]], truth: list[np.ndarray],
+                outputs: dict[str, list[np.ndarray]], rate: int) -> list[dict[str, str]]:
+    """Adds the recogniser's WER and CER to every row and the recording's own as a row of its own (NaN when
+    it is not installed); returns what it heard in the first WRITTEN sentences, per row."""
+    missing = float("nan")
+    rows[RECORDING] = {m: missing for m in METRICS}
+    if not recognition.available():
+        for scores in rows.values():
+            scores.update(wer=missing, cer=missing)
+        return []
+    recogniser = recognition.Recogniser()
+    heard = [{"said": " ".join(words)} for words in said[:WRITTEN]]
+    for label, waves in {RECORDING: truth, **outputs}.items():
+        transcripts = [recogniser.words(wave, rate) for wave in waves]
+        rows[label].update(recognition.error_rates(list(zip(said, transcripts))))
+        for i, words in enumerate(transcripts[:WRITTEN]):
+            heard[i][label] = " ".join(words)
+    return heard
 
 
 def _scores(pairs: list[tuple[np.ndarray, np.ndarray]], rate: int, seconds: float) -> dict[str, float]:
@@ -99,6 +128,9 @@ class Speech(Evaluator):
             outputs[f"the recording's mel + {voice}"] = (waves, time.perf_counter() - started)
         truth = [r.cpu().numpy() for r in recordings]
         rows = {label: _scores(list(zip(truth, waves)), rate, seconds) for label, (waves, seconds) in outputs.items()}
+        vocabulary = context.data.spec.extra("words").vocabulary
+        said = [[vocabulary[w] for w in held_out.extras["words"][i] if w] for i in range(n)]
+        heard = _recognised(rows, said, truth, {label: waves for label, (waves, _) in outputs.items()}, rate)
         audio = []
         if options.write:
             first = next(iter(outputs.values()))[0]
@@ -110,4 +142,4 @@ class Speech(Evaluator):
             target = mels[0][0].cpu().numpy()
             shown = [("recording", target)] + ([("model", predicted_mel)] if predicted_mel is not None else [])
             atomic_write(run.folder.pictures / "mel.png", mel_picture(shown))
-        return SpeechResult(utterances=n, rate=rate, rows=rows, audio=audio)
+        return SpeechResult(utterances=n, rate=rate, rows=rows, audio=audio, heard=heard)
