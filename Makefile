@@ -45,9 +45,11 @@ test: install-test
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-# Debian's Asterisk English prompts (one speaker, 8 kHz, transcribed) as an LJSpeech folder under
-# $GENLAB_CACHE (else ~/.cache/genlab)/speech/asterisk. apt-get update only when apt does not know the package.
-ASTERISK := asterisk-core-sounds-en-wav
+# Debian's Asterisk English prompts (one speaker, transcribed) as an LJSpeech folder under
+# $GENLAB_CACHE (else ~/.cache/genlab)/speech/asterisk, from the 16 kHz G.722 package (the 8 kHz WAVs lose
+# everything above 4 kHz: python -m genlab.data.speech --wav after installing asterisk-core-sounds-en-wav).
+# apt-get update only when apt does not know the package.
+ASTERISK := asterisk-core-sounds-en-g722
 
 speech-data: $(VENV)/.installed-speech
 	dpkg -s $(ASTERISK) >/dev/null 2>&1 || { apt-cache show $(ASTERISK) >/dev/null 2>&1 || apt-get update; \

@@ -144,7 +144,7 @@ def prompts(tmp_path):
 def test_asterisk_prompts_become_an_ljspeech_folder(tmp_path, prompts):
     sounds, transcripts = prompts
     out = tmp_path / "cache" / "asterisk"
-    done = asterisk_to_ljspeech(out, sounds, transcripts)
+    done = asterisk_to_ljspeech(out, sounds, transcripts, suffix=".wav")
     lines = (out / "metadata.csv").read_text(encoding="utf-8").splitlines()
     assert lines == ["digits_1|one|one", "hello|Hello, and welcome.|Hello, and welcome.",
                      "keys|press * to pause, # to go on|press star to pause, pound to go on", "letters_at|at|at"]
@@ -158,8 +158,25 @@ def test_asterisk_prompts_become_an_ljspeech_folder(tmp_path, prompts):
     assert "Wrote 4 prompts" in done.summary()
     corpus = read_ljspeech(out, rate=8000)
     np.testing.assert_allclose(corpus.waves[1], tone(8000, 800), atol=1 / 32768)
-    assert asterisk_to_ljspeech(out, sounds, transcripts).prompts == 4  # again: the earlier folder is replaced
+    assert asterisk_to_ljspeech(out, sounds, transcripts, suffix=".wav").prompts == 4  # again: the earlier replaced
     assert [p.name for p in out.parent.iterdir()] == ["asterisk"]  # nothing left beside it
+
+
+def test_the_wideband_g722_prompts_are_decoded_at_16_khz(tmp_path, prompts):
+    pytest.importorskip("G722")
+    from G722 import G722
+
+    sounds, transcripts = prompts
+    sound = tone(16_000, 1600)  # (S,) in [-1, 1]
+    for wav in list(sounds.rglob("*.wav")):
+        wav.with_suffix(".g722").write_bytes(G722(16_000, 64_000).encode((sound * 32767).astype(np.int16)))
+        wav.unlink()
+    done = asterisk_to_ljspeech(tmp_path / "out", sounds, transcripts)  # .g722, the default
+    assert (done.prompts, done.rates) == (4, (16_000,))
+    heard = read_ljspeech(tmp_path / "out", rate=16_000).waves[1]
+    delay = int(np.argmax(np.correlate(heard[:400], sound[:200], "valid")))  # the codec's filters delay a little
+    error = heard[delay:] - sound[: len(heard) - delay]
+    assert 10 * np.log10(np.mean(sound**2) / np.mean(error[100:] ** 2)) > 20  # G.722 at 64 kbit/s: > 20 dB SNR
 
 
 def test_the_converter_refuses_someone_elses_folder_and_missing_sources(tmp_path, prompts):
@@ -168,12 +185,14 @@ def test_the_converter_refuses_someone_elses_folder_and_missing_sources(tmp_path
     mine.mkdir()
     (mine / "thesis.tex").write_text("keep me")
     with pytest.raises(UserError, match=r"mine already exists and was not written by this converter"):
-        asterisk_to_ljspeech(mine, sounds, transcripts)
+        asterisk_to_ljspeech(mine, sounds, transcripts, suffix=".wav")
     assert (mine / "thesis.tex").read_text() == "keep me"
     with pytest.raises(UserError, match=r"No transcript file at .*absent\.txt\.gz: install Debian's"):
         asterisk_to_ljspeech(tmp_path / "out", sounds, tmp_path / "absent.txt.gz")
     with pytest.raises(UserError, match=r"No prompts folder at .*absent"):
         asterisk_to_ljspeech(tmp_path / "out", tmp_path / "absent", transcripts)
+    with pytest.raises(UserError, match=r"holds no \.g722 files: install Debian's asterisk-core-sounds-en-g722"):
+        asterisk_to_ljspeech(tmp_path / "out", sounds, transcripts)  # the WAV package only
     assert speech.main(["--help"]) == 2 and not (tmp_path / "out").exists()
 
 

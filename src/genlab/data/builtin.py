@@ -315,13 +315,13 @@ class SpeechBuiltin(Builtin):
 
 
 def _asterisk():
-    """The Asterisk prompts converted by `make speech-data` (data/speech.py), at 22,050 Hz."""
+    """The Asterisk prompts converted by `make speech-data` (data/speech.py; 16 kHz G.722), at 22,050 Hz."""
     from .speech import read_ljspeech
 
     folder = cache_root() / "speech" / "asterisk"
     if not (folder / "metadata.csv").is_file():
         raise UserError(f"The asterisk recordings are not at {folder}: run make speech-data (it installs Debian's "
-                        "asterisk-core-sounds-en-wav and converts it).")
+                        "asterisk-core-sounds-en-g722 and converts it).")
     return read_ljspeech(folder)
 
 
@@ -383,6 +383,6 @@ BUILTINS: dict[str, Builtin] = {
                     "transcripts: a quick synthetic voice", make=_espeak),
     "asterisk": SpeechBuiltin(
         DatasetSpec("asterisk", (1,), 65536, modality="audio", rate=22_050), _no_arrays, n_test=55, n_val=55,
-        size=551, description="551 telephone prompts by one speaker (Debian's asterisk-core-sounds-en-wav, 8 kHz, "
+        size=551, description="551 telephone prompts by one speaker (Debian's asterisk-core-sounds-en-g722, 16 kHz, "
                               "24 minutes) resampled to 22,050 Hz; make speech-data installs them", make=_asterisk),
 }

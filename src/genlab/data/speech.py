@@ -9,9 +9,15 @@
    the files were recorded at; what was converted is said in the corpus' notes, never printed.
 2. `espeak_corpus`: a built-in synthetic corpus needing no download: fixed English sentences spoken by
    espeak-ng (the `espeakng-loader` wheel's library, through ctypes), deterministic, for tests and demos.
-3. `asterisk_to_ljspeech`: Debian's `asterisk-core-sounds-en-wav` (568 telephone prompts by one speaker,
-   8 kHz, with a transcript file) converted into an LJSpeech folder; `make speech-data` installs it and
-   runs `python -m genlab.data.speech [OUT]`, which writes cache_root()/speech/asterisk by default.
+3. `asterisk_to_ljspeech`: Debian's Asterisk English prompts (568 telephone prompts by one speaker, with a
+   transcript file) converted into an LJSpeech folder, from one of two packages of the same recordings:
+   `asterisk-core-sounds-en-g722` (16 kHz wideband G.722 at 64 kbit/s, decoded by the `G722` wheel; the
+   default) or `asterisk-core-sounds-en-wav` (8 kHz PCM: nothing above 4 kHz). The 16 kHz prompts are the
+   better ones: on 150 of them the offline recogniser (metrics/recognition.py) misses 35.5 % of the words of
+   the G.722 files and 72.0 % of the WAVs' (measured once by a one-off script, the same prompts through
+   both), and the 8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data`
+   installs the package and runs `python -m genlab.data.speech [OUT] [--wav]`, which writes
+   cache_root()/speech/asterisk by default.
 
 numpy, scipy and soundfile only: no torch here (listing or checking data must not pay for importing it).
 """
@@ -19,6 +25,7 @@ numpy, scipy and soundfile only: no torch here (listing or checking data must no
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import math
 import os
@@ -372,7 +379,9 @@ def espeak_corpus(rate: int = RATE, sentences: Sequence[str] = SENTENCES) -> Spe
 
 # --- Debian's Asterisk prompts as an LJSpeech folder ------------------------------------------------------
 
-ASTERISK_PACKAGE = "asterisk-core-sounds-en-wav"
+ASTERISK_PACKAGES = {".g722": "asterisk-core-sounds-en-g722", ".wav": "asterisk-core-sounds-en-wav"}
+ASTERISK_PACKAGE = ASTERISK_PACKAGES[".g722"]  # the default: wideband, 16 kHz
+G722_RATE, G722_BITS = 16_000, 64_000  # how Asterisk's .g722 prompts are coded (G.722's 64 kbit/s mode)
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")  # what the sounds/en alternative points at
 ASTERISK_TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 ASTERISK_MARKER = ".genlab-asterisk"  # in a folder this converter wrote, which it may therefore replace
@@ -446,16 +455,30 @@ def _output_folder(out: Path) -> None:
                         "remove it first.")
 
 
+def _decode_g722(source: Path) -> tuple[np.ndarray, int]:
+    """The int16 samples of a headerless G.722 file (Asterisk's .g722) and their rate, 16 kHz."""
+    if importlib.util.find_spec("G722") is None:
+        raise UserError(f"Decoding {source} needs the G722 package, which is not installed: {INSTALL} (or convert "
+                        "the 8 kHz WAVs: python -m genlab.data.speech --wav).")
+    from G722 import G722
+
+    return np.asarray(G722(G722_RATE, G722_BITS).decode(source.read_bytes()), np.int16), G722_RATE
+
+
 def _copy_wave(source: Path, target: Path) -> tuple[float, int]:
-    """`source` re-written as 16-bit PCM WAV at `target` (same rate and channels); (its seconds, its rate)."""
+    """`source` (a sound file, or G.722 for .g722) re-written as 16-bit PCM WAV at `target` (same rate and
+    channels); (its seconds, its rate)."""
     import soundfile
 
     try:
-        data, rate = soundfile.read(str(source), dtype="int16")
+        if source.suffix.lower() == ".g722":
+            data, rate = _decode_g722(source)
+        else:
+            data, rate = soundfile.read(str(source), dtype="int16")
     except (RuntimeError, OSError, ValueError) as err:
         reason = (getattr(err, "error_string", None) or str(err).splitlines()[0]).rstrip(".")
         raise UserError(f"Cannot read the prompt {source} ({reason}): reinstall "
-                        f"{ASTERISK_PACKAGE}.") from None
+                        f"{ASTERISK_PACKAGES.get(source.suffix.lower(), ASTERISK_PACKAGE)}.") from None
     soundfile.write(str(target), data, rate, subtype="PCM_16", format="WAV")
     return len(data) / rate, rate
 
@@ -473,22 +496,23 @@ def _replace(staging: Path, out: Path) -> None:
 
 
 def asterisk_to_ljspeech(out_folder: Path | str, sounds: Path | str = ASTERISK_SOUNDS,
-                         transcripts: Path | str = ASTERISK_TRANSCRIPTS) -> Conversion:
-    """Debian's Asterisk English prompts (`sounds`, every .wav under it, and their `transcripts`) as an
+                         transcripts: Path | str = ASTERISK_TRANSCRIPTS, suffix: str = ".g722") -> Conversion:
+    """Debian's Asterisk English prompts (`sounds`, every `suffix` file under it: .g722 or .wav, and their
+    `transcripts`) as an
     LJSpeech folder: metadata.csv lines `id|text|normalized text` (id: the relative path, '/' as '_'; the
     normalized text says the keypad's * and # as words) and wavs/ID.wav as 16-bit PCM. Prompts with no
     transcript, an empty one or one that says nothing (a beep, silence) are skipped and counted. Written
     whole or not at all: built beside `out_folder` and renamed into place, replacing an earlier conversion."""
-    out, sounds = Path(out_folder), Path(sounds)
+    out, sounds, package = Path(out_folder), Path(sounds), ASTERISK_PACKAGES[suffix]
     if not sounds.is_dir():
-        raise UserError(f"No prompts folder at {sounds}: install Debian's {ASTERISK_PACKAGE} (make speech-data), "
-                        "or pass the folder holding its .wav files.")
+        raise UserError(f"No prompts folder at {sounds}: install Debian's {package} (make speech-data), "
+                        f"or pass the folder holding its {suffix} files.")
     text_of = read_transcripts(Path(transcripts))
     _output_folder(out)
-    files = sorted(p.relative_to(sounds) for p in sounds.rglob("*") if p.suffix.lower() == ".wav" and p.is_file())
+    files = sorted(p.relative_to(sounds) for p in sounds.rglob("*") if p.suffix.lower() == suffix and p.is_file())
     if not files:
-        raise UserError(f"{sounds} holds no .wav files: reinstall {ASTERISK_PACKAGE}, or pass the folder of its "
-                        "prompts.")
+        raise UserError(f"{sounds} holds no {suffix} files: install Debian's {package} (make speech-data), or pass "
+                        "the folder of its prompts.")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     mask = os.umask(0)
@@ -531,15 +555,18 @@ def _convert(files: Sequence[Path], sounds: Path, text_of: dict[str, str], folde
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m genlab.data.speech [OUT]`: convert the Asterisk prompts into OUT (default
-    cache_root()/speech/asterisk) and say what was written; 2 with the one-line error for a mistake."""
+    """`python -m genlab.data.speech [OUT] [--wav]`: convert the Asterisk prompts (the 16 kHz G.722 ones, or
+    the 8 kHz WAVs with --wav) into OUT (default cache_root()/speech/asterisk) and say what was written; 2
+    with the one-line error for a mistake."""
     args = list(sys.argv[1:] if argv is None else argv)
+    suffix = ".wav" if "--wav" in args else ".g722"
+    args = [a for a in args if a != "--wav"]
     if len(args) > 1 or any(a.startswith("-") for a in args):
-        print("usage: python -m genlab.data.speech [OUT_FOLDER]", file=sys.stderr)
+        print("usage: python -m genlab.data.speech [OUT_FOLDER] [--wav]", file=sys.stderr)
         return 2
     out = Path(args[0]) if args else cache_root() / "speech" / "asterisk"
     try:
-        conversion = asterisk_to_ljspeech(out)
+        conversion = asterisk_to_ljspeech(out, suffix=suffix)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
