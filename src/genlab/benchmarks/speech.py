@@ -19,7 +19,7 @@ from genlab.benchmarks.runs import kept, train_or_reuse
 from genlab.config import load_config
 from genlab.errors import UserError
 from genlab.evaluation import evaluate
-from genlab.evaluation.speech import METRICS
+from genlab.evaluation.speech import METRICS, heard_table
 from genlab.files import atomic_write
 from genlab.tables import Table, number
 
@@ -61,6 +61,8 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
         vocoder_folder, vocoder, tts = _configs(corpus, out, tts_steps, vocoder_steps)
 
         def measure(corpus=corpus, vocoder_folder=vocoder_folder, vocoder=vocoder, tts=tts) -> dict:
+            import torch  # only when something is measured: the page alone is written without it
+
             train_or_reuse(vocoder_folder, vocoder, same_budget=True)
             run = train_or_reuse(out / "runs" / f"{corpus}-tts", tts, same_budget=True)
             result = evaluate(run, iwae_k=1, samples=0, utterances=utterances)["speech"]
@@ -74,7 +76,7 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
                     listen.append(target.name)
             shutil.copyfile(run.folder.pictures / "mel.png", out / "speech" / f"{corpus}-mel.png")
             return {"rows": result.rows, "utterances": result.utterances, "rate": result.rate, "listen": listen,
-                    "heard": result.heard}
+                    "heard": result.heard, "threads": torch.get_num_threads()}
 
         key = {"tts": tts.model_dump(mode="json"), "vocoder": vocoder.model_dump(mode="json"), "utterances": utterances,
                "metrics": list(METRICS)}
@@ -86,8 +88,7 @@ def _heard(corpus: str, heard: list[dict[str, str]]) -> list[str]:
     """A table per corpus: what was said, and what the recogniser heard in each row, sentence by sentence."""
     if not heard:
         return [f"{corpus}: no recogniser installed (pip install 'genlab[speech]').", ""]
-    columns = (corpus, *(f"sentence {i + 1}" for i in range(len(heard))))
-    return [*Table(columns, [(label, *(h[label] for h in heard)) for label in heard[0]]).markdown(), ""]
+    return [*heard_table(heard, corpus).markdown(), ""]
 
 
 def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict) -> Path:
@@ -105,7 +106,8 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
         f"{TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), {utterances} held-out sentences "
         "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
         "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; RTF: synthesis "
-        "time over audio duration on this machine's CPU. Rows 'the recording's mel + ...' are each vocoder's floor. "
+        "time over audio duration on this machine's CPU (" + ", ".join(
+            f"{corpus} measured on {results[corpus].get('threads', '?')} thread(s)" for corpus in corpora) + "). Rows 'the recording's mel + ...' are each vocoder's floor. "
         "WER / CER: word / character error rates of the offline recogniser CMU PocketSphinx 5 (the wheel's US English "
         "model; metrics/recognition.py) against the transcripts' words; it mishears the recordings too, so "
         "'the recording itself' is intelligibility's floor, not zero.", "",

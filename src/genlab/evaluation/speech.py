@@ -54,9 +54,15 @@ class SpeechResult(Result):
             "the recording itself (it mishears real speech too; missing when it is not installed); RTF: synthesis "
             "time over the audio's duration on this machine (below 1 is faster than real time)."
             + (f" Listen: {', '.join(self.audio)}." if self.audio else "")],
-            [Table(("speech", *METRICS.values()), rows)] + ([Table(("what the recogniser heard", *(f"sentence {i + 1}" for i in range(len(self.heard)))),
-                [(label, *(h[label] for h in self.heard)) for label in self.heard[0]])] if self.heard else []),
+            [Table(("speech", *METRICS.values()), rows)] + ([heard_table(self.heard)] if self.heard else []),
             pictures=[("mel spectrograms of the first sentence", Path("report/mel.png"))] if self.audio else [])
+
+
+def heard_table(heard: list[dict[str, str]], title: str = "what the recogniser heard") -> Table:
+    """What the recogniser heard in the first sentences (SpeechResult.heard): a column per sentence, a row for
+    what was said and for each recording or model."""
+    columns = (title, *(f"sentence {i + 1}" for i in range(len(heard))))
+    return Table(columns, [(label, *(h[label] for h in heard)) for label in heard[0]])
 
 
 def _recognised(rows: dict[str, dict[str, float]], said: list[list[str]], truth: list[np.ndarray],

@@ -112,7 +112,7 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
         if not resume:
             model.initialise(data.train)
-        _, left_out = model.training_examples(data.train)
+        data.train, left_out = model.training_examples(data.train)
         if left_out and world.is_main and not quiet:
             print(f"note: {left_out}")
         data.train = training_split(model, data.train)
