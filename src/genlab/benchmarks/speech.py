@@ -29,6 +29,7 @@ VOCODER: dict = {}  # the family's defaults
 TTS_TRAINING = {"batch_size": 16, "lr": 1e-3, "warmup_steps": 500}
 VOCODER_TRAINING = {"batch_size": 8, "lr": 2e-4}
 LISTEN = 2  # held-out sentences copied beside the page per corpus
+SOURCE_PROMPTS = 150  # Asterisk prompts the recogniser hears from both Debian packages (8 kHz WAV, 16 kHz G.722)
 # Published anchors, with their setting (none measured here; MCD implementations and floors differ).
 ANCHORS = [
     ("fairseq Transformer TTS and FastSpeech 2 on LJSpeech, Griffin-Lim (fairseq's S^2 examples)", "3.8", "", "", ""),
@@ -81,7 +82,43 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
         key = {"tts": tts.model_dump(mode="json"), "vocoder": vocoder.model_dump(mode="json"), "utterances": utterances,
                "metrics": list(METRICS)}
         results[corpus] = kept(out / "speech" / f"{corpus}.json", key, measure)
-    return _write(out, corpora, tts_steps, vocoder_steps, utterances, results)
+    sources = _sources(out) if "asterisk" in corpora else None
+    return _write(out, corpora, tts_steps, vocoder_steps, utterances, results, sources)
+
+
+def _sources(out: Path) -> dict | None:
+    """The recogniser's WER / CER on the same SOURCE_PROMPTS Asterisk prompts (seeded) from each Debian package:
+    which recordings are more intelligible; kept beside the page. None unless both packages, the converted
+    corpus and the recogniser are installed."""
+    from genlab.data.speech import asterisk_versions
+    from genlab.files import cache_root
+    from genlab.metrics import recognition
+
+    versions = asterisk_versions()
+    metadata = cache_root() / "speech" / "asterisk" / "metadata.csv"
+    if not versions or not metadata.is_file() or not recognition.available():
+        return None
+    return kept(out / "speech" / "sources.json", {"prompts": SOURCE_PROMPTS, "seed": 0},
+                lambda: _hear_sources(versions, metadata))
+
+
+def _hear_sources(versions: dict, metadata: Path) -> dict:
+    import numpy as np
+
+    from genlab.data.speech import read_metadata, read_prompt
+    from genlab.data.text import spoken_words
+    from genlab.metrics import recognition
+
+    lines = [line for line in read_metadata(metadata) if line.id in versions]
+    chosen = [lines[i] for i in sorted(np.random.default_rng(0).choice(len(lines), SOURCE_PROMPTS, replace=False))]
+    recogniser = recognition.Recogniser()
+    pairs: dict[str, list] = {"8 kHz WAV (asterisk-core-sounds-en-wav)": [],
+                              "16 kHz G.722 (asterisk-core-sounds-en-g722)": []}
+    for line in chosen:
+        for (_, heard), path in zip(pairs.items(), versions[line.id]):
+            heard.append((spoken_words(line.text), recogniser.words(*read_prompt(path))))
+    return {"prompts": len(chosen), "words": sum(len(said) for said, _ in next(iter(pairs.values()))),
+            "rates": {name: recognition.error_rates(heard) for name, heard in pairs.items()}}
 
 
 def _heard(corpus: str, heard: list[dict[str, str]]) -> list[str]:
@@ -91,7 +128,19 @@ def _heard(corpus: str, heard: list[dict[str, str]]) -> list[str]:
     return [*heard_table(heard, corpus).markdown(), ""]
 
 
-def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict) -> Path:
+def _source_lines(sources: dict | None) -> list[str]:
+    """The page's answer to which Debian package of the Asterisk prompts is better, when it was measured."""
+    if sources is None:
+        return []
+    rows = [(name, number(rates["wer"]), number(rates["cer"])) for name, rates in sources["rates"].items()]
+    return ["## Which Asterisk recordings: 8 kHz WAV or 16 kHz G.722", "",
+            f"The same {sources['prompts']} prompts ({sources['words']:,} words; seeded) from both Debian packages, "
+            "heard by PocketSphinx: the corpus is converted from the one it hears better (data/speech.py).", "",
+            *Table(("recordings", "WER (Sphinx)", "CER (Sphinx)"), rows).markdown(), ""]
+
+
+def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: int, results: dict,
+           sources: dict | None = None) -> Path:
     rows = [(f"{corpus}: {label}", *(number(scores[m]) for m in METRICS))
             for corpus in corpora for label, scores in results[corpus]["rows"].items()]
     rows += [(label, *cells) for label, *cells in ANCHORS]
@@ -115,7 +164,8 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
         "## What the recogniser heard (the first held-out sentences)", "",
         *[line for corpus in corpora for line in _heard(corpus, results[corpus].get("heard", []))],
         "## Listen (held-out sentences: the recording, then genlab's tts through the vocoder)", "", *listen, "",
-        *[f"![{corpus} mel spectrograms](speech/{corpus}-mel.png)" for corpus in corpora], ""])
+        *[f"![{corpus} mel spectrograms](speech/{corpus}-mel.png)" for corpus in corpora], "",
+        *_source_lines(sources)])
     path = out / "speech.md"
     atomic_write(path, text.encode())
     return path

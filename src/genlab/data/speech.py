@@ -14,8 +14,7 @@
    `asterisk-core-sounds-en-g722` (16 kHz wideband G.722 at 64 kbit/s, decoded by the `G722` wheel; the
    default) or `asterisk-core-sounds-en-wav` (8 kHz PCM: nothing above 4 kHz). The 16 kHz prompts are the
    better ones: on 150 of them the offline recogniser (metrics/recognition.py) misses 35.5 % of the words of
-   the G.722 files and 72.0 % of the WAVs' (measured once by a one-off script, the same prompts through
-   both), and the 8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data`
+   the G.722 files and 72.0 % of the WAVs' (`genlab bench speech`, the same prompts from both), and the 8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data`
    installs the package and runs `python -m genlab.data.speech [OUT] [--wav]`, which writes
    cache_root()/speech/asterisk by default.
 
@@ -481,6 +480,25 @@ def _copy_wave(source: Path, target: Path) -> tuple[float, int]:
                         f"{ASTERISK_PACKAGES.get(source.suffix.lower(), ASTERISK_PACKAGE)}.") from None
     soundfile.write(str(target), data, rate, subtype="PCM_16", format="WAV")
     return len(data) / rate, rate
+
+
+def asterisk_versions(sounds: Path = ASTERISK_SOUNDS) -> dict[str, tuple[Path, Path]]:
+    """Prompt id (as in the converted folder) -> (its 8 kHz .wav, its 16 kHz .g722), for every prompt both
+    Debian packages installed under `sounds` (empty unless both are)."""
+    if not sounds.is_dir():
+        return {}
+    return {_prompt_id(p.relative_to(sounds)): (p, p.with_suffix(".g722")) for p in sorted(sounds.rglob("*.wav"))
+            if p.with_suffix(".g722").is_file()}
+
+
+def read_prompt(path: Path) -> tuple[np.ndarray, int]:
+    """One Asterisk prompt file (.wav or .g722) as float samples in [-1, 1] and its rate."""
+    import soundfile
+
+    if path.suffix.lower() == ".g722":
+        samples, rate = _decode_g722(path)
+        return samples.astype(np.float64) / 32768.0, rate
+    return soundfile.read(str(path), dtype="float64")
 
 
 def _replace(staging: Path, out: Path) -> None:
