@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from genlab.data.spec import DatasetSpec
+from genlab.data.spec import DatasetSpec, Split
 from genlab.models.alignment import expand, monotonic_alignment
 from genlab.models.audio import MelSettings, MelSpectrogram, wave_of
 from genlab.models.base import GenerativeModel, ModelConfig
@@ -193,8 +193,8 @@ class TextToSpeech(GenerativeModel):
         short = samples <= self.config.max_seconds * self.spec.rate
         if short.all():
             return train, None
-        kept = train.take(short)
-        kept.x = kept.x[:, : int(samples[short].max())]
+        longest = int(samples[short].max())
+        kept = Split(train.x[:, :longest], train.y, train.extras).take(short)  # cut (a view), then copied
         return kept, (f"the tts leaves out {int((~short).sum())} of {len(samples)} training utterances longer than "
                       f"model.max_seconds={self.config.max_seconds:g} ({(samples[~short].sum() / self.spec.rate / 60):.1f}"
                       " minutes of audio; raise it to keep them, at a memory cost quadratic in length).")
