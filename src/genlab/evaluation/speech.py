@@ -116,7 +116,7 @@ class Speech(Evaluator):
         predicted_mel = None
         if model.can_speak:  # said through the vocoder it names first (what genlab speak uses), and Griffin-Lim
             named = getattr(model.config, "vocoder", None)
-            vocoders = {} if named is None else {f"vocoder {named}": load_named_run(
+            vocoders = {} if named is None else {f"vocoder {Path(named).name}": load_named_run(
                 "model.vocoder", named, "train the vocoder it names, or --set model.vocoder=null", str(run.device)).model}
             vocoders["Griffin-Lim"] = None
             for voice, vocoder in vocoders.items():
