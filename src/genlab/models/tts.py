@@ -209,14 +209,15 @@ class TextToSpeech(GenerativeModel):
         if train is None:
             return
         n = min(STATISTICS_UTTERANCES, len(train))
-        total = torch.zeros(self.mel.settings.mels, dtype=torch.float64)
+        total = torch.zeros(self.mel.settings.mels, dtype=torch.float64)  # cpu: sums in float64 on the host
         squares, count = torch.zeros_like(total), 0
         with torch.no_grad():
             for start in range(0, n, STATISTICS_CHUNK):
                 chunk = slice(start, min(n, start + STATISTICS_CHUNK))
                 levels = torch.from_numpy(np.asarray(train.x[chunk]).astype(np.int64)).to(self.mel_mean.device)
-                samples = torch.from_numpy(np.asarray(train.extras["samples"][chunk, 0]).astype(np.int64))
-                mel, frames = self.log_mel(levels, samples.to(levels.device))  # (C, M, Y)
+                lengths = np.asarray(train.extras["samples"][chunk, 0]).astype(np.int64)
+                samples = torch.from_numpy(lengths).to(levels.device)
+                mel, frames = self.log_mel(levels, samples)  # (C, M, Y)
                 valid = torch.arange(mel.shape[2], device=mel.device)[None] < frames[:, None]  # (C, Y)
                 values = mel.transpose(1, 2)[valid].double().cpu()  # (frames, M)
                 total += values.sum(0)

@@ -52,7 +52,8 @@ class GlobalBatches:
         ordered = torch.cat(buckets)
         used = self.steps_per_epoch * self.batch_size
         batches = ordered[:used].view(self.steps_per_epoch, self.batch_size)  # (steps, B)
-        return torch.cat([batches[torch.randperm(self.steps_per_epoch, generator=gen)].flatten(), ordered[used:]])
+        order = torch.randperm(self.steps_per_epoch, generator=gen)  # cpu: host indices
+        return torch.cat([batches[order].flatten(), ordered[used:]])
 
     def shard(self, step: int, shard: int) -> torch.Tensor:
         """Indices of one shard of the global batch taken at `step`."""
