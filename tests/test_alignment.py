@@ -60,3 +60,13 @@ def test_expand_repeats_each_symbol_for_its_duration():
     assert out[0, :, 0].tolist() == [0.0, 4.0, 4.0, 0.0, 0.0]  # symbol 1 skipped, zeros after 3 frames
     assert out[1, :, 0].tolist() == [6.0, 6.0, 8.0, 8.0, 10.0]
     assert expand(hidden, durations, frames=7).shape == (2, 7, 2)
+
+
+def test_the_alignment_prior_leans_each_frame_towards_its_share_of_the_symbols():
+    from genlab.models.tts import alignment_prior
+
+    prior = alignment_prior(torch.tensor([4, 3]), torch.tensor([8, 5]), 4, 8, 1.0)  # (B, Y, X) log-probabilities
+    assert prior.shape == (2, 8, 4)
+    assert torch.allclose(prior[0].exp().sum(1), torch.ones(8))  # a distribution over the symbols per frame
+    assert prior[0].argmax(1).tolist() == [0, 0, 1, 1, 2, 2, 3, 3]  # the diagonal
+    assert (prior[1, 5:] == 0).all() and (prior[1, :, 3:] == 0).all()  # padding left alone

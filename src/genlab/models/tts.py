@@ -54,6 +54,9 @@ class TTSConfig(ModelConfig):
     # Training leaves out longer utterances: self-attention over a batch of their frames costs memory and time
     # quadratic in its longest one (a 73 s prompt would take ~15 GB); LJSpeech's longest is 10 s.
     max_seconds: float = Field(20.0, gt=0)
+    # Badlani et al.'s static alignment prior: frame t of T leans towards symbol ~ t/T of X (beta-binomial of
+    # scale `alignment_prior`; 0 = none) while the aligner learns, so it cannot settle on a degenerate path.
+    alignment_prior: float = Field(0.0, ge=0)
     vocoder: str | None = None  # a vocoder run genlab speak uses by default (None: Griffin-Lim)
 
 
@@ -134,6 +137,18 @@ class Aligner(nn.Module):
                     - 2 * torch.bmm(queries.transpose(1, 2), keys)).clamp(min=0)  # (B, Y, X)
         scores = (-0.0005 * distance).masked_fill(text_pad[:, None, :], -1e4)  # temperature as Badlani et al.
         return F.log_softmax(scores, dim=2)
+
+
+def alignment_prior(symbols: torch.Tensor, frames: torch.Tensor, x: int, y: int, scale: float) -> torch.Tensor:
+    """log P(symbol | frame) (B, Y, X) of the beta-binomial prior (Badlani et al. 2022, RAD-TTS): frame t of T
+    over symbols 0..N-1 as BetaBinomial(N - 1, scale (t + 1), scale (T - t)); 0 on padding."""
+    from scipy.stats import betabinom
+
+    prior = np.zeros((len(symbols), y, x), np.float32)
+    for b, (n, t) in enumerate(zip(symbols.tolist(), frames.tolist())):
+        k, step = np.arange(n)[None, :], np.arange(t)[:, None]  # (1, N), (T, 1)
+        prior[b, :t, :n] = betabinom.logpmf(k, n - 1, scale * (step + 1), scale * (t - step))
+    return torch.from_numpy(np.maximum(prior, -1e4))
 
 
 def forward_sum_loss(log_probs: torch.Tensor, symbols: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
@@ -248,6 +263,10 @@ class TextToSpeech(GenerativeModel):
         """(soft log-probabilities (B, Y, X), hard durations (B, X) by monotonic alignment search)."""
         log_probs = self.aligner(embedded, mel, text_pad)
         symbols = (~text_pad).sum(1)
+        if self.config.alignment_prior > 0:
+            prior = alignment_prior(symbols.cpu(), frames.cpu(), log_probs.shape[2], log_probs.shape[1],
+                                    self.config.alignment_prior).to(log_probs.device)  # (B, Y, X)
+            log_probs = F.log_softmax((log_probs + prior).masked_fill(text_pad[:, None, :], -1e4), dim=2)
         path = monotonic_alignment(log_probs.detach().transpose(1, 2).cpu().numpy(), symbols.cpu().numpy(),
                                    frames.cpu().numpy())  # (B, X, Y) 0/1
         return log_probs, torch.from_numpy(path).to(mel.device)
