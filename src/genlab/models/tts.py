@@ -148,7 +148,7 @@ def alignment_prior(symbols: torch.Tensor, frames: torch.Tensor, x: int, y: int,
     for b, (n, t) in enumerate(zip(symbols.tolist(), frames.tolist())):
         k, step = np.arange(n)[None, :], np.arange(t)[:, None]  # (1, N), (T, 1)
         prior[b, :t, :n] = betabinom.logpmf(k, n - 1, scale * (step + 1), scale * (t - step))
-    return torch.from_numpy(np.maximum(prior, -1e4))
+    return torch.from_numpy(np.maximum(prior, -1e4))  # cpu: the caller moves it to the scores' device
 
 
 def forward_sum_loss(log_probs: torch.Tensor, symbols: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
