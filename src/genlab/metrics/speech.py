@@ -68,7 +68,8 @@ def mel_cepstra(wave: np.ndarray, order: int = 34, alpha: float = 0.455) -> np.n
 def dtw_path(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The dynamic-time-warping path (indices into a, indices into b) of least total Euclidean distance between
     frame sequences a (Ta, D) and b (Tb, D), with steps (1, 0), (0, 1) and (1, 1)."""
-    cost = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))  # (Ta, Tb)
+    squared = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2.0 * a @ b.T  # (Ta, Tb), no (Ta, Tb, D) array
+    cost = np.sqrt(np.maximum(squared, 0.0))
     total = np.full((len(a) + 1, len(b) + 1), np.inf)
     total[0, 0] = 0.0
     for i in range(1, len(a) + 1):
