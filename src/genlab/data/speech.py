@@ -14,9 +14,10 @@
    `asterisk-core-sounds-en-g722` (16 kHz wideband G.722 at 64 kbit/s, decoded by the `G722` wheel; the
    default) or `asterisk-core-sounds-en-wav` (8 kHz PCM: nothing above 4 kHz). The 16 kHz prompts are the
    better ones: on 150 of them the offline recogniser (metrics/recognition.py) misses 35.5 % of the words of
-   the G.722 files and 72.0 % of the WAVs' (`genlab bench speech`, the same prompts from both), and the 8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data`
-   installs the package and runs `python -m genlab.data.speech [OUT] [--wav]`, which writes
-   cache_root()/speech/asterisk by default.
+   the G.722 files and 72.0 % of the WAVs' (`genlab bench speech`, the same prompts from both), and the
+   8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data` installs the
+   package and runs `python -m genlab.data.speech [OUT] [--wav]`, which writes cache_root()/speech/asterisk
+   by default.
 
 numpy, scipy and soundfile only: no torch here (listing or checking data must not pay for importing it).
 """
@@ -516,8 +517,7 @@ def _replace(staging: Path, out: Path) -> None:
 def asterisk_to_ljspeech(out_folder: Path | str, sounds: Path | str = ASTERISK_SOUNDS,
                          transcripts: Path | str = ASTERISK_TRANSCRIPTS, suffix: str = ".g722") -> Conversion:
     """Debian's Asterisk English prompts (`sounds`, every `suffix` file under it: .g722 or .wav, and their
-    `transcripts`) as an
-    LJSpeech folder: metadata.csv lines `id|text|normalized text` (id: the relative path, '/' as '_'; the
+    `transcripts`) as an LJSpeech folder: metadata.csv lines `id|text|normalized text` (id: the relative path, '/' as '_'; the
     normalized text says the keypad's * and # as words) and wavs/ID.wav as 16-bit PCM. Prompts with no
     transcript, an empty one or one that says nothing (a beep, silence) are skipped and counted. Written
     whole or not at all: built beside `out_folder` and renamed into place, replacing an earlier conversion."""
