@@ -517,8 +517,9 @@ def _replace(staging: Path, out: Path) -> None:
 def asterisk_to_ljspeech(out_folder: Path | str, sounds: Path | str = ASTERISK_SOUNDS,
                          transcripts: Path | str = ASTERISK_TRANSCRIPTS, suffix: str = ".g722") -> Conversion:
     """Debian's Asterisk English prompts (`sounds`, every `suffix` file under it: .g722 or .wav, and their
-    `transcripts`) as an LJSpeech folder: metadata.csv lines `id|text|normalized text` (id: the relative path, '/' as '_'; the
-    normalized text says the keypad's * and # as words) and wavs/ID.wav as 16-bit PCM. Prompts with no
+    `transcripts`) as an LJSpeech folder: metadata.csv lines `id|text|normalized text` (id: the relative
+    path, '/' as '_'; the normalized text says the keypad's * and # as words) and wavs/ID.wav as 16-bit
+    PCM. Prompts with no
     transcript, an empty one or one that says nothing (a beep, silence) are skipped and counted. Written
     whole or not at all: built beside `out_folder` and renamed into place, replacing an earlier conversion."""
     out, sounds, package = Path(out_folder), Path(sounds), ASTERISK_PACKAGES[suffix]
