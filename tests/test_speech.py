@@ -137,9 +137,10 @@ def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at, metrics
         assert scores["wer"] >= 0 and scores["cer"] >= 0  # what the recogniser heard, every row
         if label != "the recording itself":
             assert scores["mcd"] > 0 and 0 <= scores["vuv_error"] <= 1 and scores["real_time_factor"] > 0
-    assert [h["said"] for h in result["heard"]] == [
-        " ".join(load_dataset("espeak").spec.extra("words").vocabulary[w] for w in row if w)
-        for row in load_dataset("espeak").test.extras["words"][:2]]
+    data = load_dataset("espeak")
+    words = data.spec.extra("words").vocabulary
+    assert [h["said"] for h in result["heard"]] == [" ".join(words[w] for w in row if w)
+                                                    for row in data.test.extras["words"][:2]]
     for path in result["audio"]:
         assert soundfile.info(str(voice / "tts" / path)).samplerate == 22_050
     assert (voice / "tts" / "report" / "mel.png").exists() and "Speech" in (voice / "tts" / "report.md").read_text()

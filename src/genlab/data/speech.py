@@ -15,7 +15,7 @@
    default) or `asterisk-core-sounds-en-wav` (8 kHz PCM: nothing above 4 kHz). The 16 kHz prompts are the
    better ones: on 150 of them the offline recogniser (metrics/recognition.py) misses 35.5 % of the words of
    the G.722 files and 72.0 % of the WAVs' (`genlab bench speech`, the same prompts from both), and the
-   8 kHz files leave a tts's mel bands from 4 to 8 kHz (18 of 80) empty. `make speech-data` installs the
+   8 kHz files leave the 18 of 80 mel bands centred above 4 kHz empty. `make speech-data` installs the
    package and runs `python -m genlab.data.speech [OUT] [--wav]`, which writes cache_root()/speech/asterisk
    by default.
 
@@ -465,20 +465,26 @@ def _decode_g722(source: Path) -> tuple[np.ndarray, int]:
     return np.asarray(G722(G722_RATE, G722_BITS).decode(source.read_bytes()), np.int16), G722_RATE
 
 
-def _copy_wave(source: Path, target: Path) -> tuple[float, int]:
-    """`source` (a sound file, or G.722 for .g722) re-written as 16-bit PCM WAV at `target` (same rate and
-    channels); (its seconds, its rate)."""
+def _read_prompt_pcm(source: Path) -> tuple[np.ndarray, int]:
+    """An Asterisk prompt file (a sound file, or G.722 for .g722) as int16 samples and their rate; a
+    UserError naming the file and the package to reinstall when it cannot be read."""
     import soundfile
 
     try:
         if source.suffix.lower() == ".g722":
-            data, rate = _decode_g722(source)
-        else:
-            data, rate = soundfile.read(str(source), dtype="int16")
+            return _decode_g722(source)
+        return soundfile.read(str(source), dtype="int16")
     except (RuntimeError, OSError, ValueError) as err:
         reason = (getattr(err, "error_string", None) or str(err).splitlines()[0]).rstrip(".")
         raise UserError(f"Cannot read the prompt {source} ({reason}): reinstall "
                         f"{ASTERISK_PACKAGES.get(source.suffix.lower(), ASTERISK_PACKAGE)}.") from None
+
+
+def _copy_wave(source: Path, target: Path) -> tuple[float, int]:
+    """`source` re-written as 16-bit PCM WAV at `target` (same rate and channels); (its seconds, its rate)."""
+    import soundfile
+
+    data, rate = _read_prompt_pcm(source)
     soundfile.write(str(target), data, rate, subtype="PCM_16", format="WAV")
     return len(data) / rate, rate
 
@@ -494,12 +500,8 @@ def asterisk_versions(sounds: Path = ASTERISK_SOUNDS) -> dict[str, tuple[Path, P
 
 def read_prompt(path: Path) -> tuple[np.ndarray, int]:
     """One Asterisk prompt file (.wav or .g722) as float samples in [-1, 1] and its rate."""
-    import soundfile
-
-    if path.suffix.lower() == ".g722":
-        samples, rate = _decode_g722(path)
-        return samples.astype(np.float64) / 32768.0, rate
-    return soundfile.read(str(path), dtype="float64")
+    samples, rate = _read_prompt_pcm(path)
+    return samples.astype(np.float64) / 32768.0, rate
 
 
 def _replace(staging: Path, out: Path) -> None:

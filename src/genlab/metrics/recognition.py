@@ -37,11 +37,9 @@ class Recogniser:
 
     def words(self, wave: np.ndarray, rate: int) -> list[str]:
         """What the recogniser hears in a mono waveform (S,) in [-1, 1] at `rate` Hz."""
-        from scipy.signal import resample_poly
+        from genlab.data.speech import resample
 
-        wave = np.asarray(wave, np.float64)
-        if rate != RATE:
-            wave = resample_poly(wave, RATE, rate)
+        wave = resample(np.asarray(wave, np.float64), rate, RATE)
         pcm = (np.clip(wave, -1.0, 1.0) * 32767.0).astype(np.int16)
         self.decoder.start_utt()
         self.decoder.process_raw(pcm.tobytes(), full_utt=True)

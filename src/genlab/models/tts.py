@@ -52,7 +52,8 @@ class TTSConfig(ModelConfig):
     bin_weight: float = Field(1.0, ge=0)
     bin_start: int = Field(1000, ge=0)  # steps before the binarisation loss starts
     # Training leaves out longer utterances: self-attention over a batch of their frames costs memory and time
-    # quadratic in its longest one (a 73 s prompt would take ~15 GB); LJSpeech's longest is 10 s.
+    # quadratic in its longest one (Asterisk batches of 16 up to 20 s peaked at 11 GB resident, one-off
+    # /usr/bin/time of 60 steps; a 73 s prompt is 13x that squared length); LJSpeech's longest is 10 s.
     max_seconds: float = Field(20.0, gt=0)
     # Badlani et al.'s static alignment prior: frame t of T leans towards symbol ~ t/T of X (beta-binomial of
     # scale `alignment_prior`; 0 = none) while the aligner learns, so it cannot settle on a degenerate path.

@@ -9,7 +9,8 @@ With each example's length (utterances padded to the longest), batches hold exam
 TTS toolkits batch (ESPnet's length-sorted batches, Coqui's bucketed sampler): the permutation is cut into
 buckets of BUCKET_BATCHES batches, each bucket sorted by length and cut into batches, and the batches of the
 epoch shuffled. A batch then costs about its examples' own length instead of its longest one's: on the
-Asterisk prompts (median 1.4 s, a few of 20 s) a random batch of 16 is padded to several times its audio.
+Asterisk prompts up to 20 s (median 1.4 s), batches of 16 over five epochs pad to 3.96 times their audio at
+random and 1.71 times by length (one-off count with this class and the prompts' durations).
 """
 
 from __future__ import annotations
