@@ -52,3 +52,24 @@ def test_griffin_lim_from_the_true_magnitude_converges():
     assert errors[1] < 0.1 < errors[0], errors  # spectral convergence: from random phases to a close match
     again = griffin_lim_linear(target, SETTINGS, iterations=3, length=wave.shape[1])
     assert torch.equal(again, griffin_lim_linear(target, SETTINGS, iterations=3, length=wave.shape[1]))  # seeded
+
+
+def test_the_istft_generator_turns_the_frames_its_head_gives_back_into_their_waveform():
+    from genlab.models.istft_generator import ISTFTGenerator
+
+    wave = (_tone(300.0) + 0.5 * _tone(1200.0)).float()  # (1, S)
+    frames = wave.shape[1] // SETTINGS.hop
+    wave = wave[:, : frames * SETTINGS.hop]
+    spectrum = torch.stft(wave, SETTINGS.n_fft, SETTINGS.hop, window=torch.hann_window(SETTINGS.n_fft),
+                          center=True, pad_mode="reflect", return_complex=True)[..., :frames]  # (1, F, T)
+    mel = MelSpectrogram(SETTINGS)(wave)[..., :frames]  # (1, M, T)
+    generator = ISTFTGenerator(SETTINGS, dim=8, hidden=16, layers=1)
+    described = torch.clamp(generator.inverse @ torch.exp(mel), min=1e-5)  # the magnitude the mel describes
+    untrained = generator(mel)
+    assert untrained.shape == wave.shape and torch.isfinite(untrained).all()
+    correction = torch.log(spectrum.abs().clamp(min=1e-8)) - torch.log(described)
+    head = torch.cat([correction, spectrum.angle()], 1).transpose(1, 2)  # (1, T, 2F)
+    generator.head.forward = lambda _: head  # what a trained head would say: the tone's own STFT frames
+    back = generator(mel)
+    inner = slice(SETTINGS.n_fft, -SETTINGS.n_fft)  # the last frame is cut, so its tail is not rebuilt exactly
+    assert torch.allclose(back[:, inner], wave[:, inner], atol=1e-4)

@@ -51,7 +51,7 @@ TINY_OPTIONS = {
     "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
     "video-predict": {"context": 3, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
     "video": {"context": 3, "channels": 4, "frame_dim": 8, "latent_dim": 2, "hidden": 8, "predictor_layers": 1},
-    "vocoder": {"channels": 8, "d_channels": 2, "segment": 1024},
+    "vocoder": {"dim": 8, "hidden": 16, "layers": 1, "d_channels": 2, "segment": 1024},
     "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0},
 }
 BATCH = 4
@@ -137,7 +137,16 @@ def test_unknown_option_is_a_user_error(family):
 
 
 def test_one_training_step(family, spec):
-    model = tiny(family, spec)
+    _one_step(tiny(family, spec), spec)
+
+
+def test_one_training_step_of_the_hifigan_vocoder():
+    audio = next(s for s in SPECS if s.modality == "audio")
+    _one_step(tiny("vocoder", audio, generator="hifigan", channels=8), audio)
+
+
+def _one_step(model: GenerativeModel, spec: DatasetSpec) -> None:
+    """One optimiser step: a finite scalar loss, finite gradients on every parameter, changed weights."""
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     before = {k: v.clone() for k, v in model.state_dict().items()}

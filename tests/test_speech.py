@@ -16,7 +16,7 @@ from genlab.data.text import spoken_words
 from genlab.errors import UserError
 
 TTS = {"hidden": 16, "filter": 16, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8}
-VOCODER = {"channels": 8, "d_channels": 2, "segment": 2048}
+VOCODER = {"generator": "istft", "dim": 8, "hidden": 16, "layers": 1, "d_channels": 2, "segment": 2048}
 
 
 def _options(options: dict) -> list[str]:

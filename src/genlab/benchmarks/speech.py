@@ -25,7 +25,7 @@ from genlab.tables import Table, number
 
 CORPORA = ("asterisk", "espeak")
 TTS = {"hidden": 128, "filter": 256, "encoder_layers": 3, "decoder_layers": 3}  # a CPU's size; lr, batch below
-VOCODER: dict = {}  # the family's defaults
+VOCODER = {"generator": "istft"}  # otherwise the family's defaults
 TTS_TRAINING = {"batch_size": 16, "lr": 1e-3, "warmup_steps": 500}
 VOCODER_TRAINING = {"batch_size": 8, "lr": 2e-4}
 LISTEN = 2  # held-out sentences copied beside the page per corpus
@@ -150,8 +150,8 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
     text = "\n".join([
         "# Speech: text to speech on held-out sentences", "",
         f"`genlab bench speech --corpora {','.join(corpora)} --tts-steps {tts_steps} --vocoder-steps {vocoder_steps} "
-        f"--utterances {utterances}`: per corpus, the vocoder trained {vocoder_steps:,} steps (batch "
-        f"{VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the tts {tts_steps:,} (batch "
+        f"--utterances {utterances}`: per corpus, the vocoder ({VOCODER['generator']} generator) trained "
+        f"{vocoder_steps:,} steps (batch {VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the tts {tts_steps:,} (batch "
         f"{TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), {utterances} held-out sentences "
         "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
         "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; RTF: synthesis "

@@ -56,8 +56,9 @@ class TTSConfig(ModelConfig):
     # /usr/bin/time of 60 steps; a 73 s prompt is 13x that squared length); LJSpeech's longest is 10 s.
     max_seconds: float = Field(20.0, gt=0)
     # Badlani et al.'s static alignment prior: frame t of T leans towards symbol ~ t/T of X (beta-binomial of
-    # scale `alignment_prior`; 0 = none) while the aligner learns, so it cannot settle on a degenerate path.
-    alignment_prior: float = Field(0.0, ge=0)
+    # scale `alignment_prior`; 0 = none) while the aligner learns, so it cannot settle on a degenerate path
+    # (without it the Asterisk tts gave one symbol 76 % of a held-out prompt's frames; docs/speech.md).
+    alignment_prior: float = Field(1.0, ge=0)
     vocoder: str | None = None  # a vocoder run genlab speak uses by default (None: Griffin-Lim)
 
 

@@ -1,14 +1,19 @@
-"""A neural vocoder: log-mel spectrograms to waveforms, HiFi-GAN's design at a CPU's size (Kong et al. 2020).
+"""A neural vocoder: log-mel spectrograms to waveforms, GAN-trained as HiFi-GAN (Kong et al. 2020), with one
+of two generators (`model.generator`):
 
-Generator: a 7-tap convolution from the mel bands, then one transposed convolution per upsampling rate
-(8, 8 and 4: the 256-sample hop), each followed by a multi-receptive-field fusion (the mean of residual
-blocks of dilated convolutions with kernels 3 and 7), halving the channels each time; a 7-tap convolution
-to one channel and tanh. Weight normalisation throughout, leaky ReLUs of slope 0.1.
+- "istft" (default): Vocos's frame-rate ConvNeXt stack predicting STFT frames, inverted by torch.istft
+  (models/istft_generator.py; Siuzdak 2023); chosen by `genlab bench speech` (docs/speech.md);
+- "hifigan": HiFi-GAN's generator at a CPU's size: a 7-tap convolution from the mel bands, then one
+  transposed convolution per upsampling rate (8, 8 and 4: the 256-sample hop), each followed by a
+  multi-receptive-field fusion (the mean of residual blocks of dilated convolutions with kernels 3 and 7),
+  halving the channels each time; a 7-tap convolution to one channel and tanh. Weight normalisation
+  throughout, leaky ReLUs of slope 0.1.
 
 Discriminators: the multi-period discriminator (periods 2, 3, 5, 7, 11: the waveform folded into a 2-D
 grid of that width, 2-D convolutions along time) and the multi-scale discriminator (raw, 2x and 4x
 average-pooled waveforms, strided grouped 1-D convolutions). Losses as HiFi-GAN's: least squares for both
-players, feature matching (x2) and the L1 distance of the output's log-mel to the input's (x45).
+players, feature matching (x2) and the L1 distance of the output's log-mel to the recording's (x45), over the whole
+band (the input mel's stops at 8 kHz).
 
 Training reads `segment`-sample windows at random positions inside each utterance (`x` waveforms of uint16
 levels, `samples` their lengths, as the tts family), so the step's cost does not depend on utterance length.
@@ -17,6 +22,9 @@ generator's goes through discriminators with frozen weights (as genlab's GAN fam
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +37,7 @@ from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.audio import MelSettings, MelSpectrogram, wave_of
 from genlab.models.base import GenerativeModel, ModelConfig
+from genlab.models.istft_generator import ISTFTGenerator
 
 RATES = (8, 8, 4)  # upsampling per stage: their product is the mel hop
 PERIODS = (2, 3, 5, 7, 11)
@@ -37,7 +46,11 @@ SLOPE = 0.1
 
 
 class VocoderConfig(ModelConfig):
-    channels: int = Field(128, gt=0)  # after the input convolution; halved by each upsampling
+    generator: Literal["istft", "hifigan"] = "istft"
+    dim: int = Field(256, gt=0)  # istft: the ConvNeXt stack's width,
+    hidden: int = Field(768, gt=0)  # its feed-forward width
+    layers: int = Field(8, gt=0)  # and depth
+    channels: int = Field(128, gt=0)  # hifigan: after the input convolution; halved by each upsampling
     kernels: tuple[int, ...] = (3, 7)  # the fusion's residual blocks
     dilations: tuple[int, ...] = (1, 3)  # each block's dilated convolutions
     d_channels: int = Field(8, gt=0)  # the discriminators' first width (HiFi-GAN's: 32)
@@ -148,9 +161,14 @@ class Vocoder(GenerativeModel):
     def __init__(self, spec: DatasetSpec, config: VocoderConfig):
         super().__init__(spec, config)
         self.mel = MelSpectrogram(MelSettings(rate=spec.rate or MelSettings.rate))
-        if self.mel.settings.hop != torch.tensor(RATES).prod():
+        # The loss's mel spans the whole band, as HiFi-GAN's (fmax_for_loss: null): the input's stops at 8 kHz,
+        # and a loss that stops there too leaves the band above free (a 600-step probe on the Asterisk prompts,
+        # whose recordings hold nothing above 8 kHz, put a quarter to a third of its output's energy there).
+        self.loss_mel = MelSpectrogram(replace(self.mel.settings, fmax=self.mel.settings.rate / 2))
+        if config.generator == "hifigan" and self.mel.settings.hop != torch.tensor(RATES).prod():
             raise UserError(f"The vocoder upsamples by {RATES}, which needs a mel hop of 256 samples.")
-        self.generator = Generator(self.mel.settings.mels, config)
+        self.generator = (ISTFTGenerator(self.mel.settings, config.dim, config.hidden, config.layers)
+                          if config.generator == "istft" else Generator(self.mel.settings.mels, config))
         self.discriminators = Discriminators(config.d_channels)
 
     def segments(self, batch: dict) -> torch.Tensor:
@@ -166,12 +184,12 @@ class Vocoder(GenerativeModel):
 
     def vocode(self, log_mel: torch.Tensor) -> torch.Tensor:
         """Waveforms (B, T * 256) in [-1, 1] from log-mel spectrograms (B, M, T)."""
-        return self.generator(log_mel)
+        return torch.clamp(self.generator(log_mel), -1.0, 1.0)
 
     def loss(self, batch: dict) -> dict:
         real = self.segments(batch)  # (B, L)
         mel = self.mel(real)  # (B, M, L / hop + 1)
-        fake = self.vocode(mel)[:, : real.shape[1]]  # (B, L)
+        fake = self.generator(mel)[:, : real.shape[1]]  # (B, L); unclipped, so the loss still has a gradient
         real_judged = self.discriminators(real)
         d_loss = sum(((1 - r) ** 2).mean() + (f ** 2).mean() for (r, _), (f, _) in
                      zip(real_judged, self.discriminators(fake.detach())))
@@ -180,7 +198,7 @@ class Vocoder(GenerativeModel):
         adversarial = sum(((1 - score) ** 2).mean() for score, _ in judged)
         features = sum(F.l1_loss(f, r.detach()) for (_, fake_f), (_, real_f) in zip(judged, real_judged)
                        for f, r in zip(fake_f, real_f))
-        mel_l1 = F.l1_loss(self.mel(fake), mel)
+        mel_l1 = F.l1_loss(self.loss_mel(fake), self.loss_mel(real))
         c = self.config
         g_loss = adversarial + c.feature_weight * features + c.mel_weight * mel_l1
         return {"loss": d_loss + g_loss, "d_loss": d_loss.detach(), "g_adversarial": adversarial.detach(),
