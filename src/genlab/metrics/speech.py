@@ -72,11 +72,10 @@ def dtw_path(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cost = np.sqrt(np.maximum(squared, 0.0))
     total = np.full((len(a) + 1, len(b) + 1), np.inf)
     total[0, 0] = 0.0
-    for i in range(1, len(a) + 1):
-        row = total[i]
-        diagonal_or_up = np.minimum(total[i - 1, :-1], total[i - 1, 1:]) + cost[i - 1]  # (Tb,)
-        for j in range(1, len(b) + 1):  # left moves depend on this row: a running minimum
-            row[j] = min(diagonal_or_up[j - 1], row[j - 1] + cost[i - 1, j - 1])
+    for k in range(2, len(a) + len(b) + 1):  # anti-diagonals i + j = k: each needs only the two before it
+        i = np.arange(max(1, k - len(b)), min(len(a), k - 1) + 1)
+        j = k - i
+        total[i, j] = cost[i - 1, j - 1] + np.minimum(np.minimum(total[i - 1, j - 1], total[i - 1, j]), total[i, j - 1])
     i, j, path = len(a), len(b), []
     while i > 0 and j > 0:
         path.append((i - 1, j - 1))
