@@ -28,7 +28,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import nn
 from torch.func import functional_call
 from torch.nn.utils.parametrizations import weight_norm
@@ -57,6 +57,15 @@ class VocoderConfig(ModelConfig):
     segment: int = Field(8192, gt=0)  # training window, samples
     mel_weight: float = Field(45.0, ge=0)
     feature_weight: float = Field(2.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hifigan_when_its_options_are_named(cls, data):
+        """No generator named but HiFi-GAN's `kernels` are: the hifigan generator. So runs saved before there
+        was a choice (their config names every option, `generator` excepted) load as what they trained."""
+        if isinstance(data, dict) and "generator" not in data and "kernels" in data:
+            return {**data, "generator": "hifigan"}
+        return data
 
 
 class ResBlock(nn.Module):
