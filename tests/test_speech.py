@@ -137,6 +137,9 @@ def test_evaluate_scores_speech_against_the_recordings(voice, genlab_at, metrics
         assert scores["wer"] >= 0 and scores["cer"] >= 0  # what the recogniser heard, every row
         if label != "the recording itself":
             assert scores["mcd"] > 0 and 0 <= scores["vuv_error"] <= 1 and scores["real_time_factor"] > 0
+            assert scores["duration_ratio"] > 0
+        if label.startswith("the recording's mel"):  # the recording's own frames: its length, to a frame (256 of
+            assert abs(scores["duration_ratio"] - 1) < 0.02  # a sentence's > 20,000 samples)
     data = load_dataset("espeak")
     words = data.spec.extra("words").vocabulary
     assert [h["said"] for h in result["heard"]] == [" ".join(words[w] for w in row if w)

@@ -154,7 +154,8 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
         f"{vocoder_steps:,} steps (batch {VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the tts {tts_steps:,} (batch "
         f"{TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), {utterances} held-out sentences "
         "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
-        "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; RTF: synthesis "
+        "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; length: the "
+        "synthesised audio's over the recording's (the tts's speaking rate); RTF: synthesis "
         "time over audio duration on this machine's CPU (" + ", ".join(
             f"{corpus} measured on {results[corpus].get('threads', '?')} thread(s)" for corpus in corpora) + "). Rows 'the recording's mel + ...' are each vocoder's floor. "
         "WER / CER: word / character error rates of the offline recogniser CMU PocketSphinx 5 (the wheel's US English "

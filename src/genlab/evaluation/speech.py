@@ -30,7 +30,7 @@ from genlab.tables import Section, Table, number
 
 WRITTEN = 3  # held-out sentences written as audio files
 METRICS = {"mcd": "MCD (dB)", "log_f0_rmse": "log-F0 RMSE", "vuv_error": "V/UV error", "wer": "WER (Sphinx)",
-           "cer": "CER (Sphinx)", "real_time_factor": "RTF"}
+           "cer": "CER (Sphinx)", "duration_ratio": "length / recording's", "real_time_factor": "RTF"}
 RECORDING = "the recording itself"  # the row of the recogniser's error on the recordings: intelligibility's floor
 
 
@@ -51,7 +51,8 @@ class SpeechResult(Result):
             "alpha 0.455, c0 left out, DTW-aligned; lower is closer); log-F0 RMSE over frames voiced in both; V/UV "
             "error: share of frames whose voicing differs; WER / CER: word / character error rate of what the "
             "offline recogniser CMU PocketSphinx hears against the transcript's words, read beside its error on "
-            "the recording itself (it mishears real speech too; missing when it is not installed); RTF: synthesis "
+            "the recording itself (it mishears real speech too; missing when it is not installed); length: the "
+            "synthesised audio's over the recording's, mean per sentence (a tts's speaking rate); RTF: synthesis "
             "time over the audio's duration on this machine (below 1 is faster than real time)."
             + (f" Listen: {', '.join(self.audio)}." if self.audio else "")],
             [Table(("speech", *METRICS.values()), rows)] + ([heard_table(self.heard)] if self.heard else []),
@@ -92,7 +93,8 @@ def _scores(pairs: list[tuple[np.ndarray, np.ndarray]], rate: int, seconds: floa
     f0 = [p["log_f0_rmse"] for p in pitch if np.isfinite(p["log_f0_rmse"])]
     audio = sum(len(b) for _, b in pairs) / rate
     return {"mcd": float(np.mean(distortion)), "log_f0_rmse": float(np.mean(f0)) if f0 else float("nan"),
-            "vuv_error": float(np.mean([p["vuv_error"] for p in pitch])), "real_time_factor": seconds / audio}
+            "vuv_error": float(np.mean([p["vuv_error"] for p in pitch])),
+            "duration_ratio": float(np.mean([len(b) / len(a) for a, b in pairs])), "real_time_factor": seconds / audio}
 
 
 class Speech(Evaluator):
