@@ -147,20 +147,22 @@ def _write(out: Path, corpora, tts_steps: int, vocoder_steps: int, utterances: i
     listen = [f"- {corpus}: " + ", ".join(f"[{name}](speech/{name})" for name in results[corpus]["listen"])
               for corpus in corpora]
     tts_sizes = ", ".join(f"{k} {v}" for k, v in TTS.items())
+    counts = ", ".join(f"{corpus} {results[corpus]['utterances']}" for corpus in corpora)
+    threads = ", ".join(f"{corpus} on {results[corpus].get('threads', '?')} thread(s)" for corpus in corpora)
     text = "\n".join([
         "# Speech: text to speech on held-out sentences", "",
         f"`genlab bench speech --corpora {','.join(corpora)} --tts-steps {tts_steps} --vocoder-steps {vocoder_steps} "
         f"--utterances {utterances}`: per corpus, the vocoder ({VOCODER['generator']} generator) trained "
-        f"{vocoder_steps:,} steps (batch {VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the tts {tts_steps:,} (batch "
-        f"{TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), {utterances} held-out sentences "
-        "each. MCD: mel-cepstral distortion in dB (order 34, alpha 0.455, c0 left out, DTW, power floored 80 dB below "
-        "the loudest bin: metrics/speech.py); log-F0 RMSE over frames voiced in both (YIN); V/UV error; length: the "
-        "synthesised audio's over the recording's (the tts's speaking rate); RTF: synthesis "
-        "time over audio duration on this machine's CPU (" + ", ".join(
-            f"{corpus} measured on {results[corpus].get('threads', '?')} thread(s)" for corpus in corpora) + "). Rows 'the recording's mel + ...' are each vocoder's floor. "
-        "WER / CER: word / character error rates of the offline recogniser CMU PocketSphinx 5 (the wheel's US English "
-        "model; metrics/recognition.py) against the transcripts' words; it mishears the recordings too, so "
-        "'the recording itself' is intelligibility's floor, not zero.", "",
+        f"{vocoder_steps:,} steps (batch {VOCODER_TRAINING['batch_size']}, Adam {VOCODER_TRAINING['lr']:g}) and the "
+        f"tts {tts_steps:,} (batch {TTS_TRAINING['batch_size']}, Adam {TTS_TRAINING['lr']:g}; {tts_sizes}), up to "
+        f"{utterances} held-out sentences each ({counts}). MCD: mel-cepstral distortion in dB (order 34, alpha "
+        "0.455, c0 left out, DTW, power floored 80 dB below the loudest bin: metrics/speech.py); log-F0 RMSE over "
+        "frames voiced in both (YIN); V/UV error; length: the synthesised audio's over the recording's (the tts's "
+        f"speaking rate); RTF: synthesis time over audio duration on this machine's CPU ({threads}). Rows 'the "
+        "recording's mel + ...' are each vocoder's floor. WER / CER: word / character error rates of the offline "
+        "recogniser CMU PocketSphinx 5 (the wheel's US English model; metrics/recognition.py) against the "
+        "transcripts' words; it mishears the recordings too, so 'the recording itself' is intelligibility's floor, "
+        "not zero.", "",
         *Table(("corpus: what speaks", *METRICS.values()), rows).markdown(), "",
         "## What the recogniser heard (the first held-out sentences)", "",
         *[line for corpus in corpora for line in _heard(corpus, results[corpus].get("heard", []))],
