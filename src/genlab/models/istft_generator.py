@@ -6,10 +6,9 @@ a pointwise GELU feed-forward and a learnt per-channel scale, residual) works at
 linear head gives each frame's phase and log-magnitude on the STFT's bins, the latter as a correction to the
 magnitude the mel itself describes (its filterbank's pseudo-inverse applied to the mel, Griffin-Lim's
 starting point; the correction starts at zero); torch.istft with the mel's own window and hop turns them
-into a waveform. Every layer runs at 1/256 of the sample rate, where HiFi-GAN's
-generator upsamples through transposed convolutions and dilated stacks at each intermediate rate: far fewer
-operations per second of audio, which is what a CPU needs, and the output starts from the mel's own
-spectrum rather than from noise.
+into a waveform. Every layer runs at 1/256 of the sample rate, where HiFi-GAN's generator upsamples through
+transposed convolutions and dilated stacks at each intermediate rate: far fewer operations per second of
+audio, which is what a CPU needs, and the output starts from the mel's own spectrum rather than from noise.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from torch import nn
 from genlab.models.audio import LOG_FLOOR, MelSettings, mel_filterbank
 
 KERNEL = 7
-MAX_MAGNITUDE = 1e3  # exp(log-magnitude) is clipped here (a full-scale sine's peak bin is n_fft / 4 = 256)
+MAX_MAGNITUDE = 1e3  # magnitudes are clipped here (a full-scale sine's peak bin is n_fft / 4 = 256)
 
 
 class ConvNeXtBlock(nn.Module):
