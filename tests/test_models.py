@@ -146,11 +146,14 @@ def test_one_training_step_of_the_hifigan_vocoder():
 
 
 def test_a_vocoder_saved_before_the_istft_generator_loads_as_the_hifigan_it_trained():
+    from genlab.models.registry import model_config, saved_options
     from genlab.models.vocoder import VocoderConfig
 
     saved = {"conditional": False, "channels": 128, "kernels": [3, 7], "dilations": [1, 3], "d_channels": 8,
              "segment": 8192, "mel_weight": 45.0, "feature_weight": 2.0}  # a config.json's model options then
-    assert VocoderConfig(**saved).generator == "hifigan" and VocoderConfig().generator == "istft"
+    assert model_config("vocoder", saved_options("vocoder", saved)).generator == "hifigan"
+    assert VocoderConfig().generator == "istft"
+    assert model_config("tts", saved_options("tts", {})).alignment_prior == 0.0  # saved before the prior
 
 
 def _one_step(model: GenerativeModel, spec: DatasetSpec) -> None:

@@ -77,17 +77,26 @@ class MelSpectrogram(nn.Module):
                               return_complex=True)
         return spectrum.abs()
 
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        mel = torch.matmul(self.filters, self.magnitude(wave))  # (B, M, T)
+    def from_magnitude(self, magnitude: torch.Tensor) -> torch.Tensor:
+        """Log-mel (B, M, T) of an |STFT| (B, F, T) taken with these settings (`magnitude`)."""
+        mel = torch.matmul(self.filters, magnitude)  # (B, M, T)
         return torch.log(torch.clamp(mel, min=LOG_FLOOR))
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.from_magnitude(self.magnitude(wave))
+
+
+def mel_pseudo_inverse(settings: MelSettings, like: torch.Tensor) -> torch.Tensor:
+    """The filterbank's pseudo-inverse (F, M) in `like`'s dtype and device: a mel spectrum back to the linear
+    magnitude it describes, least squares (Griffin-Lim's start; the iSTFT vocoder's base magnitude)."""
+    return torch.linalg.pinv(torch.from_numpy(mel_filterbank(settings)).to(like))
 
 
 def griffin_lim(log_mel: torch.Tensor, settings: MelSettings = MelSettings(), *, iterations: int = 60,
                 momentum: float = 0.99, seed: int = 0, length: int | None = None) -> torch.Tensor:
     """Waveforms (B, S) from log-mel spectrograms (B, mels, frames) (see the module's docstring)."""
     s = settings
-    filters = torch.from_numpy(mel_filterbank(s)).to(log_mel)  # (M, F)
-    magnitude = torch.clamp(torch.matmul(torch.linalg.pinv(filters), torch.exp(log_mel)), min=0.0)  # (B, F, T)
+    magnitude = torch.clamp(torch.matmul(mel_pseudo_inverse(s, log_mel), torch.exp(log_mel)), min=0.0)  # (B, F, T)
     return griffin_lim_linear(magnitude, s, iterations=iterations, momentum=momentum, seed=seed, length=length)
 
 

@@ -7,7 +7,7 @@ Samples come back in the same form: integer levels in the dataset's own range.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +24,10 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     conditional: bool = False  # learn p(x | label) on labelled data (`genlab train --conditional`)
+    # Options added after runs of the family were saved, at the value those runs trained with: a saved
+    # config.json that lacks one is read with it, not with today's default (registry.saved_options), so an
+    # older run loads and resumes as what it was.
+    BEFORE_IT_EXISTED: ClassVar[dict[str, Any]] = {}
 
 
 class Decomposition(NamedTuple):

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genlab.models.audio import LOG_FLOOR, MelSettings, mel_filterbank
+from genlab.models.audio import LOG_FLOOR, MelSettings, mel_pseudo_inverse
 
 KERNEL = 7
 MAX_MAGNITUDE = 1e3  # magnitudes are clipped here (a full-scale sine's peak bin is n_fft / 4 = 256)
@@ -54,8 +54,7 @@ class ISTFTGenerator(nn.Module):
         with torch.no_grad():  # the log-magnitude's correction starts at zero
             self.head.weight[:bins].zero_()
             self.head.bias[:bins].zero_()
-        inverse = torch.linalg.pinv(torch.from_numpy(mel_filterbank(settings)).float())  # (F, M)
-        self.register_buffer("inverse", inverse, persistent=False)
+        self.register_buffer("inverse", mel_pseudo_inverse(settings, torch.zeros(())), persistent=False)  # (F, M)
         self.register_buffer("window", torch.hann_window(settings.n_fft), persistent=False)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from genlab.data import load_data
 from genlab.data.spec import Dataset, DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
-from genlab.models.registry import build_model
+from genlab.models.registry import build_model, saved_options
 from genlab.runs import RunFolder, RunInfo
 from genlab.runs.weights import load_model_weights
 
@@ -75,7 +75,8 @@ def load_run(path: Path | str, device: str | torch.device = "cpu", use_ema: bool
     device = resolve_device(device)
     folder = RunFolder(path)
     info = folder.read_info()
-    model = build_model(info.config.model.name, info.spec, info.config.model.options).to(device)
+    name = info.config.model.name
+    model = build_model(name, info.spec, saved_options(name, info.config.model.options)).to(device)
     _, meta = load_model_weights(folder, model, use_ema=use_ema)
     model.eval()
     return Run(folder, info, model, int(meta.get("step", 0)))

@@ -54,6 +54,12 @@ def model_config(name: str, options: dict[str, Any]):
         raise UserError(f"Model option '{where}' for {name}: {first['msg']}.") from None
 
 
+def saved_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A saved run's options (its config.json), with each option added since at the value it trained with
+    (the family Config's BEFORE_IT_EXISTED)."""
+    return model_class(name).Config.BEFORE_IT_EXISTED | options
+
+
 def build_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """Every option of the family, the ones not given at their defaults: what config.json records."""
     return model_config(name, options).model_dump()

@@ -59,6 +59,7 @@ class TTSConfig(ModelConfig):
     # scale `alignment_prior`; 0 = none) while the aligner learns, so it cannot settle on a degenerate path
     # (without it the Asterisk tts gave one symbol 76 % of a held-out prompt's frames; docs/speech.md).
     alignment_prior: float = Field(1.0, ge=0)
+    BEFORE_IT_EXISTED = {"alignment_prior": 0.0}  # runs saved before the prior trained without it
     vocoder: str | None = None  # a vocoder run genlab speak uses by default (None: Griffin-Lim)
 
 

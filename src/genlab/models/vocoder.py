@@ -28,7 +28,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import Field
 from torch import nn
 from torch.func import functional_call
 from torch.nn.utils.parametrizations import weight_norm
@@ -58,15 +58,7 @@ class VocoderConfig(ModelConfig):
     mel_weight: float = Field(45.0, ge=0)
     feature_weight: float = Field(2.0, ge=0)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _hifigan_when_its_options_are_named(cls, data):
-        """No generator named but HiFi-GAN's `kernels` are: the hifigan generator. So runs saved before there
-        was a choice (their config names every option, `generator` excepted) load as what they trained."""
-        if isinstance(data, dict) and "generator" not in data and "kernels" in data:
-            return {**data, "generator": "hifigan"}
-        return data
-
+    BEFORE_IT_EXISTED = {"generator": "hifigan"}  # runs saved before the choice trained HiFi-GAN's
 
 class ResBlock(nn.Module):
     def __init__(self, channels: int, kernel: int, dilations: tuple[int, ...]):
@@ -197,7 +189,8 @@ class Vocoder(GenerativeModel):
 
     def loss(self, batch: dict) -> dict:
         real = self.segments(batch)  # (B, L)
-        mel = self.mel(real)  # (B, M, L / hop + 1)
+        magnitude = self.mel.magnitude(real)  # (B, F, L / hop + 1): one STFT for both mels
+        mel = self.mel.from_magnitude(magnitude)  # (B, M, L / hop + 1)
         fake = self.generator(mel)[:, : real.shape[1]]  # (B, L); unclipped, so the loss still has a gradient
         real_judged = self.discriminators(real)
         d_loss = sum(((1 - r) ** 2).mean() + (f ** 2).mean() for (r, _), (f, _) in
@@ -207,7 +200,7 @@ class Vocoder(GenerativeModel):
         adversarial = sum(((1 - score) ** 2).mean() for score, _ in judged)
         features = sum(F.l1_loss(f, r.detach()) for (_, fake_f), (_, real_f) in zip(judged, real_judged)
                        for f, r in zip(fake_f, real_f))
-        mel_l1 = F.l1_loss(self.loss_mel(fake), self.loss_mel(real))
+        mel_l1 = F.l1_loss(self.loss_mel(fake), self.loss_mel.from_magnitude(magnitude))
         c = self.config
         g_loss = adversarial + c.feature_weight * features + c.mel_weight * mel_l1
         return {"loss": d_loss + g_loss, "d_loss": d_loss.detach(), "g_adversarial": adversarial.detach(),

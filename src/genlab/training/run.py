@@ -11,14 +11,14 @@ from pathlib import Path
 import torch
 
 import genlab
-from genlab.config import RunConfig, TrainingConfig
+from genlab.config import ModelSection, RunConfig, TrainingConfig
 from genlab.data import BUILTINS, load_data
 from genlab.data.labels import HIDDEN, balance_labelled, labelled_only, measured_only
 from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
 from genlab.models.loading import resolve_device
-from genlab.models.registry import build_model, build_options
+from genlab.models.registry import build_model, build_options, saved_options
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
 from genlab.training.distributed import close_world, init_world
 from genlab.training.trainer import Trainer, TrainResult, seed_everything
@@ -76,6 +76,7 @@ def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict 
         raise UserError(f"{folder.path} holds no run to resume: check --out, or train a new run without --resume.")
     info = folder.read_info()
     saved = info.config
+    saved.model = ModelSection(name=saved.model.name, **saved_options(saved.model.name, saved.model.options))
     if config is not None:
         if _without_budget(config) != _without_budget(saved):
             raise UserError(f"The config passed differs from the one {folder.path} was trained with: resume with "
