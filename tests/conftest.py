@@ -264,3 +264,80 @@ def levels_npy(tmp_path: Path) -> Path:
     path = tmp_path / "levels.npy"
     np.save(path, x)
     return path
+
+
+# ---------------------------------------------------------------- awkward image files
+
+
+def png16_bytes(pixels: np.ndarray) -> bytes:
+    """(H, W, C) uint16, C = 1..4, as a 16-bit PNG written here by hand (Pillow writes no 16-bit colour), so the
+    reader is checked against a writer it does not share."""
+    import struct
+    import zlib
+
+    h, w, c = pixels.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\0" + pixels[i].astype(">u2").tobytes() for i in range(h))
+    header = struct.pack(">IIBBBBB", w, h, 16, {1: 0, 2: 4, 3: 2, 4: 6}[c], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+@dataclass
+class Awkward:
+    """One awkward image file: what the shared reader must give (colour (C, H, W) and alpha, exactly or within
+    `tolerance` levels for lossy files) and a word its notes must hold (None: no notes)."""
+
+    path: Path
+    colour: np.ndarray
+    alpha: np.ndarray | None = None
+    tolerance: int = 0
+    note: str | None = None
+
+
+@pytest.fixture
+def awkward_images(tmp_path: Path) -> dict[str, Awkward]:
+    """Tiny (8x8) image files in the modes a new user brings: palette (with and without transparency, a grey
+    palette), CMYK JPEG, LA, 1-bit, 16-bit grey, 16-bit RGB and RGBA PNG (hand-written), RGBA, an animated GIF;
+    in tmp_path/awkward, by file name. Bad files (truncated, too large) are made by the tests that need them."""
+    from PIL import Image
+
+    folder = tmp_path / "awkward"
+    folder.mkdir()
+    y, x = np.mgrid[0:8, 0:8]
+    rgb = np.stack([y * 32, x * 32, 255 - (x + y) * 16]).astype(np.uint8)  # (3, 8, 8): a smooth colour ramp
+    grey = ((x + y) * 17).astype(np.uint8)[None]  # (1, 8, 8)
+    alpha = (x * 36).astype(np.uint8)[None]
+    rgb16 = rgb.astype(np.uint16) * 257 + np.arange(8, dtype=np.uint16)  # low bytes that 8 bits would lose
+    alpha16 = alpha.astype(np.uint16) * 257 + 3
+    palette = Image.fromarray(rgb.transpose(1, 2, 0)).quantize(16)
+    index = np.asarray(palette)
+    on_palette = np.asarray(palette.convert("RGB")).transpose(2, 0, 1)
+    frames = [palette, Image.fromarray(255 - rgb.transpose(1, 2, 0)).quantize(16)]
+    images: dict[str, Awkward] = {}
+
+    def add(name: str, picture, colour, alpha=None, tolerance=0, note=None, **options) -> None:
+        path = folder / name
+        if isinstance(picture, bytes):
+            path.write_bytes(picture)
+        else:
+            picture.save(path, **options)
+        images[name] = Awkward(path, colour, alpha, tolerance, note)
+
+    add("palette.png", palette, on_palette)
+    add("palette-transparent.png", palette, on_palette, np.where(index == index[0, 0], 0, 255)[None],
+        transparency=int(index[0, 0]))
+    add("grey-palette.gif", Image.fromarray(grey[0]).convert("P"), grey)
+    add("cmyk.jpg", Image.fromarray(rgb.transpose(1, 2, 0)).convert("CMYK"), rgb, tolerance=12, note="CMYK",
+        quality=95)
+    add("la.png", Image.fromarray(np.concatenate([grey, alpha]).transpose(1, 2, 0), "LA"), grey, alpha)
+    add("1bit.png", Image.fromarray(grey[0] > 127), np.where(grey > 127, 255, 0).astype(np.uint8))
+    grey16 = grey.astype(np.uint16) * 257 + 1
+    add("grey16.png", Image.fromarray(grey16[0]), grey16)
+    add("rgb16.png", png16_bytes(rgb16.transpose(1, 2, 0)), rgb16)
+    add("rgba16.png", png16_bytes(np.concatenate([rgb16, alpha16]).transpose(1, 2, 0)), rgb16, alpha16)
+    add("rgba.png", Image.fromarray(np.concatenate([rgb, alpha]).transpose(1, 2, 0)), rgb, alpha)
+    add("animated.gif", frames[0], on_palette, note="first of its 2 frames", save_all=True, append_images=frames[1:])
+    return images

@@ -273,3 +273,69 @@ def test_divergence_stops_with_a_user_error(diverged, user_error):
 def test_divergence_leaves_no_half_written_run(diverged, genlab_at, user_error):
     _, out = diverged
     assert (out / "model.safetensors").exists() or not out.exists(), sorted(p.name for p in out.iterdir())
+
+
+# ---------------------------------------------------------------- what every command shares (issue 31)
+
+
+def test_quiet_hides_progress_but_not_what_became_of_the_data(genlab, tmp_path):
+    np.save(tmp_path / "floats.npy", np.random.default_rng(0).random((40, 1, 8, 8)))
+    result = genlab("train", "--data", "floats.npy", "--out", "run", "--steps", 1, "--batch-size", 16, *TINY_FLAGS)
+    assert result.returncode == 0 and "note: Float values" in result.stdout, str(result)
+
+
+@pytest.mark.parametrize("args", [["sample", "{run}"], ["train", "--data", "digits", "--out", "new"],
+                                  ["traverse", "{run}"]])
+@pytest.mark.parametrize("seed", [str(2**64 + 1), "-1", "1.5"])
+def test_a_seed_outside_every_generators_range_is_one_line(genlab, user_error, digits_run, tmp_path, args, seed):
+    result = genlab(*[a.format(run=digits_run) for a in args], "--seed", seed)
+    if seed == "1.5":  # not a whole number: typer's own refusal, exit 2 before any work
+        assert result.returncode == 2 and "Traceback" not in result.stderr, str(result)
+    else:
+        user_error(result, "--seed", "0 to 4294967295")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_seeds_are_checked_where_they_enter_the_api(digits_run):
+    from genlab import api
+    from genlab.config import MAX_SEED, check_seed
+    from genlab.errors import UserError
+
+    run = api.load_run(digits_run)
+    assert check_seed(np.int64(7)) == 7 and check_seed(MAX_SEED) == MAX_SEED
+    for seed in (2**64 + 1, -1, 1.0, True, "3"):
+        with pytest.raises(UserError, match="from 0 to"):
+            check_seed(seed)
+    with pytest.raises(UserError, match="seed"):
+        api.sample(run, 2, seed=2**70)
+    with pytest.raises(UserError, match="seed"):
+        api.load_config(None, {"": {"seed": 2**40}})
+    with pytest.raises(UserError, match="seed"):
+        api.evaluate(run, seed=-3, write=False)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["sample", "{run}", "-o", "samples.jpg"], ".png"),  # a grid is a PNG: not PNG bytes in a .jpg
+    (["sample", "{run}", "-o", "samples.png", "--npy", "levels.txt"], ".npy"),
+    (["traverse", "{run}", "-o", "walk.gif"], ".png"),
+])
+def test_an_output_suffix_a_command_cannot_write_is_refused_before_any_work(genlab, user_error, digits_run, tmp_path,
+                                                                             args, needle):
+    user_error(genlab(*[a.format(run=digits_run) for a in args]), needle, "change the suffix")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_modalitys_writer_names_the_suffixes_it_writes():
+    from types import SimpleNamespace
+
+    from genlab.errors import UserError
+    from genlab.media import examples_path
+
+    molecules, clips = SimpleNamespace(modality="tokens"), SimpleNamespace(modality="video")
+    assert examples_path(molecules, Path("mols")) == Path("mols.png")
+    assert examples_path(molecules, Path("mols.CSV")) == Path("mols.CSV")
+    with pytest.raises(UserError, match=r"mols.txt: molecules is written as .png or .csv, not .txt"):
+        examples_path(molecules, Path("mols.txt"))  # it once wrote PNG bytes into the .txt
+    assert examples_path(clips, Path("c")) == Path("c.gif")
+    with pytest.raises(UserError, match=".gif or .webp"):
+        examples_path(clips, Path("c.mp4"))

@@ -308,6 +308,15 @@ def test_decompress_needs_an_existing_file_and_run(pixelcnn_run, glz, tmp_path):
     assert not (tmp_path / "out.npy").exists()
 
 
+def test_an_output_suffix_the_coder_cannot_write_is_refused_before_any_work(pixelcnn_run, glz, tmp_path):
+    (tmp_path / "x.glz").write_bytes(glz)  # three images
+    with pytest.raises(UserError, match=r"three.png: the decoded images .* is written as .npy, not .png"):
+        compression.decompress(pixelcnn_run, tmp_path / "x.glz", tmp_path / "three.png")  # once a folder named .png
+    with pytest.raises(UserError, match=r"x.txt: a lossless file is written as .glz"):
+        compression.compress(pixelcnn_run, tmp_path / "missing.npy", tmp_path / "x.txt")  # refused before reading
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.glz"]
+
+
 # ---------------------------------------------------------------- input checks
 
 
@@ -326,7 +335,7 @@ BAD_INPUTS = [
     ("missing path", lambda f: f / "nothing.png", "No file or folder"),
     ("text file", lambda f: _text(f / "notes.txt"), "Cannot read image"),
     ("not really a png", lambda f: _text(f / "fake.png"), "Cannot read image"),
-    ("not really an npy", lambda f: _text(f / "fake.npy"), "Cannot read"),
+    ("not really an npy", lambda f: _text(f / "fake.npy"), "not a NumPy .npy"),
     ("folder without images", lambda f: _text(f / "empty" / "readme.txt").parent, "holds no images"),
 ]
 
@@ -483,3 +492,16 @@ def test_images_with_the_same_stem_are_not_lost(pixelcnn_run, tmp_path):
     compression.decompress(pixelcnn_run, tmp_path / "same.glz", tmp_path / "back")
     decoded = sorted(np.asarray(Image.open(p)).max() for p in (tmp_path / "back").iterdir())
     assert decoded == [3, 9]
+
+
+def test_what_reading_an_image_dropped_is_noted_by_compress(genlab, pixelcnn_run, test_digits, tmp_path):
+    """16 bits and transparency were dropped in silence: a "lossless" file of something else than the image."""
+    folder = tmp_path / "awkward"
+    folder.mkdir()
+    digit = test_digits[0, 0]
+    Image.fromarray(digit.astype(np.uint16) * 257).save(folder / "deep.png")
+    Image.fromarray(np.stack([digit, np.full_like(digit, 200)], axis=-1), "LA").save(folder / "see-through.png")
+    done = genlab("compress", pixelcnn_run, folder, "-o", "both.glz")
+    assert done.returncode == 0, str(done)
+    assert "16-bit pixels were rounded to 8 bits: deep.png" in done.stdout, str(done)
+    assert "transparency was dropped (training images are grey or RGB): see-through.png" in done.stdout, str(done)

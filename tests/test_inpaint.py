@@ -90,3 +90,28 @@ def test_evaluate_scores_completed_lower_halves_beside_the_originals(pixelcnn_ru
     assert result["images"] == 8 and set(result["quality"]) == set(result["bits_per_dim"]) == {"real", "model"}
     assert result["bound"] == "exact" and result["quality"]["model"]["fd"] > 0
     assert (pixelcnn_run / "run" / "report" / "inpaint.png").exists()
+
+
+def test_inpaint_keeps_the_users_own_pixels_of_any_mode_and_reads_any_mask(pixelcnn_run, genlab_at, awkward_images,
+                                                                           tmp_path):
+    """The 17-level run saw a requantised copy and wrote it back (unmasked pixels changed); a 1-bit mask was refused
+    as "bool pixels"; a grey mask was thresholded without a word."""
+    from genlab.data.image_io import decode
+
+    folder = awkward_images["la.png"].path.parent
+    hole = np.zeros((8, 8), bool)
+    hole[2:6, 1:5] = True
+    Image.fromarray(np.where(hole, 200, 40).astype(np.uint8)).save(folder / "grey-mask.png")
+    Image.fromarray(hole).save(folder / "1bit-mask.png")
+    for image, mask in (("la.png", "grey-mask.png"), ("grey16.png", "1bit-mask.png"),
+                        ("grey-palette.gif", "1bit-mask.png")):
+        out = tmp_path / f"{image}-filled.png"
+        done = genlab_at(["inpaint", "run", folder / image, "--mask", folder / mask, "-n", "1", "-o", out],
+                         pixelcnn_run)
+        assert done.returncode == 0 and "quantised" in done.stdout, str(done)
+        assert ("not only black and white" in done.stdout) == (mask == "grey-mask.png"), str(done)
+        original, filled = awkward_images[image], decode(out)
+        assert filled.colour.dtype == original.colour.dtype, image  # 16-bit stays 16-bit
+        assert np.array_equal(filled.colour[:, ~hole], original.colour[:, ~hole]), image  # the user's own values
+        assert (filled.alpha is None) == (original.alpha is None) and (
+            filled.alpha is None or np.array_equal(filled.alpha, original.alpha)), image

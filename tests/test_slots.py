@@ -261,3 +261,14 @@ def test_bench_scenes_keeps_a_record_per_finished_run_and_reuses_it_without_the_
     assert bench._recorded(tmp_path, "run-0", config(2)) == first
     with pytest.raises(AssertionError, match="trained again"):  # another config is another run
         bench._recorded(tmp_path, "run-0", config(3))
+
+
+def test_decompose_reads_awkward_colour_images_without_inventing_alpha(scenes_run, genlab_at, awkward_images, tmp_path):
+    """A CMYK JPEG was read as inverted RGB with its K channel as alpha ("alpha channels were ignored")."""
+    folder = tmp_path / "colour"
+    folder.mkdir()
+    for name in ("cmyk.jpg", "rgb16.png", "palette.png"):
+        (folder / name).write_bytes(awkward_images[name].path.read_bytes())
+    done = genlab_at(["decompose", "run", folder, "--resize", "-o", tmp_path / "out"], scenes_run)
+    assert done.returncode == 0 and "CMYK" in done.stdout and "alpha" not in done.stdout, str(done)
+    assert all((tmp_path / "out" / f"{name}-overview.png").exists() for name in ("cmyk", "rgb16", "palette"))

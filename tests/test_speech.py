@@ -108,10 +108,33 @@ def test_speak_writes_wav_at_the_runs_rate(voice, genlab_at):
     assert soundfile.info(str(voice / "lines" / "001.wav")).samplerate == 22_050
 
 
+def test_a_long_sentence_is_said_in_bounded_pieces(voice, monkeypatch, tmp_path):
+    """One long unpunctuated sentence reaches the model in pieces of at most MAX_PIECE characters' symbols (said
+    whole, a 5,000-word sentence was killed at 20 GB), joined into one WAV with pauses between them."""
+    from genlab.apps import speak as app
+    from genlab.data.text import MAX_PIECE, speech_pieces
+    from genlab.models.loading import load_run
+
+    text = " ".join(["the old man walked along the quiet road"] * 30)  # 240 words, no punctuation
+    said = []
+
+    def recording(model, ids, *args, **kwargs):
+        said.append(len(ids))
+        return speech(model, ids, *args, **kwargs)
+
+    speech = app.speech
+    monkeypatch.setattr(app, "speech", recording)
+    monkeypatch.chdir(voice)  # where the tts run's model.vocoder is
+    spoken = app.speak(load_run("tts"), [text], tmp_path / "long.wav")
+    assert len(said) == len(speech_pieces(text)) > 5 and max(said) <= 2 * MAX_PIECE  # about a symbol a letter
+    wave, rate = soundfile.read(tmp_path / "long.wav")
+    assert len(wave) / rate == pytest.approx(spoken.seconds, abs=1e-3) and spoken.seconds > (len(said) - 1) * app.PAUSE
+
+
 @pytest.mark.parametrize("args, needle", [
     (["tts", "   ", "-o", "x.wav"], "text is empty"),
     (["tts", "你好", "-o", "x.wav"], "is a sound this run learnt"),
-    (["tts", "Hello.", "-o", "x.mp3"], "ending in .wav"),
+    (["tts", "Hello.", "-o", "x.mp3"], "written as .wav"),
     (["tts", "Hello.", "-o", "x.wav", "--speed", "9"], "--speed 9"),
     (["vocoder", "Hello.", "-o", "x.wav"], "does not speak"),
     (["tts", "Hello.", "-o", "x.wav", "--vocoder", "tts"], "not a vocoder"),

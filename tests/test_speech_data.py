@@ -96,6 +96,24 @@ def test_a_missing_folder_or_a_bad_rate_is_named(tmp_path, folder):
         read_ljspeech(folder, rate=0)
 
 
+def test_recordings_without_metadata_are_told_what_a_speech_corpus_needs(tmp_path):
+    """A folder of recordings lacking metadata.csv (given to a tts) once heard "No images found ...: put .png/.jpg"."""
+    from genlab.data import load_dataset
+
+    (tmp_path / "voice" / "wavs").mkdir(parents=True)
+    soundfile.write(tmp_path / "voice" / "wavs" / "a.wav", tone(22050, 2205), 22050)
+    (tmp_path / "loose").mkdir()
+    soundfile.write(tmp_path / "loose" / "a.flac", tone(22050, 2205), 22050)
+    for name in ("voice", "loose"):
+        with pytest.raises(UserError, match=rf"{name} holds recordings but no metadata\.csv: .*LJSpeech folder, "
+                                            r"metadata\.csv with one id\|text line per recording .*wavs/ID\.wav"):
+            load_dataset(str(tmp_path / name))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match=r"No images found in .*empty: .*metadata\.csv with id\|text lines and "
+                                        r"wavs/ID\.wav"):
+        load_dataset(str(tmp_path / "empty"))
+
+
 def test_the_espeak_corpus_says_the_same_samples_every_call_at_the_rate_asked():
     assert len(SENTENCES) == 40 and all(4 <= len(s.split()) <= 12 for s in SENTENCES)
     first, again = espeak_corpus(sentences=SENTENCES[:2]), espeak_corpus(sentences=SENTENCES[:2])

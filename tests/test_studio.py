@@ -87,8 +87,23 @@ def test_live_samples_are_a_png_of_the_asked_size_and_seeded(studio):
     assert first["n"] == 4 and first["image"] == again["image"] != other["image"]
     picture = Image.open(io.BytesIO(base64.b64decode(first["image"].split(",", 1)[1])))
     assert picture.format == "PNG" and picture.size[0] > 8
-    assert client.post("/api/sample", json={"run": "vae", "n": 0}).status_code == 422  # FastAPI's own check
     assert client.post("/api/sample", json={"run": "broken", "n": 2}).status_code == 400
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"run": "vae", "n": 0}, "n"),  # out of range
+    ({"run": "vae", "n": "four"}, "n"),  # a string for a number
+    ({"run": "vae", "seed": 2**64 + 1}, "seed"),  # a seed wider than any generator's (it was a 500)
+    ({"run": "vae", "seed": -1}, "seed"),
+    ({"n": 4}, "run"),  # missing
+    ({"run": ["vae"]}, "run"),  # a list for a string
+])
+def test_a_request_of_the_wrong_shape_is_a_400_naming_the_field(studio, body, field):
+    client, _ = studio
+    response = client.post("/api/sample", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]  # the documented {"error": one sentence}, not FastAPI's {"detail": [...]}
+    assert error.startswith(f"{field}: ") and "\n" not in error and error.endswith("JSON."), error
 
 
 def test_walks_between_test_examples_and_traversals_of_a_latent_run(studio):
@@ -152,7 +167,7 @@ def test_a_diffusion_runs_page_offers_steps_method_guidance_and_its_classes(diff
     assert [labels for labels, _ in asked[2:]] == [[0, 1, 2, 3], [4, 5]]  # each class in turn, JOB_CHUNK at a time
     wrong = client.post("/api/sample", json=ask | {"label": 10})
     assert wrong.status_code == 400 and "0..9" in wrong.json()["error"]
-    assert client.post("/api/sample", json=ask | {"method": "euler"}).status_code == 422
+    assert client.post("/api/sample", json=ask | {"method": "euler"}).status_code == 400
 
 
 def test_a_vae_takes_only_its_own_options_and_no_label(studio):
@@ -226,7 +241,7 @@ def test_a_walk_between_two_uploaded_images(studio, monkeypatch):
     colour = client.post("/api/upload", files={"file": ("c.png", _png_bytes(), "image/png")}).json()["upload"]
     refused = client.post("/api/interpolate", json={"run": "vae", "uploads": [dark, colour]})
     assert refused.status_code == 400 and "grey" in refused.json()["error"]
-    assert client.post("/api/interpolate", json={"run": "vae", "uploads": [dark]}).status_code == 422
+    assert client.post("/api/interpolate", json={"run": "vae", "uploads": [dark]}).status_code == 400
 
 
 def test_uploads_are_checked_and_kept_under_names_the_server_makes(studio, monkeypatch):
@@ -360,3 +375,39 @@ def test_a_cancelled_job_stops_at_its_next_step():
             break
         status = job.wait((status["state"], status["done"]), timeout=1)
     assert status["state"] == "cancelled" and status["result"] is None and status["done"] < 999
+
+
+def test_the_scratch_folder_goes_when_the_server_is_stopped_by_sigterm(tmp_path):
+    """uvicorn re-raises SIGTERM after its graceful shutdown, which ends Python before a TemporaryDirectory's own
+    clean-up: the studio removes its upload scratch in its shutdown instead."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    scratch_parent, runs = tmp_path / "tmp", tmp_path / "runs"
+    scratch_parent.mkdir()
+    runs.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {"TMPDIR": str(scratch_parent)}
+    server = subprocess.Popen([sys.executable, "-m", "genlab", "studio", str(runs), "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs", timeout=1).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()
+                time.sleep(0.1)
+        assert [p.name.startswith("genlab-studio-") for p in scratch_parent.iterdir()] == [True]
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    assert not list(scratch_parent.iterdir())

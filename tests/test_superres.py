@@ -168,9 +168,33 @@ def test_upscale_bad_input_is_one_line_and_writes_nothing(sr_run, digits_run, ge
     run, vae = load_run(sr_run), load_run(digits_run)
     for model, source, out, message in [
         (run, "tiny.png", "b.png", "at least 8"), (run, "missing.png", "c.png", "does not exist"),
-        (vae, "ok.png", "d.png", "does not upscale"), (run, "ok.png", "e.txt", "names no image format"),
+        (vae, "ok.png", "d.png", "does not upscale"), (run, "ok.png", "e.txt", "change the suffix"),
         (run, ".", "f", "not a readable image"),  # a folder holding one bad file among good ones
     ]:
         with pytest.raises(UserError, match=message):
             upscale(model, tmp_path / source, tmp_path / out)
     assert not any((tmp_path / name).exists() for name in ("a.png", "b.png", "c.png", "d.png", "e.txt", "f"))
+
+
+def test_upscale_awkward_images_keeps_their_colours_and_depth_and_notes_what_a_format_drops(sr_run, genlab,
+                                                                                            awkward_images, tmp_path):
+    """CMYK came out inverted and transparent, 16-bit RGB PNG came out 8-bit, RGBA to JPEG was a traceback."""
+    from genlab.data.degrade import upscale_classically
+    from genlab.data.image_io import decode
+
+    folder = awkward_images["cmyk.jpg"].path.parent
+    done = genlab("upscale", sr_run, folder, "-o", "out")
+    assert done.returncode == 0 and "CMYK" in done.stdout and "first of its 2 frames" in done.stdout, str(done)
+    cmyk = decode(tmp_path / "out" / "cmyk-x4.png")
+    bicubic = upscale_classically(awkward_images["cmyk.jpg"].colour, 4).astype(int)
+    assert cmyk.alpha is None and np.abs(cmyk.colour - bicubic).mean() < 16  # not inverted (~128 off)
+    for name, channels, alpha in (("rgb16-x4.tif", 3, False), ("rgba16-x4.tif", 3, True), ("grey16-x4.png", 1, False),
+                                  ("la-x4.png", 1, True), ("1bit-x4.png", 1, False), ("palette-x4.png", 3, False)):
+        out = decode(tmp_path / "out" / name)
+        assert out.colour.shape == (channels, 32, 32) and (out.alpha is not None) == alpha, name
+        assert out.colour.dtype == (np.uint16 if "16" in name else np.uint8), name
+    for source, target, note in (("rgba.png", "rgba.jpg", "JPEG keeps no transparency"),
+                                 ("rgb16.png", "rgb16.webp", "WebP keeps 8 bits"), ("rgb16.png", "rgb16.png", None)):
+        single = genlab("upscale", sr_run, folder / source, "-o", target)
+        assert single.returncode == 0 and (note is None or note in single.stdout), str(single)
+    assert decode(tmp_path / "rgb16.png").colour.dtype == np.uint16  # a 16-bit colour PNG out, as asked

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from genlab.data.text import Symbols, normalise, number_words, ordinal_words, to_symbols
+from genlab.data.text import MAX_PIECE, Symbols, normalise, number_words, ordinal_words, speech_pieces, to_symbols
 from genlab.errors import UserError
 
 
@@ -48,3 +48,29 @@ def test_symbols_encode_what_they_hold_and_count_the_rest():
     assert symbols.symbols == ("<pad>", " ", "!", "a", "b", "c")
     ids, dropped = symbols.encode("cab?z")
     assert ids == [5, 3, 4] and dropped == 2 and symbols.decode(ids) == "cab" and len(symbols) == 6
+
+
+def test_long_text_is_said_in_pieces_of_bounded_length():
+    """Sentences first, then clauses of a long sentence, then words of a long clause, then a long word: no piece
+    is longer than MAX_PIECE characters whatever the text (one 5,000-word sentence said whole took 20 GB), and
+    the pieces hold every word in order."""
+    unpunctuated = " ".join(["the old man walked along the quiet road"] * 700)  # 5,600 words, no punctuation
+    pieces = speech_pieces(unpunctuated)
+    assert len(pieces) > 100 and max(map(len, pieces)) <= MAX_PIECE
+    assert " ".join(pieces) == unpunctuated  # cut between words, none lost
+    assert speech_pieces("Mr. Smith paid $3.50. Then he left; fine! Is it? yes") == [
+        "mister smith paid three dollars fifty cents.", "then he left;", "fine!", "is it?", "yes"]
+    clauses = "One, two, three: four - five, six."
+    assert speech_pieces(clauses) == ["one, two, three: four - five, six."]  # short: one sentence, whole
+    assert speech_pieces(clauses, limit=12) == ["one, two,", "three:", "four - five,", "six."]
+    assert speech_pieces("forty-two " * 3, limit=12) == ["forty-two", "forty-two", "forty-two"]  # no cut at a hyphen
+    assert speech_pieces("a" * 450) == ["a" * 200, "a" * 200, "a" * 50]
+    assert speech_pieces("  ") == []
+
+
+def test_very_long_numbers_are_read_digit_by_digit():
+    assert normalise("Code 12345678901234567.") == "code " + " ".join(
+        "one two three four five six seven eight nine zero one two three four five six seven".split()) + "."
+    assert normalise("9" * 5000).split() == ["nine"] * 5000  # int() refuses 4,300 digits: no traceback
+    assert normalise("$" + "1" * 20).split()[-1] == "dollars"
+    assert normalise("123456789012345th").startswith("one hundred twenty three trillion")

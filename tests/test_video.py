@@ -192,6 +192,12 @@ def test_video_commands_refuse_what_they_cannot_do(video_run, digits_run, genlab
     user_error(genlab_at(["sample", "run", "--context", str(tmp_path / "small.npy")], video_run), "(1, 32, 32)")
     np.save(tmp_path / "short.npy", np.zeros((2, 2, 32, 32), np.uint8))
     user_error(genlab_at(["sample", "run", "--context", str(tmp_path / "short.npy")], video_run), "at least 4")
+    for name, empty in (("none.npy", (0, 5, 32, 32)), ("frameless.npy", (2, 0, 32, 32))):  # once a numpy traceback
+        np.save(tmp_path / name, np.zeros(empty, np.uint8))
+        user_error(genlab_at(["sample", "run", "--context", str(tmp_path / name)], video_run), name, "at least one")
+    (tmp_path / "text.npy").write_text("0 1 2\n3 4 5\n")  # never advise allow_pickle for a user's file
+    message = user_error(genlab_at(["sample", "run", "--context", str(tmp_path / "text.npy")], video_run), "text.npy")
+    assert "pickle" not in message and "not a NumPy" in message
     np.save(tmp_path / "seen.npy", np.zeros((1, 4, 32, 32), np.uint8))
     user_error(genlab_at(["sample", "run", "--context", str(tmp_path / "seen.npy"), "--frames", "0"], video_run),
                "--frames 0")
@@ -224,6 +230,30 @@ def test_a_folder_of_animated_gifs_is_clips_with_class_subfolders_as_labels(tmp_
     short[0].save(tmp_path / "clips" / "odd" / "short.gif", save_all=True, append_images=short[1:], duration=100)
     with pytest.raises(UserError, match="same length"):
         load_dataset(str(tmp_path / "clips"))
+
+
+def test_a_still_file_among_clips_is_named(tmp_path):
+    """A folder of animated GIFs with one single-frame GIF once became images ("holds image: use a family made
+    for image"); a folder of images with one animated GIF stays images (its first frame)."""
+    from genlab.data import load_dataset
+
+    rng = np.random.default_rng(0)
+
+    def gif(path, frames):
+        pictures = [Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)) for _ in range(frames)]
+        pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=100, loop=0)
+
+    (tmp_path / "clips").mkdir()
+    for i in range(11):
+        gif(tmp_path / "clips" / f"{i:02d}.gif", 4)
+    gif(tmp_path / "clips" / "still.gif", 1)
+    with pytest.raises(UserError, match=r"still\.gif has a single frame, among 11 animated clips .*remove it"):
+        load_dataset(str(tmp_path / "clips"))
+    (tmp_path / "images").mkdir()
+    for i in range(11):
+        gif(tmp_path / "images" / f"{i:02d}.gif", 1)
+    gif(tmp_path / "images" / "moving.gif", 4)
+    assert load_dataset(str(tmp_path / "images")).spec.modality == "image"
 
 
 def test_a_users_array_is_video_when_its_axes_say_so(tmp_path):

@@ -6,13 +6,31 @@ file stays independent of any family.
 
 from __future__ import annotations
 
+import operator
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from genlab.errors import UserError
+
+# Seeds are whole numbers 0..2**32-1 (numpy's legacy range, the narrowest of the generators genlab seeds); derived
+# seeds (seed * 1_000_003 + epoch, seed * 1000 + chunk) then stay far inside torch's 64 bits.
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """`seed` if it is a whole number in 0..MAX_SEED, else a UserError naming it: every way a seed enters
+    genlab (the CLI's --seed, the API's seed=, the studio's requests) checks it here, before any work."""
+    try:
+        whole = operator.index(seed)  # int or a numpy integer; not a float, a string or a bool
+    except TypeError:
+        whole = None
+    if whole is None or isinstance(seed, bool) or not 0 <= whole <= MAX_SEED:
+        raise UserError(f"{name} {seed!r} is not a whole number from 0 to {MAX_SEED}: give a seed in that range.")
+    return int(whole)
 
 
 class _Section(BaseModel):
@@ -21,7 +39,7 @@ class _Section(BaseModel):
 
 class DataConfig(_Section):
     source: str = "digits"  # a built-in name, an image folder, or a .npy/.npz file
-    split_seed: int = 0  # fixes train/val/test; keep it when comparing runs
+    split_seed: Seed = 0  # fixes train/val/test; keep it when comparing runs
     channels: Literal[1, 3] | None = None
     size: tuple[int, int] | None = None  # (H, W) to resize user images to
     labels_per_class: int | None = Field(None, gt=0)  # semi-supervised: keep this many training labels per class
@@ -45,7 +63,9 @@ class TrainingConfig(_Section):
     steps: int | None = Field(None, gt=0)
     epochs: int | None = Field(None, gt=0)
     minutes: float | None = Field(None, gt=0)
-    batch_size: int = Field(64, gt=0)  # global batch, whatever the number of processes
+    # Global batch, whatever the number of processes; None: the family's default_batch_size (64 for most), at most
+    # the training split (training/batches.py:default_batch_size). config.json records the number trained with.
+    batch_size: int | None = Field(None, gt=0)
     accumulate: int = Field(1, gt=0)  # micro-batches per process per step (gradient accumulation)
     optimizer: Literal["adam", "adamw"] = "adamw"
     lr: float = Field(2e-3, gt=0)
@@ -64,7 +84,7 @@ DEFAULT_STEPS = 2000
 
 
 class RunConfig(_Section):
-    seed: int = 0
+    seed: Seed = 0
     data: DataConfig = DataConfig()
     model: ModelSection = ModelSection()
     training: TrainingConfig = TrainingConfig()

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlab.config import check_seed
 from genlab.errors import UserError
+from genlab.files import read_numpy
 from genlab.models.base import GenerativeModel
 from genlab.models.batched import encoded, latent_kls
 from genlab.models.interpolation import slerp
@@ -57,7 +59,7 @@ def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None,
         raise UserError(f"Run {run.path} was not trained with --conditional, so it takes no --label.")
     out = []
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(seed)
+        torch.manual_seed(check_seed(seed))
         for start in range(0, n, SAMPLE_CHUNK):
             count = min(SAMPLE_CHUNK, n - start)
             cond = None if labels is None else torch.as_tensor(labels[start : start + count]).long().to(model.device)
@@ -88,7 +90,7 @@ def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: 
     if pairs == 0:
         raise UserError("Interpolation needs at least two examples, a pair to walk between.")
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(seed)
+        torch.manual_seed(check_seed(seed))
         xt = torch.from_numpy(x[: 2 * pairs]).long().to(model.device)
         cond = torch.from_numpy(y[: 2 * pairs]).long().to(model.device) if model.is_conditional else None
         z = model.encode(xt, cond)
@@ -104,7 +106,7 @@ def reconstructions(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, see
     if not model.has_latent:
         raise UserError(f"Model {model.name} has no latent space, so it does not reconstruct examples.")
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(seed)
+        torch.manual_seed(check_seed(seed))
         xt = torch.from_numpy(x).long().to(model.device)
         cond = torch.from_numpy(y).long().to(model.device) if model.is_conditional else None
         recon = model.decode(model.encode(xt, cond), cond).cpu().numpy()
@@ -174,10 +176,9 @@ def read_clips(path: Path, spec) -> np.ndarray:
         raise UserError(f"No clip file at {path}: pass a .npy of frames or an animated .gif / .webp.")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            clips = np.load(path, allow_pickle=False)
-        except ValueError as err:
-            raise UserError(f"{path} is not a readable .npy array ({err}): save the frames with numpy.save.") from None
+        clips = read_numpy(path)
+        if not isinstance(clips, np.ndarray):
+            raise UserError(f"{path} is a .npz archive: save the frames as one array with numpy.save.")
         if clips.ndim == 4:
             clips = clips[:, :, None]
     elif suffix in ANIMATION_SUFFIXES:
@@ -192,6 +193,9 @@ def read_clips(path: Path, spec) -> np.ndarray:
     if clips.ndim != 5 or clips.shape[2:] != (channels, height, width):
         raise UserError(f"{path} holds frames of shape {tuple(clips.shape[1:])}, and this run's clips are frames of "
                         f"({channels}, {height}, {width}): pass clips of its size (N, T, {height}, {width}).")
+    if clips.size == 0:
+        raise UserError(f"{path} holds {clips.shape[0]} clips of {clips.shape[1]} frames: give at least one clip "
+                        "with frames in it.")
     if clips.dtype.kind not in "iu" or clips.min() < 0 or clips.max() >= spec.levels:
         raise UserError(f"{path} must hold whole-number levels 0..{spec.levels - 1}.")
     return clips
@@ -211,6 +215,8 @@ def continue_clips(run: Run, context: np.ndarray | Path, *, frames: int | None =
         raise UserError(f"--frames {frames} must be positive.")
     if not isinstance(context, np.ndarray):
         context = read_clips(context, run.spec)
+    if not len(context):
+        raise UserError("No clips were given to continue: pass at least one clip of seen frames.")
     if context.shape[1] < model.context_frames:
         raise UserError(f"This run continues clips from {model.context_frames} seen frames, and the clips given have "
                         f"{context.shape[1]}: pass at least {model.context_frames}.")

@@ -1,5 +1,6 @@
 """The user's own images, read for an application (`genlab upscale`, `genlab decompose`, `genlab inpaint`): one
-file or every image of a folder, each checked with a one-line error naming it."""
+file or every image of a folder, each decoded by genlab's one image reader (`genlab.data.image_io`: every Pillow
+mode converted deliberately, with notes where information is lost) and checked with a one-line error naming it."""
 
 from __future__ import annotations
 
@@ -8,35 +9,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genlab.data.image_io import Decoded, decode, file_notes
 from genlab.errors import UserError
 
 if TYPE_CHECKING:  # reading and checking images needs no torch
     from genlab.models.loading import Run
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")  # read from a folder
 
 
-def read_user_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """(colour (C, H, W) with C 1 or 3, alpha (1, H, W) or None), uint8 or uint16; a UserError if unreadable."""
-    import warnings
-
-    import imageio.v3 as iio
-
-    try:
-        with warnings.catch_warnings():  # imageio tries every plugin on a non-image, some deprecated
-            warnings.simplefilter("ignore")
-            pixels = np.asarray(iio.imread(path))
-    except Exception:  # noqa: BLE001  (any decoder failure is the same problem for the user)
-        raise UserError(f"{path} is not a readable image: give a PNG, JPEG, TIFF, BMP or WebP file.") from None
-    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and
-                                                                                  pixels.shape[2] > 4):
-        raise UserError(f"{path} holds {pixels.dtype} pixels of shape {pixels.shape}: give an 8- or 16-bit grey, "
-                        "RGB or RGBA image.")
-    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
-    channels = pixels.transpose(2, 0, 1)  # (C, H, W)
-    colour = channels[:3] if len(channels) in (3, 4) else channels[:1]
-    alpha = channels[len(colour):][:1] if len(channels) in (2, 4) else None
-    return np.ascontiguousarray(colour), alpha
+def read_user_image(path: Path) -> Decoded:
+    """The user's image by the shared reader (`genlab.data.image_io.decode`, which converts every Pillow mode
+    deliberately): grey or RGB colour (C, H, W) and alpha (1, H, W) or None, uint8 or uint16, and notes on what
+    was converted with a loss; a UserError naming the file if it is unreadable or too large."""
+    return decode(Path(path))
 
 
 def images_in(source: Path) -> list[Path]:
@@ -58,6 +44,12 @@ def as_levels(colour: np.ndarray, levels: int) -> np.ndarray:
     return np.round(colour.astype(np.float64) * ((levels - 1) / peak)).astype(np.uint8 if levels <= 256 else np.int32)
 
 
+def from_levels(x: np.ndarray, levels: int, dtype: np.dtype) -> np.ndarray:
+    """The run's levels 0..levels-1 -> 8- or 16-bit pixels of `dtype` (the inverse of as_levels on its grid)."""
+    peak = float(np.iinfo(dtype).max)
+    return np.round(np.asarray(x, np.float64) * (peak / (levels - 1))).astype(dtype)
+
+
 def images_for_run(run: Run, images: list[Path], resize: bool, verb: str, alpha_note: str
                    ) -> tuple[np.ndarray, list[str]]:
     """The images as the run's levels (N, C, H, W), checked against its channels and size (refused in one line
@@ -66,11 +58,12 @@ def images_for_run(run: Run, images: list[Path], resize: bool, verb: str, alpha_
     from genlab.data.degrade import resize as resize_image
 
     channels, height, width = run.spec.shape
-    out, notes, alpha, resized = [], [], False, False
+    out, found, any_alpha, resized = [], [], False, False
     kind = {1: "grey", 3: "RGB"}
     for path in images:
-        colour, a = read_user_image(path)
-        alpha |= a is not None
+        decoded = read_user_image(path)
+        colour, any_alpha = decoded.colour, any_alpha or decoded.alpha is not None
+        found.append((path.name, decoded.notes))
         if len(colour) != channels:
             raise UserError(f"{path} is {kind[len(colour)]} and run {run.folder.path} {verb} {kind[channels]} "
                             f"images: convert it to {kind[channels]}.")
@@ -80,7 +73,8 @@ def images_for_run(run: Run, images: list[Path], resize: bool, verb: str, alpha_
                                 f"{verb} {height}x{width} images: crop it to that size, or pass --resize.")
             colour, resized = resize_image(colour, (height, width)), True
         out.append(as_levels(colour, run.spec.levels))
-    if alpha:
+    notes = file_notes(found)
+    if any_alpha:
         notes.append(f"alpha channels were ignored: {alpha_note}")
     if resized:
         notes.append(f"images of another size were resized (bicubic) to the run's {height}x{width}")

@@ -3,8 +3,9 @@
 An image is cut into overlapping low-resolution tiles; each is upscaled on its own and the outputs are
 blended with linear ramps across the overlaps, so memory stays bounded by the tile, not the image, and no
 seam shows. Grey images go through an RGB model as three equal channels and come back grey; an alpha channel
-is upscaled by bicubic interpolation (with a note); 16-bit images stay 16-bit (PNG for grey, TIFF for
-colour). A folder in gives a folder out, one file per image, each written whole or not at all.
+is upscaled by bicubic interpolation (with a note); 16-bit images stay 16-bit (a folder's outputs: PNG for grey,
+TIFF for colour). An output format that cannot hold alpha (JPEG, BMP) or 16 bits (JPEG, WebP, BMP) gets what it
+can hold, with a note. A folder in gives a folder out, one file per image, each written whole or not at all.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.apps.images import IMAGE_SUFFIXES, images_in, read_user_image
+from genlab.apps.images import images_in, read_user_image
 from genlab.data.degrade import upscale_classically
+from genlab.data.image_io import FORMATS, Decoded, encode, file_notes
 from genlab.errors import UserError
-from genlab.files import atomic_write
+from genlab.files import atomic_write, output_path
 from genlab.models.loading import Run
 
 MIN_SIDE = 8  # pixels: a smaller image has too little context to upscale
@@ -33,13 +35,19 @@ class Upscaled:
     notes: list[str] = field(default_factory=list)
 
 
+def _read(path: Path) -> Decoded:
+    """The user's image (colour, alpha, notes), at least MIN_SIDE pixels a side."""
+    decoded = read_user_image(path)
+    if min(decoded.colour.shape[1:]) < MIN_SIDE:
+        raise UserError(f"{path} is {decoded.colour.shape[1]}x{decoded.colour.shape[2]} pixels: upscaling needs at "
+                        f"least {MIN_SIDE} a side.")
+    return decoded
+
+
 def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """The user's image as (colour (C, H, W), alpha or None), at least MIN_SIDE pixels a side."""
-    colour, alpha = read_user_image(path)
-    if min(colour.shape[1:]) < MIN_SIDE:
-        raise UserError(f"{path} is {colour.shape[1]}x{colour.shape[2]} pixels: upscaling needs at least "
-                        f"{MIN_SIDE} a side.")
-    return colour, alpha
+    decoded = _read(path)
+    return decoded.colour, decoded.alpha
 
 
 def _spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -94,24 +102,13 @@ def upscale_array(model, low: np.ndarray, *, tile: int = TILE, overlap: int = OV
     return np.clip(np.round((high + 1) * (peak / 2)), 0, peak).astype(low.dtype)
 
 
-def _encoded(pixels: np.ndarray, suffix: str) -> bytes:
-    """(C, H, W) as an image file's bytes in the format `suffix` names."""
-    import imageio.v3 as iio
-
-    image = pixels.transpose(1, 2, 0)
-    return iio.imwrite("<bytes>", image[..., 0] if image.shape[2] == 1 else image, extension=suffix)
-
-
 def _target(source: Path, image: Path, out: Path, pixels: np.ndarray, scale: int) -> Path:
-    """Where one upscaled image goes: `out` itself for a single image, OUT/NAME-xS.png (.tif for 16-bit colour,
-    which PNG writers here cannot store) for each image of a folder."""
+    """Where one upscaled image goes: `out` itself for a single image (in the format its suffix names; what that
+    format cannot hold is said in a note when written), OUT/NAME-xS.png (.tif for 16-bit colour) for each image
+    of a folder."""
     sixteen_bit_colour = pixels.dtype == np.uint16 and len(pixels) > 1
     if not source.is_dir():
-        if sixteen_bit_colour and out.suffix.lower() not in (".tif", ".tiff"):
-            raise UserError(f"{image} is 16-bit colour, which only TIFF keeps: name the output {out.stem}.tif.")
-        if out.suffix.lower() not in IMAGE_SUFFIXES:
-            raise UserError(f"-o {out} names no image format: end it in .png (or .tif, .jpg, .webp).")
-        return out
+        return output_path(out, tuple(FORMATS), "the upscaled image")  # what encode writes
     return out / f"{image.stem}-x{scale}{'.tif' if sixteen_bit_colour else '.png'}"
 
 
@@ -126,26 +123,31 @@ def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = Fa
         raise UserError(f"--tile {tile} must exceed twice the overlap ({2 * OVERLAP} pixels): use e.g. {TILE}.")
     source, out = Path(source), Path(out)
     images = images_in(source)
-    targets, any_alpha = [], False
+    targets, read, any_alpha = [], [], False
     for path in images:  # every input read and checked before anything is written, then let go (memory)
-        colour, alpha = read_image(path)
-        if len(colour) == 3 and run.model.spec.shape[0] == 1:
+        decoded = _read(path)
+        if len(decoded.colour) == 3 and run.model.spec.shape[0] == 1:
             raise UserError(f"{path} is in colour and run {run.folder.path} upscales grey images: convert it to grey.")
-        targets.append(_target(source, path, out, colour, run.model.scale))
-        any_alpha |= alpha is not None
-    result = Upscaled([], ["alpha channels were upscaled by bicubic interpolation, not by the model"] if any_alpha else [])
-    s = run.model.scale
+        targets.append(_target(source, path, out, decoded.colour, run.model.scale))
+        read.append((path.name, decoded.notes))
+        any_alpha |= decoded.alpha is not None
+    result = Upscaled([], file_notes(read))
+    if any_alpha:
+        result.notes.append("alpha channels were upscaled by bicubic interpolation, not by the model")
+    s, written = run.model.scale, []
     for path, target in zip(images, targets):
-        colour, alpha = read_image(path)
+        decoded = _read(path)
         report = (lambda done, total, name=path.name: progress(name, done, total)) if progress else None
-        high = upscale_array(run.model, colour, tile=tile, progress=report)
-        whole = colour if alpha is None else np.concatenate([colour, alpha])
-        if alpha is not None:
-            high = np.concatenate([high, upscale_classically(alpha, s)])
+        high = upscale_array(run.model, decoded.colour, tile=tile, progress=report)
+        alpha = None if decoded.alpha is None else upscale_classically(decoded.alpha, s)
         files = [(target, high)]
         if compare:
-            files.append((target.with_name(f"{target.stem}-bicubic{target.suffix}"), upscale_classically(whole, s)))
+            files.append((target.with_name(f"{target.stem}-bicubic{target.suffix}"),
+                          upscale_classically(decoded.colour, s)))
         for path_out, pixels in files:
-            atomic_write(path_out, _encoded(pixels, path_out.suffix))
+            data, lost = encode(pixels, alpha, path_out.suffix)
+            atomic_write(path_out, data)
             result.written.append(path_out)
+            written.append((path_out.name, lost))
+    result.notes += file_notes(written)
     return result

@@ -50,15 +50,31 @@ console = Console()
 
 @contextmanager
 def progress_bar(label: str):
-    """Yields progress(done, total), the callback the apps report to: a rich bar on stderr while a terminal
-    watches (silent otherwise), gone when the work is done."""
+    """Yields progress(done, total, stage=None), the callback the apps report to: a rich bar on stderr while a
+    terminal watches (silent otherwise), named by the label and the stage when one is given, gone when the
+    work is done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
     with bar:
         task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+        def progress(done: int, total: int, stage: str | None = None) -> None:
+            bar.update(task, completed=done, total=total, description=f"{label}: {stage}" if stage else label)
+
+        yield progress
+
+
+def _checked_seed(value: Optional[int]) -> Optional[int]:
+    from genlab.config import check_seed  # (pydantic only when a command runs)
+
+    return None if value is None else check_seed(value, "--seed")
+
+
+def seed_option(default: Optional[int], help: str):
+    """Every command's --seed: checked where it enters (genlab.config.check_seed), one line before any work."""
+    return typer.Option(default, "--seed", help=help, callback=_checked_seed)
 
 
 def _parse_size(size: Optional[str]) -> Optional[tuple[int, int]]:

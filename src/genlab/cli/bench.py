@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from genlab.benchmarks.registry import BENCHMARKS, benchmark
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, seed_option
 from genlab.errors import UserError
 
 
@@ -29,7 +29,7 @@ def bench_likelihood(
     data: str = typer.Option("digits", "--data", help="Dataset to model."),
     minutes: float = typer.Option(5.0, help="Training budget in wall-clock minutes."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, samples and the run."),
-    seed: int = typer.Option(0, help="Seed."),
+    seed: int = seed_option(0, "Seed."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the IWAE bound."),
 ) -> None:
     _print(benchmark("likelihood")(data, minutes, out, seed=seed, iwae_k=iwae))
@@ -41,7 +41,7 @@ def bench_families(
     minutes: float = typer.Option(10.0, help="Training budget per family in wall-clock minutes."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, grids and runs."),
     only: str = typer.Option("vae,gan,pixelcnn,flow,diffusion", "--families", help="Comma-separated families."),
-    seed: int = typer.Option(0, help="Seed."),
+    seed: int = seed_option(0, "Seed."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the VAE's IWAE bound."),
     reuse_runs: bool = typer.Option(False, "--reuse-runs", help="Evaluate the runs an earlier call left in "
                                     "OUT/runs instead of training them again."),
@@ -150,7 +150,7 @@ def bench_studio(
 def bench_superres(
     srresnet_steps: int = typer.Option(4000, "--srresnet-steps", help="Training steps of the srresnet (batch 16)."),
     srgan_steps: int = typer.Option(1200, "--srgan-steps", help="Training steps of the srgan, started from the srresnet."),
-    seed: int = typer.Option(0, help="Seed of both runs."),
+    seed: int = seed_option(0, "Seed of both runs."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the page, pictures and runs."),
 ) -> None:
     _print(benchmark("superres")(out, srresnet_steps=srresnet_steps, srgan_steps=srgan_steps, seed=seed))
@@ -166,7 +166,7 @@ def bench_compression(
                                "(as genlab compress --refine); 0 for none."),
     lossless: bool = typer.Option(True, "--lossless/--no-lossless", help="Run the lossless part."),
     lossy: bool = typer.Option(True, "--lossy/--no-lossy", help="Run the lossy part (six photos, four classical codecs)."),
-    seed: int = typer.Option(0, help="Seed for any training."),
+    seed: int = seed_option(0, "Seed for any training."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for compression.md, pictures and runs."),
 ) -> None:
     _print(*benchmark("compression")(out, datasets=[d for d in data.split(",") if d], minutes=minutes,

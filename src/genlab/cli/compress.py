@@ -61,6 +61,8 @@ def compress(
                  f"(file overhead {100 * (8 * report.file_bytes / report.model_bits - 1):.2f} %)")
     if report.psnr is not None:
         extra = f"; PSNR {report.psnr:.2f} dB with {report.run.name}"
+    for note in report.notes:
+        console.print(f"note: {note}")
     console.print(f"{report.images} image(s) -> {output}: {report.file_bytes:,} bytes, "
                   f"{report.bits_per_dim:.4f} bits/dim{extra}; {report.seconds:.1f} s")
 

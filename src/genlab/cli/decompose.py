@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlab.cli.app import app, console, progress_bar
+from genlab.cli.app import app, console, progress_bar, seed_option
 
 
 @app.command()
@@ -20,7 +20,7 @@ def decompose(
                                 "instead of refusing them."),
     slots: int = typer.Option(None, "--slots", help="Slots to split into (default: the run's own); more than it was "
                               "trained with works, for scenes with more objects."),
-    seed: int = typer.Option(0, help="Seed for the slots' random initial values."),
+    seed: int = seed_option(0, "Seed for the slots' random initial values."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Split each scene into the run's slots without labels: each slot's masked reconstruction and mask as

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import typer
 
-from genlab.cli.app import app, console, print_sections
+from genlab.cli.app import app, console, print_sections, progress_bar, seed_option
 
 
 @app.command()
@@ -34,7 +34,7 @@ def evaluate(
     inpaint: int = typer.Option(0, "--inpaint", help="Runs that inpaint (diffusion, pixelcnn): test images whose lower "
                                 "half is hidden and filled, scored as samples are beside the originals, and their "
                                 "bits/dim (0, the default, skips it: RePaint takes minutes)."),
-    seed: int = typer.Option(0, help="Seed for the bound's Monte Carlo noise and the samples."),
+    seed: int = seed_option(0, "Seed for the bound's Monte Carlo noise and the samples."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
     """How good and how new: test bits/dim beside PNG and WebP-lossless; accuracy (classifiers); FD, KID,
@@ -45,10 +45,12 @@ def evaluate(
     from genlab import api
 
     loaded = api.load_run(run, device=device)
-    evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
-                              factor_points=factor_points, scenes=scenes, utterances=utterances, clips=clips,
-                              inpaint=inpaint,
-                              factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()))
+    with progress_bar("evaluate") as progress:
+        evaluation = api.evaluate(loaded, iwae_k=iwae, seed=seed, samples=samples, classify=classify,
+                                  factor_points=factor_points, scenes=scenes, utterances=utterances, clips=clips,
+                                  inpaint=inpaint,
+                                  factor_metrics=tuple(m.strip() for m in factor_metrics.split(",") if m.strip()),
+                                  progress=progress)
     print_sections(evaluation.sections())
     report = api.write_report(loaded, evaluation)
     console.print(f"wrote {loaded.folder.evaluation} and {report}")
@@ -58,7 +60,7 @@ def evaluate(
 def compare(
     runs: list[Path] = typer.Argument(..., help="Run folders of the same dataset."),
     out: Path = typer.Option(..., "-o", "--out", help="Folder for comparison.md, bits.png and samples.png."),
-    seed: int = typer.Option(0, help="Seed for samples (and for evaluating runs that have no evaluation.json yet)."),
+    seed: int = seed_option(0, "Seed for samples (and for evaluating runs that have no evaluation.json yet)."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
 ) -> None:
     """One table of every metric over runs (the real data's floor first), a bits/dim chart and the sample grids

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from genlab.cli.app import app, console, progress_bar
+from genlab.cli.app import app, console, progress_bar, seed_option
 
 
 @app.command()
@@ -20,7 +20,7 @@ def inpaint(
     below: Optional[int] = typer.Option(None, "--below", help="Instead of --mask: fill every row from ROW down "
                                         "(pixelcnn completes such a region exactly in its own order)."),
     n: int = typer.Option(4, "-n", help="Completions to draw."),
-    seed: int = typer.Option(0, help="Seed of the completions."),
+    seed: int = seed_option(0, "Seed of the completions."),
     steps: Optional[int] = typer.Option(None, help="Denoising steps (diffusion; default the run's sample_steps)."),
     resample: Optional[int] = typer.Option(None, help="RePaint's tries per step (diffusion; default 5): more "
                                            "agree better with the known pixels and cost as many times the time."),

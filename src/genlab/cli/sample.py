@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, seed_option
 
 
 @app.command()
@@ -19,7 +19,7 @@ def sample(
                                           "molecules as .csv or .png; clips as an animated .gif (clips.gif) or .webp."),
     npy: Optional[Path] = typer.Option(None, "--npy", help="Also write the samples as integer levels (N, C, H, W), "
                                        "clips (N, T, C, H, W)."),
-    seed: int = typer.Option(0, help="Sampling seed."),
+    seed: int = seed_option(0, "Sampling seed."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
     label: Optional[int] = typer.Option(None, help="Class to generate (conditional runs); omitted: one row per class."),
     temperature: Optional[float] = typer.Option(None, help="Below 1: safer, less varied samples (latent, flow, autoregressive)."),
@@ -39,12 +39,13 @@ def sample(
 ) -> None:
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
-    from genlab.files import write_npy
-    from genlab.media import save_examples
+    from genlab.files import output_path, write_npy
+    from genlab.media import examples_path, save_examples
 
     loaded = api.load_run(run, device=device)
     video = loaded.spec.modality == "video"
-    output = output or Path("clips.gif" if video else "samples.png")
+    output = examples_path(loaded.spec, output or Path("clips.gif" if video else "samples.png"))  # before any work
+    npy = None if npy is None else output_path(npy, (".npy",), "--npy, the samples' levels,")
     n = (16 if video else 64) if n is None else n
     if frames is not None and context is None:
         from genlab.errors import UserError

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from genlab.cli.app import app, console, progress_bar
+from genlab.cli.app import app, console, progress_bar, seed_option
 from genlab.errors import UserError
 
 
@@ -22,7 +22,7 @@ def speak(
     vocoder: Optional[Path] = typer.Option(None, "--vocoder", help="A vocoder run (genlab train --model vocoder); "
                                            "default: the one the tts run names, else Griffin-Lim."),
     speed: float = typer.Option(1.0, help="Speaking rate: 1 the voice's own, 1.5 faster, 0.8 slower."),
-    seed: int = typer.Option(0, help="Seed (Griffin-Lim's starting phases)."),
+    seed: int = seed_option(0, "Seed (Griffin-Lim's starting phases)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Say text with a trained voice: the tts run's mel spectrogram through its vocoder (or Griffin-Lim), written

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, seed_option
 from genlab.errors import UserError
 from genlab.cli.app import _parse_sets, _parse_size
 
@@ -33,8 +33,9 @@ def train(
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; stops cleanly and checkpoints when spent."),
-    seed: Optional[int] = typer.Option(None, help="Seed for initialisation, data order and noise (default 0)."),
-    batch_size: Optional[int] = typer.Option(None, help="Global batch size, split over processes (default 64)."),
+    seed: Optional[int] = seed_option(None, "Seed for initialisation, data order and noise (default 0)."),
+    batch_size: Optional[int] = typer.Option(None, help="Global batch size, split over processes (default: the "
+                                            "family's, 64 for most, at most the training split)."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
     device: Optional[str] = typer.Option(None, help="cpu or cuda."),
     channels: Optional[int] = typer.Option(None, help="User images: 1 (grey) or 3 (RGB); default the majority."),
@@ -44,7 +45,8 @@ def train(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with \\[data], \\[model], \\[training] sections."),
     sets: list[str] = typer.Option([], "--set", metavar="<section.key=value>", help="Override any option: --set model.latent_dim=16 (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out exactly where it stopped."),
-    quiet: bool = typer.Option(False, "--quiet", help="Plain log lines instead of a progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", help="Plain log lines instead of a progress bar (notes on the data "
+                               "are shown either way)."),
 ) -> None:
     """Train a generative model on a dataset into a run folder."""
     from genlab import api

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlab.cli.app import app, console
+from genlab.cli.app import app, console, seed_option
 
 
 @app.command()
@@ -16,7 +16,7 @@ def traverse(
     images: int = typer.Option(3, "--images", help="Test images whose codes are traversed, side by side."),
     steps: int = typer.Option(9, "--steps", help="Values per sweep."),
     span: float = typer.Option(2.0, "--span", help="Each latent is set to values from -SPAN to +SPAN (prior units)."),
-    seed: int = typer.Option(0, help="Seed for which test images are shown."),
+    seed: int = seed_option(0, "Seed for which test images are shown."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """One row per latent, sorted by its mean KL to the prior over the test split (the latents a model

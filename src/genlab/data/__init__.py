@@ -23,7 +23,7 @@ from .frames import PREFIX as FRAMES_PREFIX
 from .frames import frames_of
 from .tracks import PREFIX as TRACKS_PREFIX
 from .tracks import tracks_of
-from .folders import ARRAY_SUFFIXES, load_array_file, load_image_folder
+from .folders import ARRAY_SUFFIXES, image_files, load_array_file, load_image_folder
 from .labels import hide_labels, hide_properties
 from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
 from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split
@@ -139,6 +139,7 @@ def load_dataset(
         return entry.load(split_seed)
     path = Path(name)
     if path.is_dir():
+        _refuse_recordings_without_metadata(path)
         return load_image_folder(path, split_seed=split_seed, channels=channels, size=size)
     if path.is_file():
         if path.suffix.lower() not in ARRAY_SUFFIXES:
@@ -154,6 +155,21 @@ def load_dataset(
         f"Unknown dataset '{name}': use one of {builtins}, or a path to an image folder, a .npy/.npz file (images or "
         "clips), molecules (.csv/.smi) or recordings (a folder with metadata.csv)."
     )
+
+
+def _refuse_recordings_without_metadata(folder: Path) -> None:
+    """A folder of recordings and no loose images lacks only its metadata.csv (with it, it is speech): say what a
+    speech corpus needs rather than that it holds no images."""
+    from .speech import holds_recordings
+
+    try:
+        recordings = holds_recordings(folder) and not image_files(folder)
+    except OSError:  # an unreadable folder: the image loader names it
+        return
+    if recordings:
+        raise UserError(f"{folder} holds recordings but no metadata.csv: a speech corpus is an LJSpeech folder, "
+                        "metadata.csv with one id|text line per recording and its audio at wavs/ID.wav; write "
+                        "metadata.csv there.")
 
 
 def load_data(data: DataConfig, seed: int = 0) -> Dataset:

@@ -3,10 +3,13 @@ file a clip to continue). Pillow and numpy only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageSequence
+
+from genlab.errors import UserError
 
 ANIMATION_SUFFIXES = (".gif", ".webp")
 
@@ -15,6 +18,28 @@ def is_animated(path: Path) -> bool:
     """Whether an image file holds more than one frame."""
     with Image.open(path) as image:
         return getattr(image, "n_frames", 1) > 1
+
+
+def are_clips(files: Sequence[Path]) -> bool:
+    """Whether `files` (a folder's) are clips, every one an animated GIF or WebP, rather than images. When most
+    are animated and some are not, the folder was meant as clips: a UserError names a still one (read as images,
+    a video family would only be told that the folder holds images). Reads headers only, and stops once most
+    files are found still."""
+    stills, animated = [], 0
+    for path in files:
+        if path.suffix.lower() in ANIMATION_SUFFIXES and is_animated(path):
+            animated += 1
+        else:
+            stills.append(path)
+            if len(stills) > len(files) // 2:  # mostly images: a folder of images
+                return False
+    if stills and animated:
+        odd = stills[0]
+        what = "has a single frame" if odd.suffix.lower() in ANIMATION_SUFFIXES else "is not an animated GIF or WebP"
+        more = f" (and {len(stills) - 1} more)" if len(stills) > 1 else ""
+        raise UserError(f"{odd} {what}{more}, among {animated} animated clips in {odd.parent}: a folder of clips "
+                        "needs every file animated; remove it or save it with all its frames.")
+    return animated > 0
 
 
 def read_animation(path: Path) -> np.ndarray:

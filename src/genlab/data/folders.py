@@ -19,22 +19,20 @@ import PIL
 from PIL import Image, UnidentifiedImageError
 
 from genlab.errors import UserError
+from genlab.files import read_numpy
 
 from . import cache
-from .animations import ANIMATION_SUFFIXES, frames_as_channels, is_animated, read_animation
+from .image_io import UnreadableImage, decode, file_notes, probe, to_8_bits
+from .animations import are_clips, frames_as_channels, read_animation
 from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import slice_splits, split_arrays, split_order, user_split_sizes
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 ARRAY_SUFFIXES = frozenset({".npy", ".npz"})
-GRAY_MODES = frozenset({"L", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F", "LA"})
-SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 MIN_EXAMPLES = 10
-DECODER_VERSION = 1  # bump when decode_image's pixels change (conversion, resampling): cached folders re-decode
+DECODER_VERSION = 2  # bump when decode_image's pixels change (conversion, resampling): cached folders re-decode
 IMAGE_KEYS = ("x", "images")
 LABEL_KEYS = ("y", "labels")
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK"  # .npz files are zip archives
 
 
 def _one_line(text: object) -> str:
@@ -115,58 +113,56 @@ def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, list[str] 
     if not classes:
         raise UserError(
             f"No images found in {folder}: put .png/.jpg/.bmp/.gif/.webp/.tif images in it, "
-            "or in one subfolder per class."
+            "or in one subfolder per class (recordings for speech go in an LJSpeech folder: metadata.csv with "
+            "id|text lines and wavs/ID.wav)."
         )
     files = [f for _, class_files in classes for f in class_files]
     labels = [i for i, (_, class_files) in enumerate(classes) for _ in class_files]
     return files, labels, [name for name, _ in classes]
 
 
-def _unreadable(path: Path, err: Exception) -> UserError:
-    reason = "not an image format Pillow knows" if isinstance(err, UnidentifiedImageError) else _one_line(err)
+def _unreadable(path: Path, reason: str) -> UserError:
     return UserError(f"Cannot read image {path} ({reason}): fix or remove the file.")
 
 
-def _probe(path: Path) -> tuple[str, tuple[int, int]]:
-    """An image's mode and (H, W) from its header, without decoding the pixels."""
+def _probe(path: Path) -> tuple[int, tuple[int, int]]:
+    """An image's channels as the shared reader decodes it (1 grey, 3 colour) and (H, W), from its header."""
     try:
-        with Image.open(path) as im:
-            return im.mode, (im.height, im.width)
-    except Exception as err:  # Pillow's decoders raise many types on a damaged file
-        raise _unreadable(path, err) from err
+        return probe(path)
+    except UnreadableImage as err:
+        raise _unreadable(path, err.reason) from None
 
 
-def _natural_channels(mode: str) -> int:
-    return 1 if mode in GRAY_MODES else 3
-
-
-def _to_channels(im: Image.Image, channels: int) -> Image.Image:
-    """Convert to L or RGB; 16-bit grayscale is scaled to 8 bits (Pillow's convert would clip it)."""
-    if im.mode in SIXTEEN_BIT_MODES:
-        wide = np.asarray(im, dtype=np.float64)
-        im = Image.fromarray(np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8), mode="L")
-    return im.convert("L" if channels == 1 else "RGB")
-
-
-def decode_image(path: Path, channels: int, size: tuple[int, int] | None) -> np.ndarray:
-    """One image as uint8 (C, H, W), converted to `channels` and resized to `size` (H, W) if given."""
+def decode_image(path: Path, channels: int, size: tuple[int, int] | None,
+                 notes: list[tuple[str, Sequence[str]]] | None = None) -> np.ndarray:
+    """One image as uint8 (C, H, W), decoded by the shared reader (image_io.decode: every Pillow mode converted
+    deliberately), converted to `channels` (Pillow's L or RGB) and resized to `size` (H, W) if given; what was
+    lost on the way (alpha, 16 bits, a CMYK profile, ...) is appended to `notes` as (file name, phrases)."""
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = _to_channels(im, channels)
-            if size is not None:
-                im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
-            arr = np.asarray(im, dtype=np.uint8)
-    except Exception as err:  # truncated or corrupt pixel data surfaces only on decode
-        raise _unreadable(path, err) from err
+        decoded = decode(path)
+    except UnreadableImage as err:
+        raise _unreadable(path, err.reason) from None
+    lost = list(decoded.notes)
+    if decoded.alpha is not None:
+        lost.append("transparency was dropped (training images are grey or RGB)")
+    if decoded.colour.dtype != np.uint8:
+        lost.append("16-bit pixels were rounded to 8 bits")
+    colour = to_8_bits(decoded.colour)
+    im = Image.fromarray(colour[0] if len(colour) == 1 else colour.transpose(1, 2, 0))
+    if len(colour) != channels:
+        im = im.convert("L" if channels == 1 else "RGB")
+    if size is not None:
+        im = im.resize((size[1], size[0]), Image.Resampling.BICUBIC)
+    if notes is not None:
+        notes.append((path.name, lost))
+    arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
-def _choose_channels(folder: Path, modes: list[str], channels: int | None) -> tuple[int, list[str]]:
+def _choose_channels(folder: Path, counts: list[int], channels: int | None) -> tuple[int, list[str]]:
     """The requested channel count, else the images' majority (ties keep colour), with a note if mixed."""
     if channels is not None:
         return channels, []
-    counts = [_natural_channels(m) for m in modes]
     n_gray, n_colour = counts.count(1), counts.count(3)
     chosen = 3 if n_colour >= n_gray else 1
     if n_gray and n_colour:
@@ -187,8 +183,8 @@ def _prepare(
     folder: Path, files: list[Path], channels: int | None, size: tuple[int, int] | None
 ) -> tuple[int, tuple[int, int, int], list[str]]:
     """(channels, decoded shape (C, H, W), notes) from every image's header, checked before any decoding."""
-    modes, sizes = zip(*(_probe(f) for f in files))
-    channels, notes = _choose_channels(folder, list(modes), channels)
+    counts, sizes = zip(*(_probe(f) for f in files))
+    channels, notes = _choose_channels(folder, list(counts), channels)
     if size is None:
         _check_same_size(files, list(sizes))
     h, w = size if size is not None else sizes[0]
@@ -220,15 +216,17 @@ def load_image_folder(
         return _load_cached(folder, files, y, class_names, split_seed, channels, size)
     channels, shape, notes = _prepare(folder, files, channels, size)
     x = np.empty((len(files), *shape), dtype=np.uint8)  # filled one image at a time: no list of N arrays
+    lost: list[tuple[str, Sequence[str]]] = []
     for i, f in enumerate(files):
-        x[i] = decode_image(f, channels, size)
-    return _finish(folder, x, y, 256, class_names, notes, split_seed)
+        x[i] = decode_image(f, channels, size, lost)
+    return _finish(folder, x, y, 256, class_names, notes + file_notes(lost), split_seed)
 
 
 def _all_animated(files: list[Path]) -> bool:
-    """Whether every file is an animated GIF or WebP: then the folder holds clips, not images."""
+    """Whether every file is an animated GIF or WebP: then the folder holds clips, not images (are_clips names
+    a still file among mostly animated ones)."""
     try:
-        return all(f.suffix.lower() in ANIMATION_SUFFIXES and is_animated(f) for f in files)
+        return are_clips(files)
     except (OSError, UnidentifiedImageError):
         return False  # the image loader names the unreadable file
 
@@ -244,7 +242,8 @@ def _load_clip_folder(folder: Path, files: list[Path], y: np.ndarray | None, cla
         try:
             frames = read_animation(f)  # (T, H, W) grey or (T, H, W, 3)
         except (OSError, UnidentifiedImageError) as err:
-            raise _unreadable(f, err) from err
+            reason = "not an image format Pillow knows" if isinstance(err, UnidentifiedImageError) else _one_line(err)
+            raise _unreadable(f, reason) from err
         if clips and frames.shape[:3] != clips[0].shape[:3]:
             raise UserError(f"Clips differ: {files[0]} has {clips[0].shape[0]} frames of {clips[0].shape[1]}x"
                             f"{clips[0].shape[2]} and {f} {frames.shape[0]} of {frames.shape[1]}x{frames.shape[2]}: "
@@ -281,8 +280,14 @@ def _load_cached(
     if found is None:
         chosen, shape, notes = _prepare(folder, files, channels, size)
         order = split_order(n, n_test=n_test, n_val=n_val, seed=split_seed)
-        rows = (decode_image(files[i], chosen, size) for i in order)
-        cache.write(entry, key, (n, *shape), rows, None if y is None else y[order], {"notes": notes})
+        lost: list[tuple[str, Sequence[str]]] = []
+
+        def rows():  # decoded one at a time; what was lost joins the notes after the last (cache.write reads
+            # `info` only then: the manifest is written last)
+            yield from (decode_image(files[i], chosen, size, lost) for i in order)
+            notes.extend(file_notes(lost))
+
+        cache.write(entry, key, (n, *shape), rows(), None if y is None else y[order], {"notes": notes})
         found = cache.read(entry, key)
         if found is None:
             raise RuntimeError(f"the image cache {entry} just written does not read back")
@@ -305,36 +310,17 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str | 
 
     "Where" ("The array in f.npy", "Array 'x' in f.npz") starts the error messages about the images.
     """
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(NPY_MAGIC))
-        # Anything else np.load would try to unpickle (and refuse): say plainly it is not a NumPy file.
-        if magic != NPY_MAGIC and not magic.startswith(ZIP_MAGIC):
-            raise UserError(f"{path} is not a NumPy .npy/.npz file: save arrays with np.save or np.savez.")
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.ndarray):
-            return loaded, None, f"The array in {path}", None
-        with loaded:
-            keys = list(loaded.files)
-            if not keys:
-                raise UserError(f"{path} holds no arrays: save the images in it as 'x' (labels as 'y').")
-            x_key = _pick(keys, IMAGE_KEYS) or (keys[0] if len(keys) == 1 else None)
-            if x_key is None:
-                raise UserError(
-                    f"{path} holds arrays {', '.join(keys)} but none named 'x' or 'images': save the images as 'x'."
-                )
-            y_key = _pick([k for k in keys if k != x_key], LABEL_KEYS)
-            y = None if y_key is None else loaded[y_key]
-            return loaded[x_key], y, f"Array '{x_key}' in {path}", y_key
-    except UserError:
-        raise
-    except Exception as err:  # bad zip, truncated header, object arrays, ...
-        if "pickle" in str(err):
-            raise UserError(
-                f"{path} holds Python objects, which genlab never unpickles: save plain numeric arrays instead."
-            ) from err
-        reason = _one_line(err)
-        raise UserError(f"Cannot read {path} ({reason}): save plain numeric arrays with np.save or np.savez.") from err
+    loaded = read_numpy(path)
+    if isinstance(loaded, np.ndarray):
+        return loaded, None, f"The array in {path}", None
+    keys = list(loaded)
+    if not keys:
+        raise UserError(f"{path} holds no arrays: save the images in it as 'x' (labels as 'y').")
+    x_key = _pick(keys, IMAGE_KEYS) or (keys[0] if len(keys) == 1 else None)
+    if x_key is None:
+        raise UserError(f"{path} holds arrays {', '.join(keys)} but none named 'x' or 'images': save the images as 'x'.")
+    y_key = _pick([k for k in keys if k != x_key], LABEL_KEYS)
+    return loaded[x_key], None if y_key is None else loaded[y_key], f"Array '{x_key}' in {path}", y_key
 
 
 def _to_nchw(x: np.ndarray, where: str) -> np.ndarray:
@@ -411,10 +397,9 @@ def _read_masks(path: Path, x: np.ndarray) -> np.ndarray | None:
     shows, 0 the background (what genlab evaluate scores a slots run against)."""
     if path.suffix.lower() != ".npz":
         return None
-    with np.load(path, allow_pickle=False) as loaded:
-        if "masks" not in loaded.files:
-            return None
-        masks = loaded["masks"]
+    masks = read_numpy(path).get("masks")
+    if masks is None:
+        return None
     n, _, h, w = x.shape
     if masks.shape != (n, h, w) or masks.dtype.kind not in "iu" or (masks.size and (masks.min() < 0 or masks.max() > 255)):
         raise UserError(f"Array 'masks' in {path} is {masks.dtype} of shape {masks.shape}: save one label map per "

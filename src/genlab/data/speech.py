@@ -249,6 +249,12 @@ def audio_file(folder: Path, uid: str) -> Path:
                     f"{folder / 'wavs' / uid}.wav (or .flac), or drop its line.")
 
 
+def holds_recordings(folder: Path) -> bool:
+    """Whether `folder` holds audio files (.wav, .flac), loose or in wavs/: meant as speech, whatever it lacks."""
+    places = [place for place in (folder, folder / "wavs") if place.is_dir()]
+    return any(path.suffix.lower() in AUDIO_SUFFIXES for place in places for path in place.iterdir())
+
+
 def read_ljspeech(folder: Path | str, rate: int = RATE) -> SpeechCorpus:
     """Every utterance of an LJSpeech folder (metadata.csv, wavs/), in metadata order, as mono float32 at
     `rate` Hz; files at other rates are resampled and multi-channel files averaged, each said once in the

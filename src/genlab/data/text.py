@@ -12,6 +12,10 @@
 
 `front_end="characters"` skips step 2 (a fallback that needs nothing installed): lower-case letters,
 digits never survive normalisation, punctuation and spaces.
+
+`speech_pieces` cuts a text into the pieces a speech model says one at a time (sentences, clauses, runs of
+words of at most MAX_PIECE characters): a model attends over all of an utterance's symbols and frames at once,
+so memory grows with the square of a piece's length, and it never trained on utterances much longer.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ _ONES = ("zero one two three four five six seven eight nine ten eleven twelve th
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"  # 1,234,567 or 1234567 (a comma after a number is punctuation)
+LONGEST_NUMBER = 15  # digits read as one number (up to hundreds of trillions); a longer run is read digit by digit
+# Characters of normalised text said at once: about 13 s at a reading pace of 15 a second, inside the 20 s of the
+# longest utterances a tts trains on (model.max_seconds).
+MAX_PIECE = 200
+SENTENCE_END = r"(?<=[.!?;])\s+"
+CLAUSE_END = r"(?<=[,:])\s+|(?<=\s-)\s+"  # after a comma, a colon or a dash (" - ", as normalise writes one)
 _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
             "nine": "ninth", "twelve": "twelfth"}
 
@@ -59,6 +69,14 @@ def number_words(n: int) -> str:
             head, rest = divmod(n, value)
             return f"{number_words(head)} {name}" + ("" if rest == 0 else " " + number_words(rest))
     raise AssertionError(n)  # unreachable: every n >= 100 meets a scale
+
+
+def _whole_words(digits: str) -> str:
+    """A run of digits as words: one number up to LONGEST_NUMBER digits, else digit by digit (as a reader says a
+    long code), which also keeps Python's int() under its limit of 4,300 digits."""
+    if len(digits) > LONGEST_NUMBER:
+        return " ".join(_ONES[int(d)] for d in digits)
+    return number_words(int(digits))
 
 
 def ordinal_words(n: int) -> str:
@@ -86,7 +104,7 @@ def _year_words(n: int) -> str:
 
 def _money(match: re.Match) -> str:
     whole, cents = match.group(1).replace(",", ""), match.group(2)
-    words = f"{number_words(int(whole))} dollar{'' if whole == '1' else 's'}"
+    words = f"{_whole_words(whole)} dollar{'' if whole == '1' else 's'}"
     if cents and int(cents):
         words += f" {number_words(int(cents))} cent{'' if cents == '01' else 's'}"
     return f" {words} "
@@ -96,7 +114,9 @@ def _number(match: re.Match) -> str:
     text = match.group(0).replace(",", "")
     if "." in text:
         whole, fraction = text.split(".", 1)
-        return f" {number_words(int(whole or 0))} point {' '.join(_ONES[int(d)] for d in fraction)} "
+        return f" {_whole_words(whole or '0')} point {' '.join(_ONES[int(d)] for d in fraction)} "
+    if len(text) > LONGEST_NUMBER:
+        return f" {_whole_words(text)} "
     value = int(text)
     if match.group(0).isdigit() and len(text) == 4 and 1100 <= value <= 2099:  # read as a year
         return f" {_year_words(value)} "
@@ -107,7 +127,7 @@ def normalise(text: str) -> str:
     """Written English as spoken words, lower case, single spaces (see the module's docstring)."""
     text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').replace("\u2014", " - ")
     text = re.sub(r"\$(" + _DIGITS + r")(?:\.(\d\d))?", _money, text)
-    text = re.sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: f" {ordinal_words(int(m.group(1)))} ", text, flags=re.I)
+    text = re.sub(rf"\b(\d{{1,{LONGEST_NUMBER}}})(st|nd|rd|th)\b", lambda m: f" {ordinal_words(int(m.group(1)))} ", text, flags=re.I)
     text = re.sub(_DIGITS + r"(?:\.\d+)?", _number, text)
     for symbol, words in SYMBOL_WORDS.items():
         text = text.replace(symbol, words)
@@ -122,6 +142,37 @@ def spoken_words(text: str) -> list[str]:
     """The words said for a written text (normalised; punctuation but the apostrophe dropped, so "forty-two"
     is two words): what a recogniser's transcript is scored against (metrics/recognition.py)."""
     return re.sub(r"[^a-z']+", " ", normalise(text)).split()
+
+
+def _joined(parts: Sequence[str], limit: int) -> list[str]:
+    """Consecutive parts joined by spaces into as few pieces of at most `limit` characters as they allow (a part
+    longer than `limit` stays a piece of its own)."""
+    pieces: list[str] = []
+    for part in parts:
+        if pieces and len(pieces[-1]) + 1 + len(part) <= limit:
+            pieces[-1] += " " + part
+        else:
+            pieces.append(part)
+    return pieces
+
+
+def speech_pieces(text: str, limit: int = MAX_PIECE) -> list[str]:
+    """The normalised text in the pieces a speech model says one at a time, each at most `limit` characters: its
+    sentences (cut after . ! ? ;); a longer sentence cut after its clauses' punctuation (, : and dashes), clauses
+    joined again while they fit; a longer clause cut between words; a longer word cut every `limit` characters.
+    Whatever the text's length, no piece is longer, so neither is the memory of saying one (module docstring)."""
+    pieces = []
+    for sentence in re.split(SENTENCE_END, normalise(text)):
+        if len(sentence) <= limit:
+            pieces.append(sentence)
+            continue
+        for clause in _joined(re.split(CLAUSE_END, sentence), limit):
+            if len(clause) <= limit:
+                pieces.append(clause)
+                continue
+            words = [word[i : i + limit] for word in clause.split() for i in range(0, len(word), limit)]
+            pieces += _joined(words, limit)
+    return [piece for piece in pieces if piece]
 
 
 def _phonemizer():

@@ -7,8 +7,10 @@ typed. The pure mathematics lives in genlab/metrics/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from genlab.config import check_seed
 from genlab.errors import UserError
 from genlab.evaluation.base import Context, Options, Result
 from genlab.evaluation.registry import EVALUATORS, evaluator, evaluators
@@ -43,9 +45,10 @@ class Evaluation:
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
              samples: int | None = 1000, classify: bool = False, factor_points: int = 10_000,
              factor_metrics: tuple[str, ...] | None = None, scenes: int = 1000, utterances: int = 20,
-             clips: int = 1000, inpaint: int = 0) -> Evaluation:
+             clips: int = 1000, inpaint: int = 0, progress: Callable[[int, int, str], None] | None = None) -> Evaluation:
     """Run every evaluator that applies to `run` on a held-out split; with write, evaluation.json (and the
-    evaluators' pictures, e.g. novelty.png) go into the run folder."""
+    evaluators' pictures, e.g. novelty.png) go into the run folder. Long stages report progress(done, total,
+    stage) when given."""
     if iwae_k < 1:
         raise UserError(f"--iwae {iwae_k} must be at least 1.")
     if samples is not None and samples < 0:
@@ -65,11 +68,11 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
     if unknown:
         raise UserError(f"--factor-metrics has unknown {', '.join(unknown)}: choose from "
                         f"{','.join(Options.factor_metrics)}.")
-    options = Options(iwae_k=iwae_k, samples=samples or 0, classify=classify, split=split, seed=seed, write=write,
+    options = Options(iwae_k=iwae_k, samples=samples or 0, classify=classify, split=split, seed=check_seed(seed), write=write,
                       factor_points=factor_points, factor_metrics=groups, scenes=scenes, utterances=utterances,
                       clips=clips, inpaint=inpaint)
     data = run.dataset()
-    context = Context(run, data, options)
+    context = Context(run, data, options, progress)
     results = {e.name: e.evaluate(context) for e in evaluators() if e.applies(run, options)}
     held_out = context.held_out
     header = EvaluationRecord(format=FORMAT_VERSION, run=str(run.path), step=run.step, split=split,

@@ -8,6 +8,7 @@ so adding an evaluator touches no if-chain in the CLI, the report or the benchma
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -39,11 +40,13 @@ class Options:
 
 @dataclass
 class Context:
-    """One evaluation: the opened run, its loaded dataset, and the options."""
+    """One evaluation: the opened run, its loaded dataset, the options, and where a long stage reports
+    progress(done, total, stage) (None: nobody watches)."""
 
     run: Run
     data: Dataset
     options: Options
+    progress: Callable[[int, int, str], None] | None = None
 
     @property
     def held_out(self) -> Split:

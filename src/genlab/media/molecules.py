@@ -12,8 +12,9 @@ import numpy as np
 
 from genlab.data.molecules import canonical, require, smiles_of
 from genlab.data.spec import DatasetSpec
-from genlab.files import atomic_write
+from genlab.files import atomic_write, output_path
 
+MOLECULE_SUFFIXES = (".png", ".csv")  # a picture of the first PICTURE_MOLECULES, or every one's SMILES
 PICTURE_MOLECULES = 48  # the grid shows at most this many
 CELL = 220  # pixels per molecule in the grid
 
@@ -59,10 +60,10 @@ def write_molecules(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | No
     """Molecules x (N, L) of token ids as a CSV (`path` ending in .csv: every one, canonical SMILES and
     validity) or else a PNG grid of the first PICTURE_MOLECULES drawn by RDKit."""
     molecules = decoded_smiles(spec, x)
-    if path.suffix.lower() == ".csv":
-        atomic_write(path, _csv(molecules))
-        return path
-    out = path if path.suffix else path.with_suffix(".png")
+    out = output_path(path, MOLECULE_SUFFIXES, "molecules")
+    if out.suffix.lower() == ".csv":
+        atomic_write(out, _csv(molecules))
+        return out
     shown = [valid for _, valid in molecules][:PICTURE_MOLECULES]  # invalid ones keep their cell, blank
     atomic_write(out, molecule_grid(shown, [_short(s) for s in shown], nrow))
     return out

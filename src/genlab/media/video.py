@@ -14,12 +14,12 @@ import numpy as np
 from PIL import Image
 
 from genlab.data.spec import DatasetSpec
-from genlab.errors import UserError
-from genlab.files import atomic_write
+from genlab.files import atomic_write, output_path
 from genlab.media.grids import grid_image
 
 FRAME_MS = 100  # each frame shown a tenth of a second, so a 20-frame clip plays in two
 FORMATS = {".gif": "GIF", ".webp": "WEBP"}
+CLIP_SUFFIXES = tuple(FORMATS)
 
 
 def clip_grid_frames(x: np.ndarray, levels: int, nrow: int | None = None) -> list[Image.Image]:
@@ -39,10 +39,7 @@ def animation_bytes(frames: list[Image.Image], suffix: str, frame_ms: int = FRAM
 
 def save_clips(x: np.ndarray, levels: int, path: Path, nrow: int | None = None) -> Path:
     """Clips (N, T, C, H, W) of levels as one animated grid at `path` (.gif, the default, or .webp)."""
-    path = Path(path)
-    out = path if path.suffix else path.with_suffix(".gif")
-    if out.suffix.lower() not in FORMATS:
-        raise UserError(f"{out}: clips are written as .gif or .webp (or .npy with --npy); change the suffix.")
+    out = output_path(path, CLIP_SUFFIXES, "clips")
     atomic_write(out, animation_bytes(clip_grid_frames(x, levels, nrow), out.suffix.lower()))
     return out
 

@@ -110,6 +110,9 @@ class GenerativeModel(nn.Module, ABC):
             setattr(cls, capability, all(getattr(cls, m) is not getattr(GenerativeModel, m) for m in methods))
 
     modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of data (DatasetSpec.modality) it models
+    # The global batch a run trains with when none is given (training.batch_size), so that the family's defaults
+    # train on its own built-in data without flags; capped at the training split (training/batches.py).
+    default_batch_size: ClassVar[int] = 64
     context_frames: int = 0  # families that forecast: the frames of a clip they see before predicting the rest
 
     def __init__(self, spec: DatasetSpec, config: ModelConfig):

@@ -167,6 +167,7 @@ class TextToSpeech(GenerativeModel):
     name = "tts"
     Config = TTSConfig
     modalities = ("audio",)
+    default_batch_size = 16  # FastSpeech 2's (ming024's recipe): a corpus of a few dozen utterances still batches
     can_condition = False
 
     def __init__(self, spec: DatasetSpec, config: TTSConfig):

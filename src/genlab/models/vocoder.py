@@ -157,6 +157,7 @@ class Vocoder(GenerativeModel):
     name = "vocoder"
     Config = VocoderConfig
     modalities = ("audio",)
+    default_batch_size = 16  # HiFi-GAN's: a corpus of a few dozen utterances still batches
     can_condition = False
 
     def __init__(self, spec: DatasetSpec, config: VocoderConfig):

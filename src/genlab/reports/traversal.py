@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab.errors import UserError
+from genlab.files import output_path
 from genlab.media.grids import save_png
 from genlab.media.traversal import traversal_picture
 from genlab.models.loading import Run
@@ -19,9 +20,7 @@ def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, 
                     split: str = "test") -> Path:
     """Traverse every latent around the codes of `images` test examples (chosen by `seed`) and write the
     picture to `output` (.png), rows ordered by each latent's mean KL over the split."""
-    output = Path(output)
-    if output.suffix.lower() != ".png":
-        raise UserError(f"The traversal is a PNG picture: name the output NAME.png, not {output.name}.")
+    output = output_path(output, (".png",), "the traversal picture")
     if images < 1:
         raise UserError(f"--images {images} must be at least 1.")
     held_out = run.dataset().split(split)

@@ -23,6 +23,18 @@ from genlab.errors import UserError
 BUCKET_BATCHES = 8  # batches per length-sorted bucket: enough to group like lengths, few enough to stay random
 
 
+def default_batch_size(family_default: int, num_examples: int, shards: int) -> tuple[int, str | None]:
+    """(the global batch of a run given none, a note or None): the family's default (its default_batch_size), or,
+    when the training split is smaller, the whole split rounded down to whole shards, said in a note. Why: a
+    family's defaults must train on its own built-in data without flags (espeak has 32 training utterances);
+    a batch the user asked for is never changed (GlobalBatches refuses one larger than the split)."""
+    if num_examples >= family_default:
+        return family_default, None
+    batch = max(shards, num_examples // shards * shards)
+    return batch, (f"the training split has {num_examples} examples, fewer than the default batch of "
+                   f"{family_default}: training on batches of {batch} (--batch-size to choose).")
+
+
 class GlobalBatches:
     def __init__(self, num_examples: int, batch_size: int, shards: int, seed: int, lengths: np.ndarray | None = None):
         if batch_size % shards:

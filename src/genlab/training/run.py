@@ -20,6 +20,7 @@ from genlab.models.base import GenerativeModel
 from genlab.models.loading import resolve_device
 from genlab.models.registry import build_model, build_options, saved_options
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
+from genlab.training.batches import default_batch_size
 from genlab.training.distributed import close_world, init_world
 from genlab.training.trainer import Trainer, TrainResult, seed_everything
 
@@ -69,6 +70,11 @@ def _without_budget(config: RunConfig) -> dict:
     return dump
 
 
+def _with_batch_size(config: RunConfig, batch_size: int) -> RunConfig:
+    """A copy of `config` training with `batch_size` (the caller's config is left as it was given)."""
+    return config.model_copy(update={"training": config.training.model_copy(update={"batch_size": batch_size})})
+
+
 def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict | None) -> tuple[RunConfig, str]:
     """The saved config of the run being resumed, with a new budget if one is given. A config passed in must
     be the run's own (budget aside): resuming never silently trains something else."""
@@ -78,6 +84,8 @@ def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict 
     saved = info.config
     saved.model = ModelSection(name=saved.model.name, **saved_options(saved.model.name, saved.model.options))
     if config is not None:
+        if config.training.batch_size is None:  # left to the family's default, which the run resolved and saved
+            config = _with_batch_size(config, saved.training.batch_size)
         if _without_budget(config) != _without_budget(saved):
             raise UserError(f"The config passed differs from the one {folder.path} was trained with: resume with "
                             "config=None (only the budget: steps, epochs or minutes may change), or train a new run.")
@@ -106,17 +114,23 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
     try:
         device = resolve_device(config.training.device, world.rank)
         data = load_data(config.data, config.seed)
-        for note in data.spec.notes:
-            if world.is_main and not quiet:
+        for note in data.spec.notes:  # what became of the user's data: shown even when progress is quiet
+            if world.is_main:
                 print(f"note: {note}")
         seed_everything(config.seed)
         model = build_model(config.model.name, data.spec, config.model.options).to(device)
         if not resume:
             model.initialise(data.train)
         data.train, left_out = model.training_examples(data.train)
-        if left_out and world.is_main and not quiet:
+        if left_out and world.is_main:
             print(f"note: {left_out}")
         data.train = training_split(model, data.train)
+        if config.training.batch_size is None:  # none given: the family's default, within the training split
+            batch, note = default_batch_size(model.default_batch_size, len(data.train),
+                                             world.size * config.training.accumulate)
+            config = _with_batch_size(config, batch)
+            if note and world.is_main:
+                print(f"note: {note}")
         trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
         if resume:
             trainer.resume()

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from genlab.data.image_io import file_notes
 from genlab.errors import UserError
-from genlab.files import atomic_write
+from genlab.files import atomic_write, output_path
 from genlab.runs import RunFolder
 
 from genlab.coding import container
@@ -37,6 +38,7 @@ class Report:
     seconds: float
     model_bits: float | None = None  # lossless: the model's -log2 p(x) of the same images
     psnr: float | None = None  # lossy: of the decoded image against the original
+    notes: list[str] = field(default_factory=list)  # what reading the images lost (alpha, 16 bits, ...)
 
     @property
     def bits_per_dim(self) -> float:
@@ -83,6 +85,7 @@ def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = No
     runs = _run_folders(run_path)
     first = _load(runs[0])
     if first.model.is_codec:
+        out = output_path(out, (".glc",), "a lossy file")
         return _compress_lossy([first] + [_load(p) for p in runs[1:]], source, out, rate, refine, progress)
     if len(runs) > 1:
         raise UserError(f"{run_path} holds several runs, and only codec runs come in families: pass one pixelcnn run "
@@ -91,14 +94,15 @@ def compress(run_path: Path, source: Path, out: Path, *, rate: float | None = No
         raise UserError("--rate and --refine are for lossy codec runs; a lossless file costs what the model says the "
                         f"images cost: drop them for {run_path}.")
     _check_lossless(first)
-    return _compress_lossless(first, source, out, progress)
+    return _compress_lossless(first, source, output_path(out, (".glz",), "a lossless file"), progress)
 
 
 def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
     from genlab.coding import lossless
 
     model, spec = run.model, run.spec
-    images, names = read_inputs(source, spec.shape[0])
+    lost: list = []
+    images, names = read_inputs(source, spec.shape[0], lost)
     for image in images:
         if tuple(image.shape) != spec.shape:
             raise UserError(f"{source} has {'x'.join(map(str, image.shape))} images (CxHxW), but {run.path} codes "
@@ -110,7 +114,8 @@ def _compress_lossless(run, source: Path, out: Path, progress) -> Report:
     data = container.pack(container.Container("lossless", container.fingerprint(run.path), len(x), spec.shape,
                                               names if source.is_dir() else (), words.tobytes(), zlib.crc32(x.tobytes())))
     atomic_write(out, data)
-    return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-log_p / np.log(2))
+    return Report(out, run.path, len(x), x.size, len(data), seconds, model_bits=-log_p / np.log(2),
+                  notes=file_notes(lost))
 
 
 def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None, refine: int, progress) -> Report:
@@ -118,7 +123,8 @@ def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None, ref
 
     from genlab.coding import lossy
 
-    images, _ = read_inputs(source, 3)  # a lossy file keeps no name: decompress -o names the image
+    lost: list = []
+    images, _ = read_inputs(source, 3, lost)  # a lossy file keeps no name: decompress -o names the image
     if len(images) != 1 or images[0].shape[0] not in (1, 3):
         raise UserError(f"{source} holds {len(images)} image(s) of {images[0].shape[0]} channel(s): lossy compression "
                         "codes one image per file, grey or RGB.")
@@ -144,7 +150,7 @@ def _compress_lossy(runs: list, source: Path, out: Path, rate: float | None, ref
     _, run, data, words, seconds = max(fitting, key=lambda c: c[0]) if fitting else min(candidates, key=lambda c: c[0])
     decoded, _ = lossy.decompress(run.model, words, tuple(image.shape))
     atomic_write(out, data)
-    return Report(out, run.path, 1, image.size, len(data), seconds, psnr=psnr(image, decoded))
+    return Report(out, run.path, 1, image.size, len(data), seconds, psnr=psnr(image, decoded), notes=file_notes(lost))
 
 
 def decompress(run_path: Path, path: Path, out: Path,
@@ -154,6 +160,10 @@ def decompress(run_path: Path, path: Path, out: Path,
     if not path.is_file():
         raise UserError(f"No file at {path}: pass a file `genlab compress` wrote.")
     box = container.unpack(path.read_bytes(), str(path))
+    out = Path(out)
+    if out.suffix:  # a name without a suffix is a new folder of PNGs
+        out = output_path(out, (".npy", ".png") if box.count == 1 else (".npy",),
+                          "the decoded images (or a folder, named without a suffix)")
     runs = _run_folders(run_path)
     marks = {container.fingerprint(p): p for p in runs}
     container.check_model(box, marks, str(path), str(run_path))

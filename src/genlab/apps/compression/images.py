@@ -16,14 +16,13 @@ from PIL import Image
 
 from genlab.data.folders import IMAGE_SUFFIXES, decode_image, image_files
 from genlab.errors import UserError
-from genlab.files import atomic_write, write_npy
+from genlab.files import atomic_write, read_numpy, write_npy
 
 
 def _read_array(path: Path) -> np.ndarray:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
-        raise UserError(f"Cannot read {path} as a .npy array: {' '.join(str(err).split())}.") from None
+    x = read_numpy(path)
+    if not isinstance(x, np.ndarray):
+        raise UserError(f"{path} is a .npz archive: save the images as one array with numpy.save.")
     if x.ndim == 3:
         x = x[:, None]
     if x.ndim != 4 or not np.issubdtype(x.dtype, np.integer):
@@ -34,8 +33,10 @@ def _read_array(path: Path) -> np.ndarray:
     return x
 
 
-def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray], tuple[str, ...]]:
-    """Images from an image file, a folder of images (sorted by name) or a .npy file, and their file names."""
+def read_inputs(path: Path, channels: int, notes: list | None = None
+                ) -> tuple[np.ndarray | list[np.ndarray], tuple[str, ...]]:
+    """Images from an image file, a folder of images (sorted by name) or a .npy file, and their file names; what
+    reading an image lost (alpha, 16 bits, ...) is appended to `notes` as (file name, phrases)."""
     path = Path(path)
     if path.is_dir():
         files = image_files(path)
@@ -45,12 +46,12 @@ def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray
         clash = next((p.name for p in files if stems.count(p.stem) > 1), None)
         if clash:  # they would decode to the same NAME.png
             raise UserError(f"{path} holds several images named {Path(clash).stem}.* : rename them apart first.")
-        return [decode_image(p, channels, None) for p in files], tuple(p.name for p in files)
+        return [decode_image(p, channels, None, notes) for p in files], tuple(p.name for p in files)
     if not path.is_file():
         raise UserError(f"No file or folder at {path}: check the path.")
     if path.suffix.lower() == ".npy":
         return _read_array(path), ()
-    return [decode_image(path, channels, None)], (path.name,)
+    return [decode_image(path, channels, None, notes)], (path.name,)
 
 
 def check_levels(x: np.ndarray, levels: int, where: Path) -> np.ndarray:

@@ -33,13 +33,14 @@ import json
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from fastapi import FastAPI, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -47,6 +48,7 @@ from pydantic import BaseModel, Field
 from genlab.apps.studio import catalog
 from genlab.apps.studio.jobs import Jobs
 from genlab.apps.studio.uploads import MAX_BYTES, keep_upload, upload_path
+from genlab.config import Seed
 from genlab.errors import UserError
 
 STATIC = Path(__file__).parent / "static"
@@ -57,7 +59,7 @@ JOB_CHUNK = 4  # samples drawn between a job's progress reports
 class SampleRequest(BaseModel):
     run: str
     n: int = Field(16, ge=1, le=MAX_SAMPLES)
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     temperature: float = Field(1.0, gt=0, le=2)
     label: int | None = Field(None, ge=0)  # a conditional run: every sample of this class (None: each class)
     steps: int | None = Field(None, ge=1, le=1000)  # diffusion: sampling steps (None: the run's default)
@@ -84,7 +86,7 @@ class SpeakRequest(BaseModel):
 
 class WalkRequest(BaseModel):
     run: str
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     steps: int = Field(9, ge=2, le=33)
     uploads: list[str] | None = Field(None, min_length=2, max_length=2)  # walk between these two uploads instead
 
@@ -114,17 +116,41 @@ class Models:
             return self.runs[name], self.locks[name]
 
 
+def request_error(errors: list[dict]) -> str:
+    """FastAPI's validation errors as one sentence naming the first wrong field and what it must be."""
+    first = errors[0] if errors else {"loc": (), "msg": "is not valid"}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query")) or "the request"
+    message = str(first.get("msg", "is not valid")).rstrip(".")
+    return f"{where}: {message[0].lower() + message[1:]}; fix that value in the request's JSON."
+
+
 def create_app(root: Path | str) -> FastAPI:
     """The studio for the runs under `root`."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise UserError(f"{root} is not a folder: point genlab studio at the folder your runs are in.")
-    app = FastAPI(title="genlab studio", description="Look at, compare and use the runs under one folder.")
+    scratch = tempfile.TemporaryDirectory(prefix="genlab-studio-")  # the session's only place to write
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        """The scratch folder goes when the server stops, by Ctrl-C or SIGTERM (uvicorn re-raises SIGTERM after
+        its graceful shutdown, which would end Python before TemporaryDirectory's own clean-up runs)."""
+        yield
+        scratch.cleanup()
+
+    app = FastAPI(title="genlab studio", description="Look at, compare and use the runs under one folder.",
+                  lifespan=lifespan)
     models = Models(root)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, err: UserError) -> JSONResponse:
         return JSONResponse({"error": str(err)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        """A request of the wrong shape (a string for a number, a missing field, a value out of range) is a
+        user's mistake like any other: 400 with one sentence, not FastAPI's 422 list."""
+        return JSONResponse({"error": request_error(err.errors())}, status_code=400)
 
     @app.get("/api/runs")
     def runs() -> dict:
@@ -141,7 +167,6 @@ def create_app(root: Path | str) -> FastAPI:
         """A picture or sound file of a run."""
         return FileResponse(catalog.run_file(root, run, path))
 
-    scratch = tempfile.TemporaryDirectory(prefix="genlab-studio-")  # the session's only place to write
     app.state.scratch = scratch
     uploads = Path(scratch.name) / "uploads"
 

@@ -1,0 +1,84 @@
+"""Every family's defaults train on its own built-in data without flags: no batch size is given, so each run
+trains with its family's default_batch_size, capped at the training split with a note (espeak's 32 training
+utterances once failed with "Batch size 64 is larger than the 32 training examples").
+
+Cheap by design: one step, small networks through model options (never a batch size), the smallest
+built-in of each modality; the families that need a trained run (m1m2, srgan) get the one trained just
+before them, and the video families a tiny clip file, since drawing moving-mnist takes a minute."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from genlab import api
+from genlab.config import load_config
+from genlab.errors import UserError
+from genlab.models.registry import MODELS
+from genlab.training.batches import default_batch_size
+
+# Small networks: model options only (the point is the default batch size, and every other training default).
+TINY = {
+    "vae": {"channels": 8, "latent_dim": 4},
+    "tcvae": {"channels": 8, "latent_dim": 4},
+    "factorvae": {"channels": 8, "latent_dim": 4, "disc_width": 8, "disc_layers": 2},
+    "gan": {"channels": 8, "latent_dim": 8},
+    "pixelcnn": {"channels": 8, "layers": 2},
+    "flow": {"channels": 8, "scales": 1, "steps_per_scale": 2},
+    "diffusion": {"channels": 8, "timesteps": 20},
+    "classifier": {"channels": 8},
+    "ssvae": {"channels": 8, "latent_dim": 4},
+    "codec": {"channels": 8, "latent_channels": 8},
+    "m1m2": {"latent_dim": 4, "hidden": 16, "features": "vae"},
+    "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
+    "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4, "generator": "srresnet"},
+    "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
+    "charrnn": {"embedding": 8, "hidden": 16},
+    "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
+    "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
+    "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8},
+    "vocoder": {"generator": "istft", "dim": 8, "hidden": 16, "layers": 1, "d_channels": 2, "segment": 1024},
+    "video-predict": {"context": 3, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
+    "video": {"context": 3, "channels": 4, "frame_dim": 8, "latent_dim": 2, "hidden": 8, "predictor_layers": 1},
+}
+# The smallest built-in each family models; "clips.npy" is the tiny clip file made below.
+DATA = {"charrnn": "chembl-assay", "smiles-vae": "chembl-assay", "predictor": "chembl-assay", "tts": "espeak",
+        "vocoder": "espeak", "video-predict": "clips.npy", "video": "clips.npy"}
+# Families trained first, whose runs others start from (model.features, model.generator).
+FIRST = ("vae", "srresnet")
+
+
+def test_every_family_is_listed_here():
+    assert set(TINY) == set(MODELS)
+
+
+def test_the_default_batch_is_the_familys_capped_at_the_training_split():
+    assert default_batch_size(64, 1000, 1) == (64, None)
+    batch, note = default_batch_size(64, 32, 1)
+    assert batch == 32 and "32 examples" in note and "--batch-size" in note
+    assert default_batch_size(64, 33, 2)[0] == 32  # whole shards (processes x accumulate)
+
+
+def test_every_familys_defaults_train_on_its_own_data_without_flags(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "clips.npy", rng.integers(0, 256, (40, 6, 1, 8, 8), dtype=np.uint8))  # 40 clips, 6 frames
+    for family in (*FIRST, *sorted(set(MODELS) - set(FIRST))):
+        config = load_config(None, {"data": {"source": DATA.get(family, "digits")},
+                                    "model": {"name": family, **TINY[family]}, "training": {"steps": 1}})
+        assert config.training.batch_size is None  # nothing given: the family decides
+        result = api.train(config, tmp_path / family, quiet=True)
+        assert result.step == 1, family
+        saved = json.loads((tmp_path / family / "config.json").read_text())["config"]["training"]["batch_size"]
+        assert isinstance(saved, int) and saved > 0, family  # the batch it trained with, recorded
+    assert "fewer than the default batch of 64: training on batches of" in capsys.readouterr().out  # the clips
+
+
+def test_a_batch_size_given_is_never_changed(tmp_path):
+    config = load_config(None, {"data": {"source": "espeak"}, "model": {"name": "tts", **TINY["tts"]},
+                                "training": {"steps": 1, "batch_size": 64}})
+    with pytest.raises(UserError, match="Batch size 64 is larger than the 32 training examples"):
+        api.train(config, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()
