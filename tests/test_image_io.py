@@ -49,6 +49,27 @@ def test_unreadable_and_over_large_files_are_one_line_naming_the_limit(awkward_i
             read(good, "big.png")
 
 
+
+def test_clips_are_read_through_the_same_checks(awkward_images, tmp_path, monkeypatch):
+    """A clip (a folder of them, or `sample --context`) too large or cut short is one line, not Pillow's error."""
+    from types import SimpleNamespace
+
+    from genlab.data.animations import is_animated, read_animation
+    from genlab.sampling import read_clips
+
+    clip = awkward_images["animated.gif"].path
+    assert is_animated(clip) and read_animation(clip).shape[0] == 2
+    good = clip.read_bytes()
+    (tmp_path / "cut.gif").write_bytes(good[:20])
+    spec = SimpleNamespace(shape=(2, 1, 8, 8), levels=256)
+    with pytest.raises(UserError, match="cut.gif is not a readable GIF animation"):
+        read_clips(tmp_path / "cut.gif", spec)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20)  # Pillow's bomb error, once a traceback
+    for read in (is_animated, read_animation):
+        with pytest.raises(UserError, match="too many pixels"):
+            read(clip)
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_the_exif_orientation_is_applied_as_pillow_applies_it(orientation):
     exif = Image.Exif()

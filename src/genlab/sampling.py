@@ -169,6 +169,7 @@ def read_clips(path: Path, spec) -> np.ndarray:
     """Clips a user gives as seen frames, as levels (N, T, C, H, W) of the run's `spec` (video): a .npy of
     (N, T, H, W) or (N, T, C, H, W) levels, or one animated GIF / WebP (one clip, RGB or grey frames)."""
     from genlab.data.animations import ANIMATION_SUFFIXES, frames_as_channels, read_animation
+    from genlab.data.image_io import UnreadableImage
 
     path = Path(path)
     _, channels, height, width = spec.shape
@@ -184,8 +185,8 @@ def read_clips(path: Path, spec) -> np.ndarray:
     elif suffix in ANIMATION_SUFFIXES:
         try:
             frames = read_animation(path)  # (T, H, W) grey or (T, H, W, 3)
-        except OSError:
-            raise UserError(f"{path} is not a readable {suffix[1:].upper()} animation.") from None
+        except UnreadableImage as err:
+            raise UserError(f"{path} is not a readable {suffix[1:].upper()} animation ({err.reason}).") from None
         clips = frames_as_channels(frames, channels)[None]  # (1, T, C, H, W), as a folder of clips is read
         clips = np.round(clips.astype(np.float64) * (spec.levels - 1) / 255).astype(np.int64)  # 8-bit -> levels
     else:

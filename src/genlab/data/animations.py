@@ -11,12 +11,15 @@ from PIL import Image, ImageSequence
 
 from genlab.errors import UserError
 
+from .image_io import opened
+
 ANIMATION_SUFFIXES = (".gif", ".webp")
+ANIMATION_FORMATS = ("GIF", "WEBP")
 
 
 def is_animated(path: Path) -> bool:
     """Whether an image file holds more than one frame."""
-    with Image.open(path) as image:
+    with opened(path, str(path), None, None) as image:  # unreadable or too large: one UserError
         return getattr(image, "n_frames", 1) > 1
 
 
@@ -44,9 +47,9 @@ def are_clips(files: Sequence[Path]) -> bool:
 
 def read_animation(path: Path) -> np.ndarray:
     """Every frame of an animated GIF or WebP at the rate of its shortest frame: (T, H, W) uint8 when every frame
-    is grey, else (T, H, W, 3) RGB. A frame shown k times as long counts k times, since GIF writers (Pillow's
+    is grey, else (T, H, W, 3) RGB (transparent pixels take their stored colour). A frame shown k times as long counts k times, since GIF writers (Pillow's
     among them) store a run of identical frames as one longer frame."""
-    with Image.open(path) as image:
+    with opened(path, str(path), None, ANIMATION_FORMATS) as image:  # unreadable or too large: one UserError
         frames, durations = [], []
         for frame in ImageSequence.Iterator(image):
             frames.append(np.asarray(frame.convert("RGB")))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import PIL
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from genlab.errors import UserError
 from genlab.files import read_numpy
@@ -227,7 +227,7 @@ def _all_animated(files: list[Path]) -> bool:
     a still file among mostly animated ones)."""
     try:
         return are_clips(files)
-    except (OSError, UnidentifiedImageError):
+    except UnreadableImage:
         return False  # the image loader names the unreadable file
 
 
@@ -241,9 +241,8 @@ def _load_clip_folder(folder: Path, files: list[Path], y: np.ndarray | None, cla
     for f in files:
         try:
             frames = read_animation(f)  # (T, H, W) grey or (T, H, W, 3)
-        except (OSError, UnidentifiedImageError) as err:
-            reason = "not an image format Pillow knows" if isinstance(err, UnidentifiedImageError) else _one_line(err)
-            raise _unreadable(f, reason) from err
+        except UnreadableImage as err:
+            raise _unreadable(f, err.reason) from None
         if clips and frames.shape[:3] != clips[0].shape[:3]:
             raise UserError(f"Clips differ: {files[0]} has {clips[0].shape[0]} frames of {clips[0].shape[1]}x"
                             f"{clips[0].shape[2]} and {f} {frames.shape[0]} of {frames.shape[1]}x{frames.shape[2]}: "

@@ -74,7 +74,7 @@ def _one_line(text: object) -> str:
 
 
 @contextmanager
-def _opened(source: Path | bytes, name: str, max_pixels: int | None, formats: Collection[str] | None
+def opened(source: Path | bytes, name: str, max_pixels: int | None, formats: Collection[str] | None
             ) -> Iterator[Image.Image]:
     """The image `source` opened by Pillow (header only), refused in one line when it is unreadable or has more
     than `max_pixels` (or Pillow's own limit, whichever is lower) pixels; errors while decoding inside the block
@@ -128,7 +128,7 @@ def _orientation(image: Image.Image) -> int:
 def probe(source: Path | bytes, name: str | None = None, *, max_pixels: int | None = None
           ) -> tuple[int, tuple[int, int]]:
     """(channels decode will give, (H, W) decode will give) from the header, without decoding the pixels."""
-    with _opened(source, name or str(source), max_pixels, None) as image:
+    with opened(source, name or str(source), max_pixels, None) as image:
         size = (image.width, image.height) if _orientation(image) in (5, 6, 7, 8) else (image.height, image.width)
         return natural_channels(image), size
 
@@ -238,7 +238,7 @@ def decode(source: Path | str | bytes, name: str | None = None, *, max_pixels: i
     `formats` limits the decoders tried (Pillow's format names). Any failure is one UserError naming it."""
     source = Path(source) if isinstance(source, str) else source
     name = name or str(source)
-    with _opened(source, name, max_pixels, formats) as image:
+    with opened(source, name, max_pixels, formats) as image:
         try:
             pixels, notes = _pixels(image, source)  # first: it reads how the file stores pixels (image.tile)
         except UserError as err:  # a reason without the file's name
