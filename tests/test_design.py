@@ -122,3 +122,22 @@ def test_bench_molecules_writes_its_three_tables_and_continues_from_its_records(
     assert bench.molecules(tmp_path / "out", **settings).read_text() == text
     with pytest.raises(AssertionError, match="trained again"):  # another budget is another run
         bench.molecules(tmp_path / "out", **settings | {"predictor_steps": 3})
+
+
+def test_the_candidates_csv_names_each_column_once():
+    from genlab.apps.design import Candidate, _csv
+
+    candidates = [Candidate("CCO", 0.41, 0.41, -0.0014, 1.98, True, 1)]
+    for objective in ("qed", "logp", "predicted:runs/p"):
+        header = _csv(candidates, objective).decode().splitlines()[0].split(",")
+        assert len(header) == len(set(header)) and {"qed", "logp", "sa"} <= set(header), header
+    assert _csv(candidates, "predicted:runs/p").decode().startswith("rank,smiles,predicted:runs/p,qed,logp,")
+
+
+def test_a_predicted_objective_naming_no_run_says_the_syntax(tmp_path):
+    from genlab.apps.design import objective_function
+    from genlab.errors import UserError
+
+    with pytest.raises(UserError, match="predicted:") as err:
+        objective_function(f"predicted:{tmp_path / 'missing'}")
+    assert "predicted=" not in str(err.value) and "\n" not in str(err.value)

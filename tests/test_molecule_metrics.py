@@ -87,3 +87,35 @@ def test_the_report_card_of_a_set_against_itself_and_against_the_scaffold_test_s
     assert len(values["QED"]) == len(molecules)
     without, _ = report_card(molecules, test, set(), fcd)
     assert "fcd/sf" not in without and without["novelty"] == 1.0
+
+
+def test_what_depends_only_on_the_data_is_computed_once_and_kept_in_the_cache(tmp_path, monkeypatch):
+    from genlab.data.molecules import token_dataset
+    from genlab.evaluation import molecules as em
+
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path))
+    data = token_dataset("mini", {"train": ["CCO", "OCC", "C1CC", "c1ccccc1"], "val": ["CCN"], "test": ["CCC"]},
+                         "smiles")
+
+    class ChemNet:  # fcd_torch.FCD's interface, without loading its weights
+        device = "cpu"
+
+        def precalc(self, smiles):
+            return {"mu": np.arange(3.0), "sigma": np.eye(3)}
+
+    reports = []
+    train = em.training_molecules(data.spec, data.train.x, lambda done, total: reports.append((done, total)))
+    assert train == ["CCO", "CCO", "c1ccccc1"] and reports[-1] == (4, 4)
+    reference = em.reference_set(SOME, ChemNet())
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    for name in ("valid_molecules", "fingerprints", "properties", "fragments", "scaffolds"):
+        monkeypatch.setattr(em.mol, name, recomputed)
+    assert em.training_molecules(data.spec, data.train.x) == train
+    again = em.reference_set(SOME, ChemNet())
+    np.testing.assert_array_equal(again.fingerprints, reference.fingerprints)
+    assert again.fragments == reference.fragments and again.scaffolds == reference.scaffolds and again.scaffolds
+    assert all((again.properties[k] == reference.properties[k]).all() for k in m.PROPERTIES)
+    np.testing.assert_array_equal(again.fcd["sigma"], np.eye(3))

@@ -70,8 +70,9 @@ def test_a_users_csv_keeps_valid_molecules_and_their_numbers(tmp_path):
     assert molecules.smiles == ["CCO", "c1ccccc1"]
     np.testing.assert_array_equal(molecules.properties["activity"], [5.5, np.nan])
     assert "name" not in molecules.properties  # not a number anywhere
-    (note,) = molecules.notes
-    assert "2 of 4 molecules" in note and "lines 3, 5" in note
+    skipped, text = molecules.notes
+    assert "2 of 4 molecules" in skipped and "lines 3, 5" in skipped
+    assert "column 'name'" in text and "not a property" in text
 
 
 def test_a_smi_file_is_read_and_bad_files_are_one_line_errors(tmp_path):
@@ -184,3 +185,70 @@ def test_the_assay_is_a_dataset_of_measured_activity_on_a_scaffold_split():
     assert not set(scaffolds([smiles[i] for i in train], 0)) & set(scaffolds([smiles[i] for i in test], 0))
     with pytest.raises(UserError, match="no subsets"):
         load_dataset("chembl-assay:10")
+
+
+# An awkward file a new user might give, as bytes -> (the molecules read, a phrase each note must hold), or the
+# phrase of the one-line error. Each stays tiny: the long line is 5 MB only where RDKit never sees it.
+AWKWARD: dict[str, tuple[bytes, list[str] | str, tuple[str, ...]]] = {
+    "empty.csv": (b"", "no SMILES column", ()),
+    "empty.smi": (b"", "holds no molecules", ()),
+    "header-only.csv": (b"smiles,y\r\n", "holds no molecules", ()),
+    "header-only.smi": (b"SMILES\n", "holds no molecules", ()),
+    "bom.smi": ("\ufeffSMILES name\nCCO a\n".encode(), ["CCO"], ()),
+    "crlf.csv": (b"smiles,y\r\nCCO,1\r\nCCN,2\r\n", ["CCO", "CCN"], ()),
+    "crlf.smi": (b"CCO a\r\n\r\nCCN b\r\n", ["CCO", "CCN"], ()),
+    "tabs.csv": (b"smiles\ty\nCCO\t1\nCCN\t2\n", ["CCO", "CCN"], ()),  # tab-separated, named .csv
+    "tabs.smi": (b"CCO\tethanol\nCCN\tethylamine\n", ["CCO", "CCN"], ()),
+    "long-line.smi": (b"CCO\n" + b"C" * 5_000_000 + b"\nCCN\n", ["CCO", "CCN"],
+                      ("1 of 3 molecules", "longer than 1,000 characters", "line 2")),
+    "long-field.csv": (b"smiles,y\nCCO,1\n" + b"C" * 200_000 + b",2\nCCN,3\n", ["CCO", "CCN"],
+                       ("1 of 3 molecules", "longer than 1,000 characters", "line 3")),
+    "long-other-field.csv": (b"smiles,notes\nCCO," + b"x" * 200_000 + b"\nCCN,ok\n", ["CCN"],
+                             ("1 of 2 molecules", "longer than", "line 2")),
+    "long-header.csv": (b"smiles," + b"x" * 200_000 + b"\nCCO,1\n", "header line", ()),
+    "all-too-long.smi": (b"C" * 2_000 + b"\n", "at most 1,000 characters", ()),
+    "invalid.csv": (b"smiles\nCCO\n\nxyz\n", ["CCO"], ("1 of 2 molecules", "not valid SMILES", "line 4")),
+    "latin-1.csv": (b"smiles,name\nCCO,caf\xe9\nC\xe9C,b\n", ["CCO"],
+                    ("not UTF-8", "lines 2, 3", "not valid SMILES and were skipped (line 3)", "'name'",
+                     "is not a property")),
+    "salts.csv": (b"smiles,y\nCCO,1\n[Na+].[Cl-],2\nCC(=O)[O-].[Na+],3\n", ["CCO", "[Cl-].[Na+]", "CC(=O)[O-].[Na+]"],
+                  ("2 of 3 molecules", "several fragments", "kept whole", "lines 3, 4")),
+    "text-values.csv": (b"smiles,pIC50\nCCO,5.1\nCCN,<4\nCCC,n/a\nCCCC,inf\nCCCCC,\n",
+                        ["CCO", "CCN", "CCC", "CCCC", "CCCCC"],
+                        ("2 values of column 'pIC50'", "not numbers", "'<4'", "unmeasured", "lines 3, 5")),
+    "no-numbers.csv": (b"smiles,pIC50\nCCO,>5\nCCN,<4\n", ["CCO", "CCN"], ("column 'pIC50'", "holds no numbers")),
+    "ragged.csv": (b"smiles,y\nCCO,1\nCCN,2,3\n", "Line 3", ()),
+}
+
+
+@pytest.mark.parametrize("name", list(AWKWARD))
+def test_an_awkward_file_reads_cleanly_or_is_one_line_error(tmp_path, name):
+    content, expected, phrases = AWKWARD[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    if isinstance(expected, str):
+        with pytest.raises(UserError, match=expected) as err:
+            read_molecule_file(path)
+        assert "\n" not in str(err.value) and name in str(err.value)
+        return
+    molecules = read_molecule_file(path)
+    assert molecules.smiles == expected
+    for phrase in phrases:
+        assert any(phrase in note for note in molecules.notes), (phrase, molecules.notes)
+    if not phrases:
+        assert molecules.notes == []
+
+
+def test_property_cells_that_are_not_numbers_are_unmeasured(tmp_path):
+    path = tmp_path / "values.csv"
+    path.write_bytes(AWKWARD["text-values.csv"][0])
+    molecules = read_molecule_file(path)
+    np.testing.assert_array_equal(molecules.properties["pIC50"], [5.1, np.nan, np.nan, np.nan, np.nan])
+    assert not any("'n/a'" in note or "''" in note for note in molecules.notes)  # meant as unmeasured: no note
+
+
+def test_a_molecule_named_by_the_user_longer_than_the_limit_is_refused_before_rdkit():
+    from genlab.data.molecules import MAX_SMILES, molecule_tokens, token_dataset
+
+    spec = token_dataset("mini", {"train": ["CCO"], "val": ["CCN"], "test": ["CCC"]}, "smiles").spec
+    assert "characters long" in molecule_tokens(spec, "C" * (MAX_SMILES + 1))

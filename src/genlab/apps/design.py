@@ -28,14 +28,18 @@ import numpy as np
 
 from genlab.apps.latent_search import propose
 from genlab.data.molecules import Vocabulary, canonical, molecule_tokens, require, smiles_of
+from genlab.config import check_seed
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.media.molecules import molecule_grid
-from genlab.metrics.molecules import properties, valid_molecules
+from genlab.evaluation.molecules import training_molecules
+from genlab.metrics.molecules import properties
 from genlab.models.batched import decoded, encoded, predictions
 from genlab.models.loading import Run, load_named_run
+from genlab.runs import RunFolder
 
 OBJECTIVES = ("qed", "logp", "predicted:RUN")
+PROPERTY_COLUMNS = ("qed", "logp")  # objectives that are also columns of every candidate
 PICTURED = 12  # the top candidates drawn
 
 
@@ -69,6 +73,9 @@ def objective_function(objective: str, device: str = "cpu") -> Callable[[list[st
         return lambda smiles, props: props["logP"]
     if objective.startswith("predicted:"):
         path = objective.split(":", 1)[1]
+        if not RunFolder(path).holds_run():  # named here: load_named_run would write SETTING=PATH
+            raise UserError(f"--objective {objective} names no run at {path!r}: train a predictor first (genlab train "
+                            "--model predictor --data chembl-assay) and pass --objective predicted:ITS_FOLDER.")
         predictor = load_named_run("--objective predicted", path, "train a predictor first (genlab train --model "
                                    "predictor --data chembl-assay)", device=device)
         if not predictor.model.can_predict:
@@ -105,12 +112,15 @@ def _check(run: Run, output: Path, n: int, rounds: int, batch: int, start: int, 
 
 
 def _csv(candidates: list[Candidate], objective: str) -> bytes:
+    """The ranked candidates as CSV; the score gets a column of its own only when it is not one of the properties
+    (qed, logp) already written, so no column name appears twice."""
     buf = io.StringIO()
     rows = csv.writer(buf, lineterminator="\n")
-    rows.writerow(["rank", "smiles", objective, "qed", "logp", "sa", "novel", "round"])
+    score = [objective] if objective not in PROPERTY_COLUMNS else []
+    rows.writerow(["rank", "smiles", *score, *PROPERTY_COLUMNS, "sa", "novel", "round"])
     for rank, c in enumerate(candidates, 1):
-        rows.writerow([rank, c.smiles, f"{c.score:.4f}", f"{c.qed:.4f}", f"{c.logp:.4f}", f"{c.sa:.4f}",
-                       int(c.novel), c.round])
+        rows.writerow([rank, c.smiles, *([f"{c.score:.4f}"] if score else []), f"{c.qed:.4f}", f"{c.logp:.4f}",
+                       f"{c.sa:.4f}", int(c.novel), c.round])
     return buf.getvalue().encode()
 
 
@@ -125,9 +135,8 @@ def design(run: Run, objective: str, output: Path | str, *, n: int = 100, rounds
     require("rdkit")
     score = objective_function(objective, str(run.device))
     train = run.dataset().train
-    train_smiles = smiles_of(run.spec, train.x)
-    known = set(valid_molecules(train_smiles))  # canonical, for novelty
-    rng = np.random.default_rng(seed)
+    known = set(training_molecules(run.spec, train.x))  # canonical, for novelty (kept in $GENLAB_CACHE)
+    rng = np.random.default_rng(check_seed(seed))
     rows = rng.permutation(len(train))[:start]
     found: dict[str, Candidate] = {}
     counts = {"decoded": 0, "valid": 0, "counted": 0}
@@ -154,7 +163,7 @@ def design(run: Run, objective: str, output: Path | str, *, n: int = 100, rounds
             counts["counted"] += int(np.isfinite(out).sum())
         return out
 
-    start_scores = scored([train_smiles[i] for i in rows], None)
+    start_scores = scored(smiles_of(run.spec, train.x[rows]), None)
     codes = encoded(run.model, train.x[rows])  # (S, Z)
     values = scored(smiles_of(run.spec, decoded(run.model, codes)), 0)
     for r in range(1, rounds + 1):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genlab.cli.app import app, console, progress_bar
+from genlab.cli.app import app, console, progress_bar, seed_option
 from genlab.errors import UserError
 
 
@@ -17,13 +17,14 @@ def design(
                                   "predicted:PREDICTOR_RUN (a predictor run's predicted response)."),
     n: int = typer.Option(100, "-n", help="Candidates to write, best first."),
     output: Path = typer.Option(Path("candidates.csv"), "-o", "--output", help="CSV of the candidates (rank, SMILES, "
-                                "score, QED, logP, SA, novel, round); the top ones' picture goes beside it (.png)."),
+                                "the predicted response for predicted:RUN, QED, logP, SA, novel, round); the top "
+                                "ones' picture goes beside it (.png)."),
     rounds: int = typer.Option(10, help="Rounds of Bayesian optimisation after the start."),
     batch: int = typer.Option(25, help="Codes proposed and decoded per round."),
     start: int = typer.Option(100, help="Training molecules encoded to start the search from."),
     max_sa: float = typer.Option(4.5, "--max-sa", help="Synthetic accessibility limit (SA score, 1 easy to 10 hard): "
                                  "molecules above it are not candidates."),
-    seed: int = typer.Option(0, help="Seed of the start molecules and the proposals."),
+    seed: int = seed_option(0, "Seed of the start molecules and the proposals."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Propose new molecules that score high on an objective, by Bayesian optimisation in a smiles-vae's latent

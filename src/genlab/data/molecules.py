@@ -31,7 +31,6 @@ SMILES_TOKEN = re.compile(r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|
                           r"%[0-9]{2}|[0-9])")
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 MOLECULE_SUFFIXES = (".csv", ".smi")
-OVERFLOW = "\0overflow"  # where csv puts the fields of a row longer than its header
 INSTALL = "pip install 'genlab[molecules]' (RDKit, selfies, fcd_torch)"
 
 
@@ -143,75 +142,161 @@ class Vocabulary:
         return out
 
 
+MAX_SMILES = 1_000  # characters: MOSES molecules have fewer than 100, ChEMBL's drug-like ones a few hundred
+UNMEASURED = frozenset({"", "na", "n/a", "nan", "none", "null"})  # cells that say "not measured" on purpose
+SHOWN_LINES = 5  # line numbers a note names before "..."
+
+
 @dataclass
 class MoleculeFile:
-    """A user's molecules: valid SMILES, numeric property columns by name (NaN where a cell is empty), and
-    notes for the user (molecules skipped)."""
+    """A user's molecules: valid SMILES, numeric property columns by name (NaN where a cell is empty or not a
+    number), and notes for the user (molecules skipped or kept as they are, cells that are not numbers)."""
 
     smiles: list[str]
     properties: dict[str, np.ndarray]
     notes: list[str]
 
 
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
-    """(SMILES, other cells by column, line numbers) from a CSV with a SMILES column or a .smi file (SMILES
-    first on each line, then an optional name)."""
-    text = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()  # -sig: a spreadsheet's BOM
+@dataclass
+class _Rows:
+    """What a molecule file's rows hold before RDKit sees them: each row's SMILES, its other cells by column and
+    its line number, the lines of rows too long to read, and lines holding bytes that are not UTF-8."""
+
+    smiles: list[str]
+    cells: list[dict[str, str | None]]
+    lines: list[int]
+    too_long: list[int]
+    not_utf8: list[int]
+
+
+def _lines(numbers: Sequence[int]) -> str:
+    """'line 7' or 'lines 7, 8, 9, ...' (the first SHOWN_LINES), for notes."""
+    shown = ", ".join(map(str, numbers[:SHOWN_LINES])) + (", ..." if len(numbers) > SHOWN_LINES else "")
+    return f"line{'s' if len(numbers) > 1 else ''} {shown}"
+
+
+def _text(path: Path) -> tuple[list[str], list[int]]:
+    """The file's lines (a spreadsheet's BOM dropped, any line ending) and the numbers of lines whose bytes are
+    not UTF-8 (read with U+FFFD in their place, so an odd byte costs its molecule, not the file)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig").splitlines(), []
+    except UnicodeDecodeError:
+        lines = data.decode("utf-8-sig", errors="replace").splitlines()
+        return lines, [i for i, line in enumerate(lines, start=1) if "\ufffd" in line]
+
+
+def _rows(path: Path) -> _Rows:
+    """The rows of a CSV with a SMILES column (comma- or tab-separated) or of a .smi file (SMILES first on each
+    line, then an optional name). A CSV row with a field longer than csv's limit (131,072 characters) is
+    counted as too long and skipped rather than stopping the read."""
+    text, not_utf8 = _text(path)
     if path.suffix.lower() == ".smi":
         rows = [(i, line.split()) for i, line in enumerate(text, start=1) if line.strip()]
         if rows and rows[0][1][0].lower() == "smiles":  # a header line
             rows = rows[1:]
-        return [r[0] for _, r in rows], [{} for _ in rows], [i for i, _ in rows]
-    reader = csv.DictReader(text, restkey=OVERFLOW)
-    column = next((c for c in reader.fieldnames or [] if c.strip().lower() == "smiles"), None)
+        return _Rows([r[0] for _, r in rows], [{} for _ in rows], [i for i, _ in rows], [], not_utf8)
+    tabs = bool(text) and "\t" in text[0] and "," not in text[0]  # a tab-separated file named .csv
+    reader = csv.reader(text, delimiter="\t" if tabs else ",")
+    try:
+        header = next(reader, [])
+    except csv.Error as err:
+        raise UserError(f"The header line of {path} is not readable CSV ({err}): give a header of short column "
+                        "names, one of them 'smiles'.") from None
+    column = next((i for i, c in enumerate(header) if c.strip().lower() == "smiles"), None)
     if column is None:
-        raise UserError(f"{path} has no SMILES column (columns: {', '.join(reader.fieldnames or []) or 'none'}): "
-                        "name the column of molecules 'smiles'.")
-    smiles, cells, lines = [], [], []
-    for line, row in enumerate(reader, start=2):
-        if OVERFLOW in row:
-            raise UserError(f"Line {line} of {path} has more fields than its header: quote SMILES that hold commas, "
-                            "or fix the row.")
-        smiles.append((row.pop(column) or "").strip())
-        cells.append(row)
-        lines.append(line)
-    return smiles, cells, lines
+        raise UserError(f"{path} has no SMILES column (columns: {', '.join(header) or 'none'}): name the column of "
+                        "molecules 'smiles'.")
+    out = _Rows([], [], [], [], not_utf8)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error as err:
+            if "field larger than field limit" not in str(err):
+                raise UserError(f"Line {reader.line_num} of {path} is not readable CSV ({err}): fix the row.") from None
+            out.too_long.append(reader.line_num)
+            continue
+        if not row or not any(cell.strip() for cell in row):  # a blank line
+            continue
+        if len(row) > len(header):
+            raise UserError(f"Line {reader.line_num} of {path} has more fields than its header: quote SMILES that "
+                            "hold commas, or fix the row.")
+        cells: dict[str, str | None] = {name: (row[i] if i < len(row) else None) for i, name in enumerate(header)}
+        out.smiles.append((cells.pop(header[column]) or "").strip())
+        out.cells.append(cells)
+        out.lines.append(reader.line_num)
 
 
 def read_molecule_file(path: Path | str) -> MoleculeFile:
     """The valid molecules of a CSV or .smi file, canonicalised by RDKit, with the numeric columns beside
-    them; invalid ones are skipped and counted (the first line numbers in a note), none left is an error."""
+    them. Rows longer than MAX_SMILES characters are skipped before RDKit sees them (its canonicalisation
+    grows faster than linearly: a 5 MB line would take hours), invalid ones after; both are counted with their
+    line numbers in a note, as are molecules of several fragments (salts, kept whole), cells of a numeric
+    column that are not numbers (unmeasured) and bytes that are not UTF-8. None left is an error."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"No molecule file at {path}: give a .csv with a 'smiles' column or a .smi file.")
-    raw, cells, lines = _rows(path)
-    if not raw:
+    rows = _rows(path)
+    total = len(rows.smiles) + len(rows.too_long)
+    if not total:
         raise UserError(f"{path} holds no molecules: one SMILES per row is needed.")
-    keep = [(canonical(s), row, line) for s, row, line in zip(raw, cells, lines)]
-    bad = [line for smiles, _, line in keep if smiles is None]
-    valid = [(smiles, row) for smiles, row, _ in keep if smiles is not None]
-    if not valid:
-        raise UserError(f"{path} holds no molecule RDKit can read ({len(raw)} rows): check that the SMILES column "
-                        "holds SMILES strings.")
+    too_long = sorted(rows.too_long + [line for s, line in zip(rows.smiles, rows.lines) if len(s) > MAX_SMILES])
+    bad, valid = [], []  # line numbers; (canonical SMILES, other cells, line)
+    for smiles, cells, line in zip(rows.smiles, rows.cells, rows.lines):
+        if len(smiles) <= MAX_SMILES:
+            molecule = canonical(smiles)
+            if molecule is None:
+                bad.append(line)
+            else:
+                valid.append((molecule, cells, line))
     notes = []
+    if rows.not_utf8:
+        notes.append(f"{path} is not UTF-8 text: bytes that do not decode were replaced ({_lines(rows.not_utf8)}); "
+                     "a molecule holding one is not valid")
+    if too_long:
+        notes.append(f"{len(too_long)} of {total} molecules in {path} are longer than {MAX_SMILES:,} characters (the "
+                     "limit: RDKit's time grows faster than a molecule's length) and were skipped "
+                     f"({_lines(too_long)})")
     if bad:
-        shown = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
-        notes.append(f"{len(bad)} of {len(raw)} molecules in {path} are not valid SMILES and were skipped "
-                     f"(lines {shown})")
-    properties = {}
+        notes.append(f"{len(bad)} of {total} molecules in {path} are not valid SMILES and were skipped ({_lines(bad)})")
+    if not valid:
+        raise UserError(f"{path} holds no molecule RDKit can read ({total} rows): check that the SMILES column "
+                        f"holds SMILES strings of at most {MAX_SMILES:,} characters.")
+    salts = [line for smiles, _, line in valid if "." in smiles]
+    if salts:
+        notes.append(f"{len(salts)} of {len(valid)} molecules in {path} have several fragments (salts or mixtures, "
+                     f"e.g. [Na+].[Cl-]) and were kept whole, every fragment; remove counter-ions from the file if "
+                     f"the model should not learn them ({_lines(salts)})")
+    properties, text_columns = {}, []
     for name in valid[0][1]:
-        values = np.array([_number(row.get(name)) for _, row in valid])
-        if not np.isnan(values).all():
-            properties[name] = values
-    return MoleculeFile([s for s, _ in valid], properties, notes)
+        values = np.array([_number(cells.get(name)) for _, cells, _ in valid])
+        if np.isnan(values).all():
+            text_columns.append(name)
+            continue
+        properties[name] = values
+        odd = [(line, cells[name]) for (_, cells, line), v in zip(valid, values)
+               if np.isnan(v) and (cells.get(name) or "").strip().lower() not in UNMEASURED]
+        if odd:
+            many = len(odd) > 1
+            notes.append(f"{len(odd)} value{'s' * many} of column {name!r} in {path} "
+                         f"{'are not numbers' if many else 'is not a number'} (e.g. {odd[0][1]!r}) and "
+                         f"count{'' if many else 's'} as unmeasured ({_lines([line for line, _ in odd])})")
+    if text_columns:
+        many = len(text_columns) > 1
+        what = "hold no numbers and are not properties" if many else "holds no numbers and is not a property"
+        notes.append(f"column{'s' * many} {', '.join(map(repr, text_columns))} of {path} {what}")
+    return MoleculeFile([s for s, _, _ in valid], properties, notes)
 
 
 def _number(cell: str | None) -> float:
-    """A CSV cell as a float, NaN when it is empty or not a number."""
+    """A CSV cell as a finite float, NaN when it is empty, not a number, or infinite."""
     try:
-        return float(cell) if cell not in (None, "") else float("nan")
+        value = float(cell) if cell not in (None, "") else float("nan")
     except ValueError:
         return float("nan")
+    return value if np.isfinite(value) else float("nan")
 
 
 # --- datasets -----------------------------------------------------------------------------------------
@@ -320,6 +405,9 @@ def molecule_tokens(spec, smiles: str) -> list[str] | str:
     """The tokens a run's dataset `spec` writes molecule `smiles` in (canonical first), or, when it cannot,
     the sentence saying why: RDKit cannot read it, it holds tokens the run never saw, or it is too long."""
     vocabulary, tokenizer, length = Vocabulary(spec.vocabulary), spec.tokenizer or "smiles", spec.shape[0]
+    if len(smiles) > MAX_SMILES:  # before RDKit, whose time grows faster than the length
+        return (f"{smiles[:20]}... is {len(smiles):,} characters long, more than genlab reads ({MAX_SMILES:,}): "
+                "choose a smaller molecule.")
     smiles_canonical = canonical(smiles)
     if smiles_canonical is None:
         return f"{smiles!r} is not a molecule RDKit can read: give a valid SMILES string."

@@ -45,7 +45,8 @@ class Evaluation:
 def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0, write: bool = True,
              samples: int | None = 1000, classify: bool = False, factor_points: int = 10_000,
              factor_metrics: tuple[str, ...] | None = None, scenes: int = 1000, utterances: int = 20,
-             clips: int = 1000, inpaint: int = 0, progress: Callable[[int, int, str], None] | None = None) -> Evaluation:
+             clips: int = 1000, inpaint: int = 0,
+             progress: Callable[[int, int, str], None] | None = None) -> Evaluation:
     """Run every evaluator that applies to `run` on a held-out split; with write, evaluation.json (and the
     evaluators' pictures, e.g. novelty.png) go into the run folder. Long stages report progress(done, total,
     stage) when given."""
@@ -73,7 +74,12 @@ def evaluate(run: Run, *, iwae_k: int = 100, split: str = "test", seed: int = 0,
                       clips=clips, inpaint=inpaint)
     data = run.dataset()
     context = Context(run, data, options, progress)
-    results = {e.name: e.evaluate(context) for e in evaluators() if e.applies(run, options)}
+    chosen = [e for e in evaluators() if e.applies(run, options)]
+    results = {}
+    for i, e in enumerate(chosen):
+        if progress is not None:
+            progress(i, len(chosen), e.name)  # an evaluator with stages of its own names them as it goes
+        results[e.name] = e.evaluate(context)
     held_out = context.held_out
     header = EvaluationRecord(format=FORMAT_VERSION, run=str(run.path), step=run.step, split=split,
                               examples=len(held_out), dims=run.spec.dims, model=run.model.name,

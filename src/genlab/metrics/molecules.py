@@ -112,7 +112,9 @@ def nearest_similarity(reference: np.ndarray, generated: np.ndarray) -> float:
     return float(best.mean())
 
 
-def _cosine(reference: Counter, generated: Counter) -> float:
+def count_similarity(reference: Counter, generated: Counter) -> float:
+    """Cosine similarity of two count vectors (fragments, scaffolds), NaN when either is empty: Frag and Scaf
+    from counts already made (a reference set's are computed once)."""
     keys = sorted(set(reference) | set(generated))
     if not reference or not generated:
         return float("nan")
@@ -150,11 +152,11 @@ def scaffolds(smiles: Sequence[str], min_rings: int = 2) -> Counter:
 
 
 def fragment_similarity(reference: Sequence[str], generated: Sequence[str]) -> float:
-    return _cosine(fragments(reference), fragments(generated))
+    return count_similarity(fragments(reference), fragments(generated))
 
 
 def scaffold_similarity(reference: Sequence[str], generated: Sequence[str]) -> float:
-    return _cosine(scaffolds(reference), scaffolds(generated))
+    return count_similarity(scaffolds(reference), scaffolds(generated))
 
 
 @lru_cache(maxsize=1)
