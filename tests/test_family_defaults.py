@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import TINY_OPTIONS
 
 from genlab import api
 from genlab.config import load_config
@@ -19,30 +20,11 @@ from genlab.errors import UserError
 from genlab.models.registry import MODELS
 from genlab.training.batches import default_batch_size
 
-# Small networks: model options only (the point is the default batch size, and every other training default).
-TINY = {
-    "vae": {"channels": 8, "latent_dim": 4},
-    "tcvae": {"channels": 8, "latent_dim": 4},
-    "factorvae": {"channels": 8, "latent_dim": 4, "disc_width": 8, "disc_layers": 2},
-    "gan": {"channels": 8, "latent_dim": 8},
-    "pixelcnn": {"channels": 8, "layers": 2},
-    "flow": {"channels": 8, "scales": 1, "steps_per_scale": 2},
-    "diffusion": {"channels": 8, "timesteps": 20},
-    "classifier": {"channels": 8},
-    "ssvae": {"channels": 8, "latent_dim": 4},
-    "codec": {"channels": 8, "latent_channels": 8},
-    "m1m2": {"latent_dim": 4, "hidden": 16, "features": "vae"},
-    "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
-    "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4, "generator": "srresnet"},
-    "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
-    "charrnn": {"embedding": 8, "hidden": 16},
-    "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
-    "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
-    "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8},
-    "vocoder": {"generator": "istft", "dim": 8, "hidden": 16, "layers": 1, "d_channels": 2, "segment": 1024},
-    "video-predict": {"context": 3, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
-    "video": {"context": 3, "channels": 4, "frame_dim": 8, "latent_dim": 2, "hidden": 8, "predictor_layers": 1},
-}
+# Small networks: model options only (the point is the default batch size, and every other training default);
+# m1m2 and srgan start from the vae and srresnet trained before them.
+TINY = TINY_OPTIONS | {"m1m2": TINY_OPTIONS["m1m2"] | {"features": "vae"},
+                       "srgan": TINY_OPTIONS["srgan"] | {"generator": "srresnet"},
+                       "tts": {k: v for k, v in TINY_OPTIONS["tts"].items() if k != "bin_start"}}
 # The smallest built-in each family models; "clips.npy" is the tiny clip file made below.
 DATA = {"charrnn": "chembl-assay", "smiles-vae": "chembl-assay", "predictor": "chembl-assay", "tts": "espeak",
         "vocoder": "espeak", "video-predict": "clips.npy", "video": "clips.npy"}

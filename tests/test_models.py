@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY_OPTIONS
 
 from genlab.config import load_config
 from genlab.data.spec import DatasetSpec, ExtraSpec
@@ -30,30 +31,6 @@ SPECS = [
                         ExtraSpec("text", (6,), "int16", levels=5, modality="tokens", vocabulary=tuple("_abcd")))),
     DatasetSpec("clips", (6, 1, 8, 8), 256, modality="video"),
 ]
-# Small options per family, so a step takes milliseconds; families not listed use their defaults.
-TINY_OPTIONS = {
-    "vae": {"channels": 8, "latent_dim": 4},
-    "tcvae": {"channels": 8, "latent_dim": 4},
-    "factorvae": {"channels": 8, "latent_dim": 4, "disc_width": 8, "disc_layers": 2},
-    "gan": {"channels": 8, "latent_dim": 8},
-    "pixelcnn": {"channels": 8, "layers": 2},
-    "flow": {"channels": 8, "scales": 1, "steps_per_scale": 2},
-    "diffusion": {"channels": 8, "timesteps": 20},
-    "classifier": {"channels": 8},
-    "ssvae": {"channels": 8, "latent_dim": 4},
-    "codec": {"channels": 8, "latent_channels": 8},
-    "m1m2": {"latent_dim": 4, "hidden": 16},
-    "srresnet": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2},
-    "srgan": {"channels": 8, "blocks": 1, "crop": 8, "scale": 2, "d_channels": 4},
-    "charrnn": {"embedding": 8, "hidden": 16},
-    "predictor": {"embedding": 8, "encoder_hidden": 8, "head_hidden": 8},
-    "smiles-vae": {"embedding": 8, "encoder_hidden": 8, "latent_dim": 4, "decoder_hidden": 16},
-    "slots": {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1},
-    "video-predict": {"context": 3, "spatial": 4, "temporal": 8, "groups": 2, "blocks": 1},
-    "video": {"context": 3, "channels": 4, "frame_dim": 8, "latent_dim": 2, "hidden": 8, "predictor_layers": 1},
-    "vocoder": {"dim": 8, "hidden": 16, "layers": 1, "d_channels": 2, "segment": 1024},
-    "tts": {"hidden": 8, "filter": 8, "encoder_layers": 1, "decoder_layers": 1, "aligner_dim": 8, "bin_start": 0},
-}
 BATCH = 4
 M1_FOLDERS = Path(tempfile.mkdtemp(prefix="genlab-tiny-m1-"))  # untrained tiny VAEs M1+M2 stacks on, per spec
 
