@@ -88,7 +88,7 @@ def test_design_writes_ranked_valid_candidates_within_the_sa_limit(molecule_runs
     (["vae", "--objective", "potency"], "is not an objective"),
     (["vae", "--objective", "predicted:vae"], "not a predictor"),
     (["predictor", "--objective", "qed"], "give it a smiles-vae run"),
-    (["vae", "--objective", "qed", "-o", "out.txt"], "ending in .csv"),
+    (["vae", "--objective", "qed", "-o", "out.txt"], "written as .csv"),
     (["vae", "--objective", "qed", "--max-sa", "11"], "--max-sa 11"),
     (["vae", "--objective", "qed", "--batch", "0"], "--batch 0"),
 ])

@@ -113,5 +113,7 @@ def test_inpaint_keeps_the_users_own_pixels_of_any_mode_and_reads_any_mask(pixel
         original, filled = awkward_images[image], decode(out)
         assert filled.colour.dtype == original.colour.dtype, image  # 16-bit stays 16-bit
         assert np.array_equal(filled.colour[:, ~hole], original.colour[:, ~hole]), image  # the user's own values
-        assert (filled.alpha is None) == (original.alpha is None) and (
-            filled.alpha is None or np.array_equal(filled.alpha, original.alpha)), image
+        assert (filled.alpha is None) == (original.alpha is None), image
+        if filled.alpha is not None:  # the user's transparency kept; the filled hole opaque, never hidden
+            assert np.array_equal(filled.alpha[:, ~hole], original.alpha[:, ~hole]), image
+            assert (filled.alpha[:, hole] == np.iinfo(filled.alpha.dtype).max).all(), image

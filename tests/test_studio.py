@@ -342,13 +342,16 @@ def test_a_tts_run_says_what_is_typed(tmp_path_factory, genlab_at):
 def test_sampling_runs_as_a_job_whose_progress_streams_to_its_result(studio):
     import json
 
+    from genlab.config import MAX_SEED
+
     client, _ = studio
-    job = client.post("/api/jobs/sample", json={"run": "vae", "n": 10, "seed": 2}).json()
-    assert job["state"] in ("running", "finished") and len(job["id"]) == 16
-    with client.stream("GET", f"/api/jobs/{job['id']}/events") as events:
-        states = [json.loads(line[len("data: "):]) for line in events.iter_lines() if line.startswith("data: ")]
-    assert states[-1]["state"] == "finished" and states[-1]["done"] == states[-1]["total"] == 10
-    assert states[-1]["result"]["n"] == 10 and states[-1]["result"]["image"].startswith("data:image/png")
+    for seed in (2, MAX_SEED):  # the largest seed too: its chunks' derived seeds (seed * 1000 + start) are accepted
+        job = client.post("/api/jobs/sample", json={"run": "vae", "n": 10, "seed": seed}).json()
+        assert job["state"] in ("running", "finished") and len(job["id"]) == 16
+        with client.stream("GET", f"/api/jobs/{job['id']}/events") as events:
+            states = [json.loads(line[len("data: "):]) for line in events.iter_lines() if line.startswith("data: ")]
+        assert states[-1]["state"] == "finished" and states[-1]["done"] == states[-1]["total"] == 10, states[-1]
+        assert states[-1]["result"]["n"] == 10 and states[-1]["result"]["image"].startswith("data:image/png")
     assert client.get("/api/jobs/nope/events").status_code == 400
 
 

@@ -15,21 +15,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from genlab.errors import UserError
 
-# Seeds are whole numbers 0..2**32-1 (numpy's legacy range, the narrowest of the generators genlab seeds); derived
-# seeds (seed * 1_000_003 + epoch, seed * 1000 + chunk) then stay far inside torch's 64 bits.
+# A seed a user gives (the CLI's --seed, the studio's requests, a new config) is a whole number 0..2**32-1, so the
+# seeds genlab derives from it (seed * 1_000_003 + epoch, a sample chunk's seed * 1000 + start) stay inside the
+# 64 bits torch's generators take, which is what a seed handed to a generator is checked against (GENERATOR_MAX).
 MAX_SEED = 2**32 - 1
+GENERATOR_MAX = 2**64 - 1
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 
-def check_seed(seed: object, name: str = "seed") -> int:
-    """`seed` if it is a whole number in 0..MAX_SEED, else a UserError naming it: every way a seed enters
-    genlab (the CLI's --seed, the API's seed=, the studio's requests) checks it here, before any work."""
+def check_seed(seed: object, name: str = "seed", most: int = MAX_SEED) -> int:
+    """`seed` if it is a whole number in 0..`most`, else a UserError naming it, before any work: where a user's
+    seed enters (most=MAX_SEED) and where the API seeds a generator (most=GENERATOR_MAX, so seeds derived from a
+    user's pass)."""
     try:
         whole = operator.index(seed)  # int or a numpy integer; not a float, a string or a bool
     except TypeError:
         whole = None
-    if whole is None or isinstance(seed, bool) or not 0 <= whole <= MAX_SEED:
-        raise UserError(f"{name} {seed!r} is not a whole number from 0 to {MAX_SEED}: give a seed in that range.")
+    if whole is None or isinstance(seed, bool) or not 0 <= whole <= most:
+        raise UserError(f"{name} {seed!r} is not a whole number from 0 to {most}: give a seed in that range.")
     return int(whole)
 
 
@@ -39,7 +42,7 @@ class _Section(BaseModel):
 
 class DataConfig(_Section):
     source: str = "digits"  # a built-in name, an image folder, or a .npy/.npz file
-    split_seed: Seed = 0  # fixes train/val/test; keep it when comparing runs
+    split_seed: int = 0  # fixes train/val/test; keep it when comparing runs
     channels: Literal[1, 3] | None = None
     size: tuple[int, int] | None = None  # (H, W) to resize user images to
     labels_per_class: int | None = Field(None, gt=0)  # semi-supervised: keep this many training labels per class
@@ -84,7 +87,7 @@ DEFAULT_STEPS = 2000
 
 
 class RunConfig(_Section):
-    seed: Seed = 0
+    seed: int = 0  # a saved run's, whatever it was; a new config's is checked by load_config
     data: DataConfig = DataConfig()
     model: ModelSection = ModelSection()
     training: TrainingConfig = TrainingConfig()
@@ -112,6 +115,9 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
     for section, values in (overrides or {}).items():
         (raw if section == "" else raw.setdefault(section, {})).update(values)
     try:
-        return RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw)
     except ValidationError as err:
         raise _first_error(err, origin) from None
+    check_seed(config.seed, f"seed in {origin}")
+    check_seed(config.data.split_seed, f"data.split_seed in {origin}")
+    return config

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genlab.config import check_seed
+from genlab.config import GENERATOR_MAX, check_seed
 from genlab.errors import UserError
 from genlab.files import read_numpy
 from genlab.models.base import GenerativeModel
@@ -59,7 +59,7 @@ def sample(run: Run, n: int, *, seed: int = 0, labels: np.ndarray | None = None,
         raise UserError(f"Run {run.path} was not trained with --conditional, so it takes no --label.")
     out = []
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(check_seed(seed))
+        torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
         for start in range(0, n, SAMPLE_CHUNK):
             count = min(SAMPLE_CHUNK, n - start)
             cond = None if labels is None else torch.as_tensor(labels[start : start + count]).long().to(model.device)
@@ -90,7 +90,7 @@ def interpolate(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, steps: 
     if pairs == 0:
         raise UserError("Interpolation needs at least two examples, a pair to walk between.")
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(check_seed(seed))
+        torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
         xt = torch.from_numpy(x[: 2 * pairs]).long().to(model.device)
         cond = torch.from_numpy(y[: 2 * pairs]).long().to(model.device) if model.is_conditional else None
         z = model.encode(xt, cond)
@@ -106,7 +106,7 @@ def reconstructions(run: Run, x: np.ndarray, y: np.ndarray | None = None, *, see
     if not model.has_latent:
         raise UserError(f"Model {model.name} has no latent space, so it does not reconstruct examples.")
     with torch.random.fork_rng(), torch.no_grad():
-        torch.manual_seed(check_seed(seed))
+        torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
         xt = torch.from_numpy(x).long().to(model.device)
         cond = torch.from_numpy(y).long().to(model.device) if model.is_conditional else None
         recon = model.decode(model.encode(xt, cond), cond).cpu().numpy()

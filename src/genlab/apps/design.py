@@ -30,7 +30,7 @@ from genlab.apps.latent_search import propose
 from genlab.data.molecules import Vocabulary, canonical, molecule_tokens, require, smiles_of
 from genlab.config import check_seed
 from genlab.errors import UserError
-from genlab.files import atomic_write
+from genlab.files import atomic_write, output_path
 from genlab.media.molecules import molecule_grid
 from genlab.evaluation.molecules import training_molecules
 from genlab.metrics.molecules import properties
@@ -96,12 +96,10 @@ def _predicted(predictor: Run, smiles: list[str]) -> np.ndarray:
     return out
 
 
-def _check(run: Run, output: Path, n: int, rounds: int, batch: int, start: int, max_sa: float) -> None:
+def _check(run: Run, n: int, rounds: int, batch: int, start: int, max_sa: float) -> None:
     if run.spec.modality != "tokens" or not run.model.has_latent:
         raise UserError(f"{run.folder.path} is a {run.model.name} run on {run.spec.modality} data: design searches a "
                         "molecule model's latent space, so give it a smiles-vae run.")
-    if output.suffix.lower() != ".csv":
-        raise UserError(f"-o {output}: the candidates are written as a table; give a path ending in .csv.")
     for option, value, example in (("-n", n, 100), ("--batch", batch, 25), ("--start", start, 100)):
         if value < 1:
             raise UserError(f"{option} {value} must be at least 1: pass {option} {example}, for example.")
@@ -130,8 +128,8 @@ def design(run: Run, objective: str, output: Path | str, *, n: int = 100, rounds
     """Search run's latent space for molecules scoring high on `objective` and write the best n to
     `output` (.csv) and the top ones' picture beside it (.png); see the module's docstring. When no decoded
     molecule counts, nothing is written and the result has no candidates."""
-    output = Path(output)
-    _check(run, output, n, rounds, batch, start, max_sa)
+    output = output_path(output, (".csv",), "the candidates' table")
+    _check(run, n, rounds, batch, start, max_sa)
     require("rdkit")
     score = objective_function(objective, str(run.device))
     train = run.dataset().train

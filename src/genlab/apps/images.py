@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genlab.data.image_io import Decoded, decode, file_notes
+from genlab.data.folders import IMAGE_SUFFIXES
 from genlab.errors import UserError
 
 if TYPE_CHECKING:  # reading and checking images needs no torch
     from genlab.models.loading import Run
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")  # read from a folder
 
 
 def read_user_image(path: Path) -> Decoded:
@@ -30,7 +29,7 @@ def images_in(source: Path) -> list[Path]:
     if source.is_dir():
         images = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not images:
-            raise UserError(f"{source} holds no images ({', '.join(IMAGE_SUFFIXES)}): point at an image or a folder "
+            raise UserError(f"{source} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): point at an image or a folder "
                             "of them.")
         return images
     if not source.is_file():

@@ -21,6 +21,7 @@ import numpy as np
 
 from genlab.apps.images import as_levels, from_levels, images_for_run, read_user_image
 from genlab.data.image_io import encode
+from genlab.config import check_seed
 from genlab.errors import UserError
 from genlab.files import atomic_write, output_path
 from genlab.media.grids import grid_image, save_png
@@ -83,6 +84,7 @@ def inpaint(run: Run, image: Path | str, out: Path | str, *, mask: Path | str | 
         raise UserError("Say what to fill: --mask MASK.png (white = fill) or --below ROW, one of them.")
     if n < 1:
         raise UserError(f"-n {n} must be at least 1.")
+    check_seed(seed)
     options = check_options(model, options, model.inpaint)
     paths = _output_paths(Path(out), n)
     x, notes = images_for_run(run, [Path(image)], False, "inpaints",
@@ -111,8 +113,11 @@ def inpaint(run: Run, image: Path | str, out: Path | str, *, mask: Path | str | 
         if progress:
             progress(start + count, n)
     shown_hole = np.where(hole[None, None], (levels - 1) // 2, x)  # the hole in mid grey
+    alpha = original.alpha  # the user's transparency outside the hole; the filled pixels opaque (a hole erased to
+    if alpha is not None:   # transparent, a common way to mark it, would otherwise hide the fill)
+        alpha = np.where(hole[None], np.iinfo(alpha.dtype).max, alpha).astype(alpha.dtype)
     for path, image_levels in zip(paths, filled):  # the model's pixels in the hole, the user's everywhere else
         completion = np.where(hole[None], from_levels(image_levels, levels, dtype), original.colour)
-        atomic_write(path, encode(completion, original.alpha, ".png")[0])
+        atomic_write(path, encode(completion, alpha, ".png")[0])
     save_png(grid_image(np.concatenate([shown_hole, filled]), levels, nrow=n + 1), paths[-1])
     return Inpainted(paths, notes)

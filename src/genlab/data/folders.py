@@ -304,14 +304,15 @@ def _pick(keys: list[str], wanted: tuple[str, ...]) -> str | None:
     return next((k for k in wanted if k in keys), None)
 
 
-def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str | None]:
-    """(images, labels or None, where the images are, labels' key) from a .npy / .npz file, never unpickling.
+def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str | None, np.ndarray | None]:
+    """(images, labels or None, where the images are, labels' key, object masks or None) from a .npy / .npz file,
+    read once, never unpickling.
 
     "Where" ("The array in f.npy", "Array 'x' in f.npz") starts the error messages about the images.
     """
     loaded = read_numpy(path)
     if isinstance(loaded, np.ndarray):
-        return loaded, None, f"The array in {path}", None
+        return loaded, None, f"The array in {path}", None, None
     keys = list(loaded)
     if not keys:
         raise UserError(f"{path} holds no arrays: save the images in it as 'x' (labels as 'y').")
@@ -319,7 +320,8 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, np.ndarray | None, str, str | 
     if x_key is None:
         raise UserError(f"{path} holds arrays {', '.join(keys)} but none named 'x' or 'images': save the images as 'x'.")
     y_key = _pick([k for k in keys if k != x_key], LABEL_KEYS)
-    return loaded[x_key], None if y_key is None else loaded[y_key], f"Array '{x_key}' in {path}", y_key
+    y = None if y_key is None else loaded[y_key]
+    return loaded[x_key], y, f"Array '{x_key}' in {path}", y_key, loaded.get("masks")
 
 
 def _to_nchw(x: np.ndarray, where: str) -> np.ndarray:
@@ -391,12 +393,9 @@ def _check_labels(y: np.ndarray, n: int, path: Path, name: str) -> tuple[np.ndar
     return y, [str(i) for i in range(int(y.max()) + 1)]
 
 
-def _read_masks(path: Path, x: np.ndarray) -> np.ndarray | None:
+def _checked_masks(masks: np.ndarray | None, path: Path, x: np.ndarray) -> np.ndarray | None:
     """The .npz file's object masks (N, H, W) uint8 for images x (N, C, H, W), or None: per pixel the object it
     shows, 0 the background (what genlab evaluate scores a slots run against)."""
-    if path.suffix.lower() != ".npz":
-        return None
-    masks = read_numpy(path).get("masks")
     if masks is None:
         return None
     n, _, h, w = x.shape
@@ -422,11 +421,11 @@ def _contiguous_labels(masks: np.ndarray) -> np.ndarray:
 def load_array_file(path: Path, *, split_seed: int = 0) -> Dataset:
     """Images (and optional labels and object masks) from a .npy file or a .npz file with keys x / images,
     y / labels and masks; or clips (N, T, H, W) or (N, T, C, H, W) (`is_video`), with optional labels."""
-    x, y, where, y_key = _read_arrays(path)
+    x, y, where, y_key, masks = _read_arrays(path)
     video = is_video(x)
     x = _to_ntchw(x, where) if video else _to_nchw(x, where)
     _require_examples(path, len(x))
-    masks = None if video else _read_masks(path, x)
+    masks = None if video else _checked_masks(masks, path, x)
     x, levels, notes = _to_levels(x, path, where)
     class_names = None
     if y is not None:

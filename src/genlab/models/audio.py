@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from genlab.config import check_seed
+from genlab.config import GENERATOR_MAX, check_seed
 from genlab.data.utterances import HOP, MIDPOINT  # the data's silence level and frame hop
 
 LOG_FLOOR = 1e-5  # mel magnitudes below this are clipped before the log
@@ -106,7 +106,7 @@ def griffin_lim_linear(magnitude: torch.Tensor, settings: MelSettings = MelSetti
     """Waveforms (B, S) whose |STFT| approaches `magnitude` (B, n_fft // 2 + 1, frames)."""
     s = settings
     window = torch.hann_window(s.n_fft, device=magnitude.device, dtype=magnitude.dtype)
-    generator = torch.Generator(device="cpu").manual_seed(check_seed(seed))
+    generator = torch.Generator(device="cpu").manual_seed(check_seed(seed, most=GENERATOR_MAX))
     phase = torch.rand(magnitude.shape, generator=generator, dtype=magnitude.dtype).to(magnitude.device)
     angles = torch.polar(torch.ones_like(magnitude), 2 * torch.pi * phase)  # (B, F, T) unit complex
     previous = torch.zeros_like(angles)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genlab.config import check_seed
+from genlab.config import GENERATOR_MAX, check_seed
 from genlab.models.base import GenerativeModel, from_unit_range
 
 
@@ -28,7 +28,7 @@ def log_likelihood(model: GenerativeModel, x: np.ndarray, y: np.ndarray | None =
     model.eval()
     out, bound = [], "exact"
     with torch.random.fork_rng():
-        torch.manual_seed(check_seed(seed))
+        torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
         for start in range(0, len(x), batch_size):
             xb = as_tensor(x[start : start + batch_size], model.device)
             cond = None if y is None or not model.is_conditional else as_tensor(y[start : start + batch_size], model.device)
@@ -101,7 +101,7 @@ def decomposed(model: GenerativeModel, x: np.ndarray, *, batch_size: int = 64, s
     dtype = np.uint8 if levels <= 256 else np.int32
     with torch.random.fork_rng():
         for start in range(0, len(x), batch_size):
-            torch.manual_seed(check_seed(seed))
+            torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
             out = model.decompose(as_tensor(x[start : start + batch_size], model.device), slots)
             parts.append((from_unit_range(out.reconstruction, levels).cpu().numpy().astype(dtype),
                           from_unit_range(out.images, levels).cpu().numpy().astype(dtype),
@@ -122,7 +122,7 @@ def forecasts(model: GenerativeModel, context: np.ndarray, frames: int | None = 
     continuation of a clip depends on the seed alone."""
     with torch.random.fork_rng():
         def apply(xb: torch.Tensor) -> torch.Tensor:
-            torch.manual_seed(check_seed(seed))
+            torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
             return model.forecast(xb, frames)
 
         return np.concatenate(_per_batch(model, apply, context, batch_size)).astype(np.uint8 if model.spec.levels <= 256
@@ -137,7 +137,7 @@ def inpainted(model: GenerativeModel, x: np.ndarray, masks: np.ndarray, *, batch
     model.eval()
     out = []
     with torch.random.fork_rng():
-        torch.manual_seed(check_seed(seed))
+        torch.manual_seed(check_seed(seed, most=GENERATOR_MAX))
         for start in range(0, len(x), batch_size):
             xb = as_tensor(x[start : start + batch_size], model.device)
             mb = torch.from_numpy(np.asarray(masks[start : start + batch_size], bool)).to(model.device)

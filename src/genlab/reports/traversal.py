@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genlab.config import check_seed
 from genlab.errors import UserError
 from genlab.files import output_path
 from genlab.media.grids import save_png
@@ -23,6 +24,7 @@ def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, 
     output = output_path(output, (".png",), "the traversal picture")
     if images < 1:
         raise UserError(f"--images {images} must be at least 1.")
+    check_seed(seed)
     held_out = run.dataset().split(split)
     chosen = np.sort(np.random.default_rng(seed).permutation(len(held_out))[:images])
     sweeps, kl, latents = traversals(run, held_out.x[chosen], steps=steps, span=span,
