@@ -22,7 +22,7 @@ from genlab.errors import UserError
 from genlab.files import read_numpy
 
 from . import cache
-from .image_io import UnreadableImage, decode, file_notes, probe, to_8_bits
+from .image_io import UnreadableImage, decode, file_notes, grey_or_rgb_8_bits, probe
 from .animations import are_clips, frames_as_channels, read_animation
 from .spec import Dataset, DatasetSpec, ExtraSpec
 from .splits import slice_splits, split_arrays, split_order, user_split_sizes
@@ -142,12 +142,7 @@ def decode_image(path: Path, channels: int, size: tuple[int, int] | None,
         decoded = decode(path)
     except UnreadableImage as err:
         raise _unreadable(path, err.reason) from None
-    lost = list(decoded.notes)
-    if decoded.alpha is not None:
-        lost.append("transparency was dropped (training images are grey or RGB)")
-    if decoded.colour.dtype != np.uint8:
-        lost.append("16-bit pixels were rounded to 8 bits")
-    colour = to_8_bits(decoded.colour)
+    colour, lost = grey_or_rgb_8_bits(decoded, "training images are grey or RGB")
     im = Image.fromarray(colour[0] if len(colour) == 1 else colour.transpose(1, 2, 0))
     if len(colour) != channels:
         im = im.convert("L" if channels == 1 else "RGB")

@@ -273,6 +273,17 @@ def to_8_bits(pixels: np.ndarray) -> np.ndarray:
     return np.round(pixels.astype(np.float64) / 257.0).astype(np.uint8)
 
 
+def grey_or_rgb_8_bits(decoded: Decoded, why: str) -> tuple[np.ndarray, list[str]]:
+    """(colour (C, H, W) uint8, notes) for a reader that keeps 8-bit grey or RGB only (training folders, the
+    studio's uploads): the decoded notes, and what this drops besides, alpha and 16 bits, with `why`."""
+    notes = list(decoded.notes)
+    if decoded.alpha is not None:
+        notes.append(f"transparency was dropped ({why})")
+    if decoded.colour.dtype != np.uint8:
+        notes.append("16-bit pixels were rounded to 8 bits")
+    return to_8_bits(decoded.colour), notes
+
+
 def _png(pixels: np.ndarray) -> bytes:
     """(H, W, C) uint16 as a 16-bit PNG (grey, grey + alpha, RGB or RGBA), which Pillow cannot write."""
     h, w, c = pixels.shape

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from genlab.data.image_io import decode, encode, to_8_bits
+from genlab.data.image_io import decode, encode, grey_or_rgb_8_bits
 from genlab.errors import UserError
 
 MAX_BYTES = 20 * 1024 * 1024  # the default upload limit, 20 MB
@@ -24,12 +24,7 @@ def keep_upload(data: bytes, folder: Path) -> dict:
     if len(data) > MAX_BYTES:
         raise UserError(f"The upload is larger than {MAX_BYTES // 2**20} MB: send a smaller image.")
     decoded = decode(data, "The upload", max_pixels=MAX_PIXELS, formats=FORMATS)
-    notes = list(decoded.notes)
-    if decoded.alpha is not None:
-        notes.append("its transparency was dropped: the studio's apps read grey or RGB")
-    if decoded.colour.dtype != "uint8":
-        notes.append("its 16-bit pixels were rounded to 8 bits")
-    colour = to_8_bits(decoded.colour)
+    colour, notes = grey_or_rgb_8_bits(decoded, "the studio's apps read grey or RGB")
     upload = secrets.token_hex(8)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{upload}.png").write_bytes(encode(colour, None, ".png")[0])
