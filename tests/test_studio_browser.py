@@ -104,13 +104,14 @@ def test_the_page_lists_opens_and_samples_runs(studio_url, browser, tmp_path):
     header = page.locator("table#compared thead th").all_inner_texts()
     assert header[1:] == ["vae", "vae-copy"] and "bits/dim" in page.locator("table#compared").inner_text()
 
-    Image.new("RGB", (40, 32), (200, 80, 40)).save(tmp_path / "photo.png")
+    Image.new("RGBA", (40, 32), (200, 80, 40, 128)).save(tmp_path / "photo.png")  # see-through: a note says so
     page.goto(studio_url + "#run=codec")
     page.wait_for_selector("#upload")
     page.set_input_files("#upload", str(tmp_path / "photo.png"))
     page.wait_for_selector("table#coded tbody tr >> nth=4")
     codecs = page.locator("table#coded tbody tr td:first-child").all_inner_texts()
     assert codecs == ["codec", "JPEG", "JPEG 2000", "WebP", "AVIF"]
+    assert "transparency was dropped" in page.locator("#upload-status").inner_text()  # the upload's own notes
     page.wait_for_function("[...document.querySelectorAll('figure.coded img')].every(i => i.complete && i.naturalWidth)")
     page.fill("#zoom", "4")
     widths = page.evaluate("[...document.querySelectorAll('figure.coded img')].map(i => i.style.width)")

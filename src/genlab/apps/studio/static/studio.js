@@ -290,7 +290,8 @@ function uploadCard(run, title, endpoint, show) {
       const kept = await uploaded(input.files[0]);
       const result = await post(endpoint, { run: run.name, upload: kept.upload });
       output.replaceChildren(show(result));
-      status.textContent = `${kept.width}x${kept.height}` + (result.notes && result.notes.length ? ` (${result.notes.join("; ")})` : "");
+      const notes = [...(kept.notes || []), ...(result.notes || [])];  // what reading the upload lost, then the app's
+      status.textContent = `${kept.width}x${kept.height}` + (notes.length ? ` (${notes.join("; ")})` : "");
     } catch (err) { status.textContent = err.message; status.className = "error"; }
   };
   return el("section", { class: "card" }, el("h2", {}, title), el("div", { class: "row" }, input, status), output);
