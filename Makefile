@@ -41,9 +41,12 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/genlab demo
 
+# Two pytest workers with one torch thread each keep both cores busy (one process on two threads left them
+# 0.88 busy on average; one-off, pytest on a 2-core machine: 543-583 s before, 347 s so); no test depends on
+# another's order or files.
 test: install-test
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 
 # Debian's Asterisk English prompts (one speaker, transcribed) as an LJSpeech folder under
 # $GENLAB_CACHE (else ~/.cache/genlab)/speech/asterisk, from the 16 kHz G.722 package (the 8 kHz WAVs lose
