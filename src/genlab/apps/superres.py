@@ -35,19 +35,13 @@ class Upscaled:
     notes: list[str] = field(default_factory=list)
 
 
-def _read(path: Path) -> Decoded:
+def read_image(path: Path) -> Decoded:
     """The user's image (colour, alpha, notes), at least MIN_SIDE pixels a side."""
     decoded = read_user_image(path)
     if min(decoded.colour.shape[1:]) < MIN_SIDE:
         raise UserError(f"{path} is {decoded.colour.shape[1]}x{decoded.colour.shape[2]} pixels: upscaling needs at "
                         f"least {MIN_SIDE} a side.")
     return decoded
-
-
-def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """The user's image as (colour (C, H, W), alpha or None), at least MIN_SIDE pixels a side."""
-    decoded = _read(path)
-    return decoded.colour, decoded.alpha
 
 
 def _spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -125,7 +119,7 @@ def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = Fa
     images = images_in(source)
     targets, read, any_alpha = [], [], False
     for path in images:  # every input read and checked before anything is written, then let go (memory)
-        decoded = _read(path)
+        decoded = read_image(path)
         if len(decoded.colour) == 3 and run.model.spec.shape[0] == 1:
             raise UserError(f"{path} is in colour and run {run.folder.path} upscales grey images: convert it to grey.")
         targets.append(_target(source, path, out, decoded.colour, run.model.scale))
@@ -136,7 +130,7 @@ def upscale(run: Run, source: Path | str, out: Path | str, *, compare: bool = Fa
         result.notes.append("alpha channels were upscaled by bicubic interpolation, not by the model")
     s, written = run.model.scale, []
     for path, target in zip(images, targets):
-        decoded = _read(path)
+        decoded = read_image(path)
         report = (lambda done, total, name=path.name: progress(name, done, total)) if progress else None
         high = upscale_array(run.model, decoded.colour, tile=tile, progress=report)
         alpha = None if decoded.alpha is None else upscale_classically(decoded.alpha, s)

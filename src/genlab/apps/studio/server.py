@@ -295,7 +295,7 @@ def create_app(root: Path | str) -> FastAPI:
         opened, lock = models.get(request.run)
         if not opened.model.can_upscale:
             raise UserError(f"Run '{request.run}' does not upscale images.")
-        colour, _ = read_image(upload_path(uploads, request.upload))
+        colour = read_image(upload_path(uploads, request.upload)).colour
         with lock:
             high = upscale_array(opened.model, colour)
         bicubic = upscale_classically(colour, opened.model.scale)
@@ -309,7 +309,7 @@ def create_app(root: Path | str) -> FastAPI:
         from genlab.apps.superres import read_image
 
         opened, lock = models.get(request.run)
-        colour, _ = read_image(upload_path(uploads, request.upload))
+        colour = read_image(upload_path(uploads, request.upload)).colour
         image = np.repeat(colour, 3 // len(colour), axis=0)  # (3, H, W): a grey image as RGB
         with lock:
             rows = against_classical(opened, image)
