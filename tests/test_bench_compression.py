@@ -25,7 +25,7 @@ def test_lossy_bench_trains_codes_and_reports(tmp_path, monkeypatch):
                                                       "WebP": [10, 50, 90], "AVIF": [20, 50, 80]})
 
     def bench():
-        return bench_compression.compression_bench(tmp_path, datasets=[], minutes=1, codec_steps=2, refine=2,
+        return bench_compression.compression_bench(tmp_path, datasets=[], codec_steps=2, refine=2,
                                                    lossless=False)
 
     (path,) = bench()

@@ -80,14 +80,11 @@ def test_every_benchmark_in_the_registry_opens():
     ("semisupervised", ("digits", "out"), {"seeds": 0}, "--seeds"),
     ("semisupervised", ("digits", "out"), {"steps": -1}, "--steps"),
     ("semisupervised", ("digits", "out"), {"labels": [5, 0]}, "--labels"),
-    ("families", ("digits", 1.0, "out"), {"names": ["vae", "nope"]}, "--families"),
-    ("families", ("digits", 1.0, "out"), {"names": []}, "--families"),
-    ("families", ("digits", 0.0, "out"), {"names": ["vae"]}, "--minutes"),
-    ("likelihood", ("digits", -1.0, "out"), {}, "--minutes"),
-    ("likelihood", ("digits", 1.0, "out"), {"iwae_k": 0}, "--iwae"),
-    ("compression", ("out",), {"datasets": [], "minutes": 0, "codec_steps": 1, "refine": 0}, "--minutes"),
-    ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 0, "refine": 0}, "--codec-steps"),
-    ("compression", ("out",), {"datasets": [], "minutes": 1, "codec_steps": 1, "refine": -1}, "--refine"),
+    ("families", ("digits", "out"), {"names": ["vae", "nope"]}, "--families"),
+    ("families", ("digits", "out"), {"names": []}, "--families"),
+    ("likelihood", ("digits", "out"), {"iwae_k": 0}, "--iwae"),
+    ("compression", ("out",), {"datasets": [], "codec_steps": 0, "refine": 0}, "--codec-steps"),
+    ("compression", ("out",), {"datasets": [], "codec_steps": 1, "refine": -1}, "--refine"),
     ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
     ("scenes", ("out",), {"datasets": "tetrominoes,clevr"}, "--datasets"),
@@ -109,7 +106,44 @@ def test_benchmarks_check_their_arguments_before_any_work(tmp_path, monkeypatch,
 
 def test_a_bench_argument_error_on_the_command_line_is_one_line(genlab, user_error, tmp_path):
     user_error(genlab("bench", "semisupervised", "--seeds", "0", "--out", "out"), "--seeds", "positive")
+    user_error(genlab("bench", "families", "--steps", "0", "--out", "out"), "--steps 0", "positive")
+    user_error(genlab("bench", "families", "--steps", "5", "--minutes", "1", "--out", "out"), "--steps 5",
+               "give one")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_budget_is_steps_unless_minutes_are_asked_for():
+    from genlab.benchmarks.budget import Budget
+
+    assert Budget().training(1402) == {"steps": 1402, "minutes": None} and Budget().option() == ""
+    assert Budget(steps=50).training(1402) == {"steps": 50, "minutes": None} and Budget(50).option() == " --steps 50"
+    timed = Budget(minutes=10)
+    assert timed.training(1402) == {"steps": None, "minutes": 10} and timed.option() == " --minutes 10"
+    assert "depends on this machine's speed" in timed.warning()[0] and Budget(50).warning() == []
+    with pytest.raises(UserError, match="--minutes -1 must be positive"):
+        Budget(minutes=-1)
+
+
+def _figures(page: str) -> list[str]:
+    """The page without what depends on the machine's speed: the timing columns and the machine's name."""
+    rows = [line.split(" | ") for line in page.splitlines() if line.startswith("| ")]
+    timed = [i for i, name in enumerate(rows[0]) if name.strip(" |") in ("training minutes", "sampling time / image")]
+    return [" | ".join(cell for i, cell in enumerate(row) if i not in timed) for row in rows]
+
+
+def test_a_benchmark_run_twice_at_the_same_step_budget_writes_the_same_figures(tmp_path, monkeypatch):
+    from genlab.benchmarks.budget import Budget
+    from genlab.evaluation import features
+
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))  # a few-step classifier, kept from other tests
+    monkeypatch.setattr(features, "MIN_STEPS", 5)
+    monkeypatch.setattr(features, "FEATURE_EPOCHS", 0)
+    pages = [benchmark("families")("digits", tmp_path / name, names=["vae"], budget=Budget(steps=3), iwae_k=2)
+             for name in ("first", "second")]
+    first, second = (_figures(page.read_text()) for page in pages)
+    assert len(first) > 4 and first == second  # header, floor, vae, the file formats
+    assert first[2].startswith("| vae") and first[2].endswith(" | 3")  # the steps column: the budget asked for
+    assert "on " in pages[0].read_text().splitlines()[2] and "torch thread" in pages[0].read_text()
 
 
 def test_the_studio_benchmark_times_the_api_on_hard_linked_copies(digits_run, tmp_path):

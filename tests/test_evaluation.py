@@ -82,6 +82,32 @@ def test_feature_classifier_is_trained_once_and_keyed_by_data(monkeypatch, tmp_p
     assert not list((tmp_path / "cache" / "classifiers").glob(".*"))  # no staging folder left behind
 
 
+def test_the_feature_classifier_trains_on_one_thread_whatever_the_caller_uses(monkeypatch, tmp_path):
+    """The same weights on a machine where two threads are free as where one is: the FD floor travels."""
+    import torch
+
+    from genlab.config import DataConfig
+    from genlab.evaluation import features
+
+    monkeypatch.setattr(features, "MIN_STEPS", 5)
+    monkeypatch.setattr(features, "FEATURE_EPOCHS", 0)
+    threads, real_train = [], features.train
+    monkeypatch.setattr(features, "train", lambda *a, **k: threads.append(torch.get_num_threads()) or real_train(*a, **k))
+    caller = torch.get_num_threads()
+    weights = []
+    try:
+        for count in (2, 1):
+            torch.set_num_threads(count)
+            monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / f"cache-{count}"))
+            run = features.feature_classifier(DataConfig(source="digits"))
+            assert torch.get_num_threads() == count  # the caller's count given back
+            weights.append({k: v.clone() for k, v in run.model.state_dict().items()})
+    finally:
+        torch.set_num_threads(caller)
+    assert threads == [features.TRAINING_THREADS] * 2 == [1, 1]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_evaluate_measures_samples_against_the_real_floor(genlab, digits_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(digits_run, run)

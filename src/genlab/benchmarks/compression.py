@@ -18,7 +18,9 @@ import torch
 from genlab.apps import compression
 from genlab.apps.compression.classical import SWEEPS, encode
 from genlab.benchmarks.checks import at_least_zero, positive
-from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.budget import Budget
+from genlab.benchmarks.machine import describe
+from genlab.benchmarks.runs import train_or_reuse, training_minutes
 from genlab.benchmarks.settings import FAMILY_SETTINGS, family_config
 from genlab.config import load_config
 from genlab.data.photos import EVALUATION_PHOTOS, evaluation_photo
@@ -27,7 +29,7 @@ from genlab.metrics.baselines import file_bits_per_dim
 from genlab.metrics.image_quality import ms_ssim, psnr
 from genlab.tables import Table
 
-# The pixelcnn each lossless row uses when OUT/runs has none: MNIST as in `bench families` (for --minutes);
+# The pixelcnn each lossless row uses when OUT/runs has none: MNIST as in `bench families` (the same run folder);
 # on the 1,257 training digits that network overfits within 1,000 steps (validation 2.01 bits/dim at step
 # 1,000, 4.95 at 3,000), so digits gets a shallower one for 800 steps (validation 1.769; 32 channels and
 # 4 layers gave 1.820, 16 and 4 gave 1.874).
@@ -46,12 +48,10 @@ OURS = "genlab codec"
 
 
 # --- lossless -----------------------------------------------------------------------------------------
-def _lossless_row(data: str, out: Path, minutes: float, seed: int) -> tuple[str, ...]:
+def _lossless_row(data: str, out: Path, budget: Budget, seed: int) -> tuple[str, ...]:
     run_dir = out / "runs" / f"pixelcnn-{data}"
     settings = LOSSLESS_SETTINGS.get(data, FAMILY_SETTINGS["pixelcnn"])
-    config = family_config(data, "pixelcnn", settings, minutes=None if "steps" in settings["training"] else minutes,
-                           seed=seed)
-    run = train_or_reuse(run_dir, config)
+    run = train_or_reuse(run_dir, family_config(data, "pixelcnn", settings, budget=budget, seed=seed), same_budget=True)
     test = run.dataset().test.x  # (N, C, H, W)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -68,18 +68,19 @@ def _lossless_row(data: str, out: Path, minutes: float, seed: int) -> tuple[str,
     anchors = [f"{file_bits_per_dim(test, run.spec.levels, fmt):.3f}"
                for fmt in ("png", "webp_lossless", "jpeg2000_lossless")]
     model_bpd = coded.model_bits / coded.dims
-    return (f"{data} ({len(test)} test images; {run.step} steps)", f"{model_bpd:.4f}", f"**{coded.bits_per_dim:.4f}**",
+    return (f"{data} ({len(test)} test images; {run.step} steps, {training_minutes(run):.1f} min)", f"{model_bpd:.4f}",
+            f"**{coded.bits_per_dim:.4f}**",
             f"{100 * (coded.bits_per_dim / model_bpd - 1):.2f} %", f"{8 * single_bytes / SINGLE_FILES / dims:.3f}",
             *anchors, f"{len(test) / coded.seconds:.1f} / {len(test) / decoded.seconds:.1f}")
 
 
-def lossless_section(out: Path, datasets: list[str], minutes: float, seed: int) -> list[str]:
-    rows = [_lossless_row(data, out, minutes, seed) for data in datasets]
+def lossless_section(out: Path, datasets: list[str], budget: Budget, seed: int) -> list[str]:
+    rows = [_lossless_row(data, out, budget, seed) for data in datasets]
     return [
         "## Lossless", "",
-        "A pixelcnn (a run already in the output folder's runs/ is reused; else MNIST trains with the `genlab bench "
-        f"families` settings for {minutes:g} minutes, digits a shallower one for 800 steps) codes each test split into "
-        "one .glz file: every image is "
+        "A pixelcnn (a finished run of the same budget in the output folder's runs/ is reused; else MNIST trains with "
+        "the `genlab bench families` settings and step budget, the same run folder, digits a shallower one for 800 "
+        "steps; the minutes each took beside its steps) codes each test split into one .glz file: every image is "
         "coded on its own (no context shared between images), the file has one header. Bits/dim from the file's "
         f"size; overhead against the model's -log2 p. \"One file per image\": the first {SINGLE_FILES} images stored "
         f"one per .glz, header included. Speeds in images per second with {torch.get_num_threads()} torch thread(s) on "
@@ -179,20 +180,21 @@ def lossy_section(out: Path, steps: int, refine: int, seed: int) -> list[str]:
     ]
 
 
-def compression_bench(out: Path, *, datasets: list[str], minutes: float, codec_steps: int, refine: int,
+def compression_bench(out: Path, *, datasets: list[str], codec_steps: int, refine: int, budget: Budget = Budget(),
                       lossless: bool = True, lossy: bool = True, seed: int = 0) -> list[Path]:
-    """Write compression-lossless.md and/or compression-lossy.md (each part on its own, so one can be rerun)."""
-    positive("--minutes", minutes, "10")
+    """Write compression-lossless.md and/or compression-lossy.md (each part on its own, so one can be rerun).
+    `budget`: the lossless pixelcnns' (their own step budgets unless it names others)."""
     positive("--codec-steps", codec_steps, "16000")
     at_least_zero("--refine", refine, "200")
     out = Path(out)
-    command = (f"`genlab bench compression --data {','.join(datasets)} --minutes {minutes:g} --codec-steps {codec_steps}"
+    command = (f"`genlab bench compression --data {','.join(datasets)}{budget.option()} --codec-steps {codec_steps}"
                f" --refine {refine}`")
-    parts = [("lossless", lambda: lossless_section(out, datasets, minutes, seed)) if lossless else None,
+    parts = [("lossless", lambda: lossless_section(out, datasets, budget, seed)) if lossless else None,
              ("lossy", lambda: lossy_section(out, codec_steps, refine, seed)) if lossy else None]
     paths = []
     for name, section in filter(None, parts):
         path = out / f"compression-{name}.md"
-        atomic_write(path, "\n".join([f"# Compression, {name}", "", f"{command}, seed {seed}.", "", *section()]).encode())
+        atomic_write(path, "\n".join([f"# Compression, {name}", "", *(budget.warning() if name == "lossless" else []),
+                                       f"{command}, seed {seed}, on {describe()}.", "", *section()]).encode())
         paths.append(path)
     return paths

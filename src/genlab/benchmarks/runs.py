@@ -88,3 +88,9 @@ def kept(path: Path, key: Any, compute: Callable[[], Any]) -> Any:
     result = compute()
     write_json(path, {"key": key, "result": result})
     return result
+
+
+def training_minutes(run: Run) -> float:
+    """The minutes of training (evaluation excluded) the run's last checkpoint recorded."""
+    _, meta = read_tensors(run.folder.model)
+    return float(meta.get("elapsed", 0.0)) / 60

@@ -6,7 +6,8 @@ pixelcnn of `bench families` on MNIST. The settings live here so no benchmark im
 
 from __future__ import annotations
 
-from genlab.config import RunConfig, load_config
+from genlab.benchmarks.budget import Budget
+from genlab.config import DEFAULT_STEPS, RunConfig, load_config
 
 # Per-dataset VAE sizes that train well on a laptop CPU.
 VAE_SETTINGS = {
@@ -15,21 +16,25 @@ VAE_SETTINGS = {
     "mnist-binary": {"channels": 16, "latent_dim": 32},
 }
 
-# Settings per family for a ten-CPU-minute budget on 28x28 data, from short tuning runs on a 2-core
-# machine. pixelcnn: three 3-minute mnist runs gave validation 1.269 (32 channels, 8 layers), 1.260
-# (48 channels, 6 layers) and 1.279 bits/dim (the 64-channel default at batch 16).
+# Settings per family for about ten CPU-minutes on 28x28 data, from short tuning runs on a 2-core machine.
+# pixelcnn: three 3-minute mnist runs gave validation 1.269 (32 channels, 8 layers), 1.260 (48 channels,
+# 6 layers) and 1.279 bits/dim (the 64-channel default at batch 16). The step budgets are the steps each
+# family reached in the 10 minutes of the old time budget on the fastest machine measured (2 threads;
+# benchmarks/results/families-mnist.md of commit e18c542), so the pages compare with the figures before.
 FAMILY_SETTINGS: dict[str, dict] = {
-    "vae": {"model": VAE_SETTINGS["mnist"], "training": {}},
-    "gan": {"model": {}, "training": {"batch_size": 32, "ema": 0.99}},
-    "pixelcnn": {"model": {"channels": 48, "layers": 6}, "training": {"batch_size": 32}},
-    "flow": {"model": {}, "training": {"batch_size": 32, "lr": 5e-3}},
-    "diffusion": {"model": {}, "training": {"ema": 0.995}},
+    "vae": {"model": VAE_SETTINGS["mnist"], "training": {"steps": 7434}},
+    "gan": {"model": {}, "training": {"steps": 6822, "batch_size": 32, "ema": 0.99}},
+    "pixelcnn": {"model": {"channels": 48, "layers": 6}, "training": {"steps": 1402, "batch_size": 32}},
+    "flow": {"model": {}, "training": {"steps": 2837, "batch_size": 32, "lr": 5e-3}},
+    "diffusion": {"model": {}, "training": {"steps": 2309, "ema": 0.995}},
 }
 
 
-def family_config(data: str, family: str, settings: dict, *, minutes: float | None, seed: int) -> RunConfig:
-    """`family` on `data` with `settings` ({"model": {...}, "training": {...}}) for a `minutes` budget (None:
-    the settings' own budget), evaluated every 1,000 steps unless the settings say otherwise."""
-    training = {"minutes": minutes, "eval_every": 1000} | settings.get("training", {})
+def family_config(data: str, family: str, settings: dict, *, budget: Budget, seed: int) -> RunConfig:
+    """`family` on `data` with `settings` ({"model": {...}, "training": {...}}) under `budget` (the settings'
+    own steps unless it names others; DEFAULT_STEPS where they name none), evaluated every 1,000 steps unless
+    the settings say otherwise."""
+    own = settings.get("training", {})
+    training = {"eval_every": 1000} | own | budget.training(own.get("steps", DEFAULT_STEPS))
     return load_config(None, {"data": {"source": data}, "model": {"name": family, **settings.get("model", {})},
                               "training": training, "": {"seed": seed}})

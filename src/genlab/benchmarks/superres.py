@@ -16,7 +16,7 @@ import numpy as np
 
 from genlab.apps.superres import upscale_array
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.runs import train_or_reuse, training_minutes
 from genlab.config import load_config
 from genlab.data.degrade import crop_to_multiple, downscale, upscale_classically
 from genlab.data.photos import SUPERRES_PHOTOS, held_out_photo
@@ -39,13 +39,6 @@ PAPER = ("SRGAN paper (Ledig et al. 2017), x4, Y channel, border 4, trained on 3
 def _config(family: str, steps: int, seed: int, **options):
     return load_config(None, {"data": {"source": "photos"}, "model": {"name": family, **SUPERRES_MODEL, **options},
                               "training": {"steps": steps, **SUPERRES_TRAINING}, "": {"seed": seed}})
-
-
-def _training_minutes(run) -> float:
-    from genlab.runs.weights import read_tensors
-
-    _, meta = read_tensors(run.folder.model)
-    return float(meta.get("elapsed", 0.0)) / 60
 
 
 def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 1200, seed: int = 0) -> Path:
@@ -78,7 +71,7 @@ def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 
     detail = Table(("", *METHODS), [("detail restored (mean)", *[f"{mean[m][2]:.3f}" for m in METHODS])])
     gain = mean["srresnet"][0] - mean["bicubic"][0]
     above_lanczos = sum(scores[name]["srresnet"][0] > scores[name]["lanczos"][0] for name in photos)
-    minutes = {m: _training_minutes(run) for m, run in (("srresnet", srresnet), ("srgan", srgan))}
+    minutes = {m: training_minutes(run) for m, run in (("srresnet", srresnet), ("srgan", srgan))}
     text = "\n".join([
         "# Single-image super-resolution, x4", "",
         f"`genlab bench superres --srresnet-steps {srresnet_steps} --srgan-steps {srgan_steps} --seed {seed}`: "

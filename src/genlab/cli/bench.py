@@ -24,30 +24,54 @@ def _print(*paths: Path) -> None:
         console.print(f"wrote {path}")
 
 
+def _budget(steps: Optional[int], minutes: Optional[float]):
+    from genlab.benchmarks.budget import Budget
+
+    return Budget(steps, minutes)
+
+
+def steps_option(default: str) -> Optional[int]:
+    return typer.Option(None, "--steps", help=f"Training steps of every run (default: {default}). Pages made with "
+                        "the same steps show the same figures on any machine.")
+
+
+def minutes_option() -> Optional[float]:
+    return typer.Option(None, "--minutes", help="A time budget per run instead of steps, for exploring: the figures "
+                        "then depend on this machine's speed, and the page says so first.")
+
+
+def retrain_option() -> bool:
+    return typer.Option(False, "--retrain", help="Train every run anew instead of reusing a finished run of the "
+                        "same budget in OUT/runs (an interrupted one is always resumed).")
+
+
 @bench_app.command("likelihood", help=BENCHMARKS["likelihood"].description)
 def bench_likelihood(
     data: str = typer.Option("digits", "--data", help="Dataset to model."),
-    minutes: float = typer.Option(5.0, help="Training budget in wall-clock minutes."),
+    steps: Optional[int] = steps_option("4,000"),
+    minutes: Optional[float] = minutes_option(),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, samples and the run."),
     seed: int = seed_option(0, "Seed."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the IWAE bound."),
+    retrain: bool = retrain_option(),
 ) -> None:
-    _print(benchmark("likelihood")(data, minutes, out, seed=seed, iwae_k=iwae))
+    _print(benchmark("likelihood")(data, out, budget=_budget(steps, minutes), seed=seed, iwae_k=iwae, retrain=retrain))
 
 
 @bench_app.command("families", help=BENCHMARKS["families"].description)
 def bench_families(
     data: str = typer.Option("mnist", "--data", help="Dataset to model."),
-    minutes: float = typer.Option(10.0, help="Training budget per family in wall-clock minutes."),
+    steps: Optional[int] = steps_option("each family's own step budget, printed in the page's steps column"),
+    minutes: Optional[float] = minutes_option(),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for the table, grids and runs."),
     only: str = typer.Option("vae,gan,pixelcnn,flow,diffusion", "--families", help="Comma-separated families."),
     seed: int = seed_option(0, "Seed."),
     iwae: int = typer.Option(100, "--iwae", help="Importance samples for the VAE's IWAE bound."),
-    reuse_runs: bool = typer.Option(False, "--reuse-runs", help="Evaluate the runs an earlier call left in "
-                                    "OUT/runs instead of training them again."),
+    retrain: bool = retrain_option(),
 ) -> None:
     names = [name.strip() for name in only.split(",") if name.strip()]
-    _print(benchmark("families")(data, minutes, out, names=names, seed=seed, iwae_k=iwae, reuse_runs=reuse_runs))
+    _print(benchmark("families")(data, out, names=names, budget=_budget(steps, minutes), seed=seed, iwae_k=iwae,
+                                 retrain=retrain))
 
 
 @bench_app.command("semisupervised", help=BENCHMARKS["semisupervised"].description)
@@ -159,7 +183,8 @@ def bench_superres(
 @bench_app.command("compression", help=BENCHMARKS["compression"].description)
 def bench_compression(
     data: str = typer.Option("mnist,digits", "--data", help="Comma-separated datasets for the lossless table."),
-    minutes: float = typer.Option(10.0, help="Training budget of each pixelcnn that is not in OUT/runs yet."),
+    steps: Optional[int] = steps_option("mnist's as in bench families, digits 800"),
+    minutes: Optional[float] = minutes_option(),
     codec_steps: int = typer.Option(16000, "--codec-steps", help="Training steps of each codec run (one per lambda) "
                                     "not in OUT/runs/codec-photos yet."),
     refine: int = typer.Option(200, "--refine", help="Steps of encoder-side refinement of the latents for each photo "
@@ -169,5 +194,5 @@ def bench_compression(
     seed: int = seed_option(0, "Seed for any training."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for compression.md, pictures and runs."),
 ) -> None:
-    _print(*benchmark("compression")(out, datasets=[d for d in data.split(",") if d], minutes=minutes,
+    _print(*benchmark("compression")(out, datasets=[d for d in data.split(",") if d], budget=_budget(steps, minutes),
                                      codec_steps=codec_steps, refine=refine, lossless=lossless, lossy=lossy, seed=seed))
