@@ -60,6 +60,10 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Our lossless files (pixelcnn) against PNG, WebP-lossless and JPEG 2000-lossless; our learned codec against "
         "JPEG, JPEG 2000, WebP and AVIF on six held-out photos (rate-distortion curves, a table at 0.2 bits/dim, and "
         "every codec's output side by side). Sizes from real files."),
+    "speed": Benchmark(
+        "genlab.benchmarks.speed:speed_bench",
+        "Training ms/step, FLOPs per step, GFLOP/s and the share of this machine's matmul peak for every family at "
+        "each thread count, and the inference paths people wait on (sampling, upscale, speak, evaluate)."),
     "studio": Benchmark(
         "genlab.benchmarks.studio:studio",
         "The studio's speed: the runs list of 100 runs and a VAE's sample batch, through the API and in Chromium, "

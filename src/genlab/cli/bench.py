@@ -196,3 +196,21 @@ def bench_compression(
 ) -> None:
     _print(*benchmark("compression")(out, datasets=[d for d in data.split(",") if d], budget=_budget(steps, minutes),
                                      codec_steps=codec_steps, refine=refine, lossless=lossless, lossy=lossy, seed=seed))
+
+
+@bench_app.command("speed", help=BENCHMARKS["speed"].description)
+def bench_speed(
+    threads: str = typer.Option("1,2", "--threads", help="Comma-separated torch thread counts, measured in turn."),
+    steps: int = typer.Option(10, "--steps", help="Timed training steps per family (after 3 warm-up steps)."),
+    only: Optional[str] = typer.Option(None, "--families", help="Comma-separated families (default: every one)."),
+    inference: bool = typer.Option(True, "--inference/--no-inference", help="Time the inference paths too."),
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for speed.md and speed.json."),
+) -> None:
+    try:
+        counts = [int(t) for t in threads.split(",") if t.strip()]
+    except ValueError:
+        raise UserError(f"--threads {threads!r} must be comma-separated whole numbers: pass --threads 1,2, "
+                        "for example.") from None
+    names = None if only is None else [name.strip() for name in only.split(",") if name.strip()]
+    _print(benchmark("speed")(out, threads=counts, steps=steps, families=names, inference=inference,
+                              progress=console.print)[0])

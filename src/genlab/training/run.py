@@ -21,7 +21,7 @@ from genlab.models.loading import resolve_device
 from genlab.models.registry import build_model, build_options, saved_options
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
 from genlab.training.batches import default_batch_size
-from genlab.training.distributed import close_world, init_world
+from genlab.training.distributed import World, close_world, init_world
 from genlab.training.trainer import Trainer, TrainResult, seed_everything
 
 BUDGET_KEYS = ("steps", "epochs", "minutes")
@@ -96,6 +96,32 @@ def _config_to_resume(folder: RunFolder, config: RunConfig | None, budget: dict 
     return saved, info.created_by
 
 
+def make_trainer(config: RunConfig, out: Path, world: World, *, quiet: bool = False, fresh: bool = True) -> Trainer:
+    """The Trainer of `config` writing to run folder `out`: data loaded (its notes printed), the model built on
+    the seed and, for a fresh run, initialised from the training data; the training split the model learns
+    from; the family's default batch size where the config names none. `genlab train` and `bench speed` use it."""
+    device = resolve_device(config.training.device, world.rank)
+    data = load_data(config.data, config.seed)
+    for note in data.spec.notes:  # what became of the user's data: shown even when progress is quiet
+        if world.is_main:
+            print(f"note: {note}")
+    seed_everything(config.seed)
+    model = build_model(config.model.name, data.spec, config.model.options).to(device)
+    if fresh:
+        model.initialise(data.train)
+    data.train, left_out = model.training_examples(data.train)
+    if left_out and world.is_main:
+        print(f"note: {left_out}")
+    data.train = training_split(model, data.train)
+    if config.training.batch_size is None:  # none given: the family's default, within the training split
+        batch, note = default_batch_size(model.default_batch_size, len(data.train),
+                                         world.size * config.training.accumulate)
+        config = _with_batch_size(config, batch)
+        if note and world.is_main:
+            print(f"note: {note}")
+    return Trainer(config, data, model, out, world, device, quiet=quiet)
+
+
 def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: dict | None = None,
           quiet: bool = False, stop_at_step: int | None = None, created_by: str = "train") -> TrainResult:
     """Train a model into run folder `out`, or continue it with resume=True (config None or the run's own;
@@ -112,30 +138,11 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
     fresh_folder = not folder.path.exists()
     world = init_world(config.training.device)
     try:
-        device = resolve_device(config.training.device, world.rank)
-        data = load_data(config.data, config.seed)
-        for note in data.spec.notes:  # what became of the user's data: shown even when progress is quiet
-            if world.is_main:
-                print(f"note: {note}")
-        seed_everything(config.seed)
-        model = build_model(config.model.name, data.spec, config.model.options).to(device)
-        if not resume:
-            model.initialise(data.train)
-        data.train, left_out = model.training_examples(data.train)
-        if left_out and world.is_main:
-            print(f"note: {left_out}")
-        data.train = training_split(model, data.train)
-        if config.training.batch_size is None:  # none given: the family's default, within the training split
-            batch, note = default_batch_size(model.default_batch_size, len(data.train),
-                                             world.size * config.training.accumulate)
-            config = _with_batch_size(config, batch)
-            if note and world.is_main:
-                print(f"note: {note}")
-        trainer = Trainer(config, data, model, folder.path, world, device, quiet=quiet)
+        trainer = make_trainer(config, folder.path, world, quiet=quiet, fresh=not resume)
         if resume:
             trainer.resume()
         if world.is_main:
-            folder.write_info(_run_info(config, model, data, world.size, created_by))
+            folder.write_info(_run_info(trainer.cfg, trainer.model, trainer.data, world.size, created_by))
         world.barrier()
         return trainer.run(stop_at_step)
     except BaseException:
