@@ -15,7 +15,6 @@ TINY = {"channels": 8, "latent_dim": 4}
 
 
 def test_the_speed_bench_writes_its_table_and_json(tmp_path, monkeypatch):
-    monkeypatch.setattr(speed, "PEAK_SIZE", 256)
     monkeypatch.setattr(speed, "training_cases", lambda: [
         speed.Case("tiny vae", "vae", "digits", TINY, {"batch_size": 8}),
         speed.Case("missing data", "vae", str(tmp_path / "none.npz"), TINY, {})])
@@ -27,7 +26,8 @@ def test_the_speed_bench_writes_its_table_and_json(tmp_path, monkeypatch):
         sample(load_run(speed._one_step_run(work, "vae", "digits", TINY)), 4, seed=seed)
         return 12.5
     monkeypatch.setattr(speed, "INFERENCE", [speed.Timed("tiny sampling", "ms / image", sampled)])
-    page, record = speed.speed_bench(tmp_path / "out", threads=[1], steps=2, warmup=1, progress=lambda _: None)
+    page, record = speed.speed_bench(tmp_path / "out", threads=[1], steps=2, warmup=1, progress=lambda _: None,
+                                       peak_size=256)
     found = json.loads(record.read_text())
     tiny = found["training"]["tiny vae"]["1"]
     assert tiny["batch"] == 8 and tiny["ms_per_step"] > 0 and tiny["gflop_per_step"] > 0

@@ -262,3 +262,19 @@ def test_run_trained_on_a_relative_npy_path_evaluates_from_another_directory(tmp
     assert result.header.examples == 4
     api.train(None, tmp_path / "run", resume=True, budget={"steps": 3}, quiet=True)
     assert RunFolder(tmp_path / "run").read_info().config.data.source == str(levels_npy.resolve())
+
+
+def test_a_watched_run_shows_its_share_of_the_machines_peak_and_the_same_weights(tmp_path, tiny_config, weights,
+                                                                                   same_tensors, capsys, monkeypatch):
+    """Counting the first step's FLOPs (and measuring the peak once, cached) changes nothing that is learnt."""
+    from genlab.training.peak import peak_gflops
+
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    api.train(tiny_config(training={"steps": 3, "log_every": 1}), tmp_path / "watched", quiet=False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
+    assert len(lines) == 3 and all("GFLOP/s" in line and "of peak" in line and line.endswith("%") for line in lines)
+    api.train(tiny_config(training={"steps": 3, "log_every": 1}), tmp_path / "quiet", quiet=True)
+    assert "GFLOP/s" not in capsys.readouterr().err  # a quiet run counts nothing
+    same_tensors(weights(tmp_path / "watched"), weights(tmp_path / "quiet"))
+    cached = list((tmp_path / "cache" / "peak").glob("*.json"))
+    assert len(cached) == 1 and peak_gflops() == pytest.approx(json.loads(cached[0].read_text()))

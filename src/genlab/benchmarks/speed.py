@@ -5,8 +5,8 @@ those differ), milliseconds per optimisation step, the FLOPs of one step, the GF
 share of this machine's peak, measured in the same run at each thread count asked for. The peak is a
 2048 x 2048 fp32 matmul at that thread count, the fastest thing the CPU does.
 
-FLOPs are counted by torch.utils.flop_counter.FlopCounterMode over one whole train_step: the matrix
-products and convolutions of the forward and the backward pass (attention included). Elementwise work
+FLOPs are counted by torch.utils.flop_counter.FlopCounterMode (Trainer.step_gflops) over one training step's
+forward and backward pass: its matrix products and convolutions (attention included). Elementwise work
 (activations, norms, the optimizer's update, the EMA) costs time but counts no FLOPs, so a family made of
 small tensors shows a low share: that share is time spent outside the arithmetic the hardware is built for.
 
@@ -29,9 +29,6 @@ from genlab.benchmarks.checks import positive
 from genlab.errors import UserError
 from genlab.files import atomic_write
 from genlab.tables import Table
-
-PEAK_SIZE = 2048
-
 
 class Case(NamedTuple):
     """One training measurement: `family` on `data` with model and training options."""
@@ -70,20 +67,6 @@ def training_cases() -> list[Case]:
     return cases
 
 
-def peak_gflops(repeats: int = 5) -> float:
-    """The fastest fp32 matmul of two 2048 x 2048 matrices at the current thread count, in GFLOP/s."""
-    import torch
-
-    a, b = torch.randn(PEAK_SIZE, PEAK_SIZE), torch.randn(PEAK_SIZE, PEAK_SIZE)
-    torch.mm(a, b)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - started)
-    return 2 * PEAK_SIZE**3 / best / 1e9
-
-
 def _config(case: Case, seed: int):
     from genlab.config import load_config
 
@@ -104,8 +87,6 @@ def _with_features(case: Case, work: Path, seed: int) -> Case:
 
 def time_training(case: Case, steps: int, warmup: int, *, seed: int = 0) -> dict:
     """{"batch", "ms_per_step", "gflop_per_step"} of `case` at the current thread count."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     from genlab.training.distributed import close_world, init_world
     from genlab.training.run import make_trainer
 
@@ -116,8 +97,7 @@ def time_training(case: Case, steps: int, warmup: int, *, seed: int = 0) -> dict
             trainer = make_trainer(_config(case, seed), Path(tmp) / "run", world, quiet=True)
             for _ in range(warmup):
                 trainer.train_step()
-            with FlopCounterMode(display=False) as counter:
-                trainer.train_step()
+            gflop = trainer.step_gflops()
             started = time.perf_counter()
             for _ in range(steps):
                 trainer.train_step()
@@ -125,7 +105,7 @@ def time_training(case: Case, steps: int, warmup: int, *, seed: int = 0) -> dict
         finally:
             close_world(world)
     return {"batch": trainer.tcfg.batch_size, "ms_per_step": 1000 * seconds,
-            "gflop_per_step": counter.get_total_flops() / 1e9}
+            "gflop_per_step": gflop}
 
 
 # --- inference ----------------------------------------------------------------------------------------------
@@ -219,10 +199,12 @@ def _measured(measure: Callable[[], object]) -> object:
 
 
 def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int = 3, families: list[str] | None = None,
-                inference: bool = True, seed: int = 0, progress: Callable[[str], None] = print) -> list[Path]:
+                inference: bool = True, seed: int = 0, progress: Callable[[str], None] = print,
+                peak_size: int | None = None) -> list[Path]:
     """Measure at each thread count; write <out>/speed.md and speed.json (the same figures)."""
-    from genlab.benchmarks.machine import cpu_model
+    from genlab.machine import cpu_model
     from genlab.models.registry import MODELS
+    from genlab.training.peak import PEAK_SIZE, measure_peak
     from genlab.training.threads import torch_threads
 
     if not threads or any(t < 1 for t in threads):
@@ -236,13 +218,15 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
 
     cases = [case for case in training_cases() if families is None or case.family in families]
     timed = [t for t in INFERENCE if inference]
+    peak_size = PEAK_SIZE if peak_size is None else peak_size
     result: dict = {"cpu": cpu_model(), "torch": torch.__version__, "steps": steps, "warmup": warmup,
+                    "peak_size": peak_size,
                     "peak_gflops": {}, "training": {c.label: {"family": c.family, "data": c.data} for c in cases},
                     "inference": {t.label: {"unit": t.unit} for t in timed}}
     with tempfile.TemporaryDirectory() as tmp:
         for count in threads:
             with torch_threads(count):
-                peak = result["peak_gflops"][str(count)] = peak_gflops()
+                peak = result["peak_gflops"][str(count)] = measure_peak(size=peak_size)
                 progress(f"{count} thread(s): matmul peak {peak:.0f} GFLOP/s")
                 for case in cases:
                     got = _measured(lambda: time_training(case, steps, warmup, seed=seed))
@@ -286,9 +270,9 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
     text = "\n".join([
         "# Speed against this machine's own peak", "",
         f"`genlab bench speed --threads {','.join(map(str, threads))} --steps {result['steps']}` on {result['cpu']}, "
-        f"torch {result['torch']}. Peak: a {PEAK_SIZE} x {PEAK_SIZE} fp32 matmul, {peaks}. Training: the mean of "
+        f"torch {result['torch']}. Peak: a {result['peak_size']} x {result['peak_size']} fp32 matmul, {peaks}. Training: the mean of "
         f"{result['steps']} steps after {result['warmup']} warm-up steps, at each thread count in turn (the number "
-        "in brackets). FLOPs: matmuls and convolutions of one whole train_step, forward and backward, as "
+        "in brackets). FLOPs: matmuls and convolutions of one training step, forward and backward, as "
         "torch.utils.flop_counter.FlopCounterMode counts them; elementwise work and the optimizer cost time but "
         "no FLOPs, so a low share is time spent outside the arithmetic the CPU is built for. Timings move by a "
         "few percent from run to run, more when another process shares the cores.", "",

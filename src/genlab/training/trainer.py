@@ -37,6 +37,7 @@ from genlab.training import checkpoint
 from genlab.training.batches import GlobalBatches, shard_seed
 from genlab.training.distributed import World
 from genlab.training.metrics import MetricsLog
+from genlab.training.peak import counted, peak_gflops
 from genlab.training.progress import TrainingProgress
 from genlab.units import bits_per_dim
 
@@ -194,6 +195,20 @@ class Trainer:
         self.step += 1
         return parts | {"lr": lr, "grad_norm": grad_norm}
 
+    def step_gflops(self) -> float:
+        """The GFLOPs of one training step's forward and backward pass (training/peak.py), counted on a copy of
+        the model and under a forked random state: counting dispatches every op through Python, which may sum
+        floats in another order, and the run must learn the same whether someone watches it or not."""
+        model = copy.deepcopy(self.model).train()
+        batch = make_batch(self.data.train, self.batches.shard(self.step, 0), self.device)
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            def step():
+                with self._autocast():
+                    out = model(batch)
+                out["loss"].backward()
+            _, gflop = counted(step)
+        return gflop * self.tcfg.accumulate
+
     def _diverged(self, loss: float, grad_norm: float) -> None:
         kept = self.folder.has_weights()
         where = f"the last good checkpoint in {self.folder.path} is kept" if kept else "no checkpoint had been written yet"
@@ -319,7 +334,12 @@ class Trainer:
         return (reasons[0] if reasons else "interrupted") if wanted else None
 
     def run(self, stop_at_step: int | None = None) -> TrainResult:
-        progress = TrainingProgress(self.total, self.step, quiet=self.quiet, enabled=self.world.is_main)
+        progress = TrainingProgress(self.total, self.step, quiet=self.quiet, enabled=self.world.is_main,
+                                    elapsed=self.elapsed)
+        # Someone watching sees the share of the machine's peak (nanoGPT's habit): the peak measured once per
+        # machine and cached, the first step's FLOPs counted. Quiet runs (benchmarks, tests) skip both.
+        if not self.quiet and self.world.is_main:
+            progress.arithmetic(self.step_gflops(), peak_gflops(self.device))
         stopped = None
         try:
             with _StopFlag() as flag:
@@ -329,7 +349,7 @@ class Trainer:
                     self.elapsed += time.perf_counter() - started  # the budget counts training, not evaluation
                     if self.step % self.tcfg.log_every == 0 or self.step == 1:
                         self.metrics.append({"step": self.step, "split": "train", "elapsed": round(self.elapsed, 3)} | parts)
-                        progress.update(self.step, parts)
+                        progress.update(self.step, parts, self.elapsed)
                     if self.step % self.tcfg.eval_every == 0:
                         self.evaluate()
                         self.save()
