@@ -278,3 +278,30 @@ def test_a_watched_run_shows_its_share_of_the_machines_peak_and_the_same_weights
     same_tensors(weights(tmp_path / "watched"), weights(tmp_path / "quiet"))
     cached = list((tmp_path / "cache" / "peak").glob("*.json"))
     assert len(cached) == 1 and peak_gflops() == pytest.approx(json.loads(cached[0].read_text()))
+
+
+def test_a_compiled_run_learns_what_an_eager_one_does(tmp_path, tiny_config, weights):
+    """training.compile: the same noise (inductor's fallback_random) and the same weights up to float rounding."""
+    from genlab.training.compiled import compiler_missing
+
+    if compiler_missing(torch.device("cpu")):
+        pytest.skip("no C++ compiler: torch.compile cannot build CPU kernels here")
+    eager = api.train(tiny_config(training={"steps": 3}), tmp_path / "eager", quiet=True)
+    built = api.train(tiny_config(training={"steps": 3, "compile": True}), tmp_path / "compiled", quiet=True)
+    assert built.last_eval["val_bpd"] == pytest.approx(eager.last_eval["val_bpd"], rel=1e-4)
+    a, b = weights(tmp_path / "eager"), weights(tmp_path / "compiled")
+    assert all(torch.allclose(a[k], b[k], rtol=1e-4, atol=1e-5) for k in a)
+
+
+def test_without_a_compiler_training_runs_uncompiled_with_one_note(tmp_path, tiny_config, weights, same_tensors,
+                                                                   monkeypatch, capsys):
+    from genlab.training import compiled
+
+    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CXX", raising=False)
+    api.train(tiny_config(training={"steps": 3, "compile": True}), tmp_path / "asked", quiet=True)
+    notes = [line for line in capsys.readouterr().out.splitlines() if "training.compile" in line]
+    assert notes == ["note: training.compile needs a C++ compiler (g++ or clang++), which this machine lacks: "
+                     "training runs uncompiled."]
+    api.train(tiny_config(training={"steps": 3}), tmp_path / "plain", quiet=True)
+    same_tensors(weights(tmp_path / "asked"), weights(tmp_path / "plain"))

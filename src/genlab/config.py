@@ -81,6 +81,7 @@ class TrainingConfig(_Section):
     log_every: int = Field(25, gt=0)
     device: Literal["cpu", "cuda"] = "cpu"
     precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = False  # the step through torch.compile where a compiler is at hand (training/compiled.py)
 
 
 DEFAULT_STEPS = 2000

@@ -199,9 +199,10 @@ def _measured(measure: Callable[[], object]) -> object:
 
 
 def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int = 3, families: list[str] | None = None,
-                inference: bool = True, seed: int = 0, progress: Callable[[str], None] = print,
-                peak_size: int | None = None) -> list[Path]:
-    """Measure at each thread count; write <out>/speed.md and speed.json (the same figures)."""
+                inference: bool = True, compile: bool = False, seed: int = 0,
+                progress: Callable[[str], None] = print, peak_size: int | None = None) -> list[Path]:
+    """Measure at each thread count; write <out>/speed.md and speed.json (the same figures). compile: each
+    training case again with training.compile, in the row below it (before and after, in one run)."""
     from genlab.machine import cpu_model
     from genlab.models.registry import MODELS
     from genlab.training.peak import PEAK_SIZE, measure_peak
@@ -217,6 +218,9 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
     import torch
 
     cases = [case for case in training_cases() if families is None or case.family in families]
+    if compile:
+        cases = [variant for case in cases for variant in
+                 (case, case._replace(label=f"{case.label}, compiled", training=case.training | {"compile": True}))]
     timed = [t for t in INFERENCE if inference]
     peak_size = PEAK_SIZE if peak_size is None else peak_size
     result: dict = {"cpu": cpu_model(), "torch": torch.__version__, "steps": steps, "warmup": warmup,

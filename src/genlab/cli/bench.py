@@ -204,6 +204,8 @@ def bench_speed(
     steps: int = typer.Option(10, "--steps", help="Timed training steps per family (after 3 warm-up steps)."),
     only: Optional[str] = typer.Option(None, "--families", help="Comma-separated families (default: every one)."),
     inference: bool = typer.Option(True, "--inference/--no-inference", help="Time the inference paths too."),
+    compile: bool = typer.Option(False, "--compile", help="Time each family again with training.compile (torch."
+                                 "compile; a minute or two of compiling each), in the row below it."),
     out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Folder for speed.md and speed.json."),
 ) -> None:
     try:
@@ -213,4 +215,4 @@ def bench_speed(
                         "for example.") from None
     names = None if only is None else [name.strip() for name in only.split(",") if name.strip()]
     _print(benchmark("speed")(out, threads=counts, steps=steps, families=names, inference=inference,
-                              progress=console.print)[0])
+                              compile=compile, progress=console.print)[0])

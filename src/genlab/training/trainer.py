@@ -34,6 +34,7 @@ from genlab.models.batched import as_tensor, decomposed, forecasts, log_likeliho
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
+from genlab.training.compiled import compiled
 from genlab.training.batches import GlobalBatches, shard_seed
 from genlab.training.distributed import World
 from genlab.training.metrics import MetricsLog
@@ -130,7 +131,12 @@ class Trainer:
         self.step, self.elapsed = 0, 0.0
         self.metrics = MetricsLog(self.folder.metrics, enabled=world.is_main)
         self.ddp = DistributedDataParallel(model) if world.size > 1 else model
+        self.forward = compiled(self.ddp, device, self._note) if self.tcfg.compile else self.ddp
         self.last_eval: dict = {}
+
+    def _note(self, text: str) -> None:
+        if self.world.is_main:
+            print(text)
 
     # --- state ----------------------------------------------------------------------------------
     def resume(self) -> None:
@@ -169,7 +175,7 @@ class Trainer:
             sync = contextlib.nullcontext() if (last or self.world.size == 1) else self.ddp.no_sync()
             with sync:
                 with self._autocast():
-                    out = self.ddp(batch)
+                    out = self.forward(batch)
                 (out["loss"] / self.tcfg.accumulate).backward()
             for k, v in out.items():
                 parts[k] = parts.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v) / self.tcfg.accumulate
