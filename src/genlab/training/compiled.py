@@ -1,10 +1,10 @@
 """`training.compile`: the training step's forward (and so its backward) through torch.compile, where a
 compiler is at hand.
 
-Opt-in, not the default, from measurements on a 2-core AVX2 machine (`genlab bench speed`, one-off probes
-in docs/speed.md): compiling took 1-2 minutes per family, the MNIST VAE's step then ran about 25 % faster but
-the flow's ran slower, and every run of a few minutes loses more to compiling than it gains. On a GPU, or for
-long CPU runs of a family that gains, turn it on.
+Opt-in, not the default, from one-off probes on a 2-core AVX2 machine (docs/speed.md): compiling took 1-2
+minutes per family, after which the MNIST VAE's step was no clearly faster (326 ms against 280-437 ms eager)
+and the flow's was slower (335 against 224-300 ms), so a run of a few minutes loses more to compiling than
+it gains. On a GPU, or for a long CPU run of a family that gains (`genlab bench speed --compile`), turn it on.
 
 Inductor's own random numbers differ from eager's; `fallback_random` keeps eager's, so a compiled run draws
 the same noise and learns the same up to float rounding (fused kernels sum in another order).
