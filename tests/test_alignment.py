@@ -47,6 +47,33 @@ def test_any_scores_give_a_monotonic_path_through_every_symbol(seed):
     assert (score[0] * best).sum() == pytest.approx(max(totals.values()))
 
 
+def _one_at_a_time(score: np.ndarray, x: int, y: int) -> np.ndarray:
+    """The search for one example, written plainly: what the batched search must give for each."""
+    value, best = score[:x, :y].astype(np.float64), np.full((x, y), -1e9)
+    best[0, 0] = value[0, 0]
+    for j in range(1, y):
+        for i in range(min(x, j + 1)):
+            best[i, j] = value[i, j] + max(best[i, j - 1], best[i - 1, j - 1] if i else -1e9)
+    path, i = np.zeros((x, y), np.int64), x - 1
+    for j in range(y - 1, -1, -1):
+        path[i, j] = 1
+        if i > 0 and (i == j or best[i - 1, j - 1] > best[i, j - 1]):
+            i -= 1
+    return path
+
+
+def test_the_batched_search_gives_each_example_its_own_path_whatever_the_padding():
+    rng = np.random.default_rng(0)
+    symbols, frames = np.array([1, 5, 3, 7, 7]), np.array([9, 5, 12, 7, 15])
+    score = rng.standard_normal((5, 7, 15)) * 3
+    score[2, 3:] = 50.0  # padding rows and frames score high: they must not pull any path
+    score[1, :, 5:] = np.nan
+    path = monotonic_alignment(score, symbols, frames)
+    for b, (x, y) in enumerate(zip(symbols, frames)):
+        assert (path[b, :x, :y] == _one_at_a_time(score[b], x, y)).all(), b
+        assert path[b].sum() == y  # nothing in the padding
+
+
 def test_alignment_refuses_fewer_frames_than_symbols():
     with pytest.raises(ValueError, match="2 frames cannot align to 3 symbols"):
         monotonic_alignment(np.zeros((1, 3, 2)), np.array([3]), np.array([2]))

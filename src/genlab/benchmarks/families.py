@@ -93,8 +93,10 @@ def families(data: str, out: Path, *, names: list[str], budget: Budget = Budget(
         f"`genlab bench families --data {data}{budget.option()}`, seed {seed}; trained and timed on "
         f"{' and '.join(machines)}. "
         + ("Each family trained for the same time; the steps it reached are in the table. " if budget.minutes else
-           "Each family trained the steps in the table (its step budget), whatever the machine; the minutes it "
-           "took beside them. ") + f"Test split of "
+           "Each family trained the steps in the table whatever the machine (" + (
+               "the steps asked for" if budget.steps else "its step budget: the steps it reached in the ten "
+               "minutes of the old time budget on the fastest machine measured") + "); the minutes it took beside "
+           "them. ") + f"Test split of "
         f"{first['examples']} images. Bits/dim: bounds are upper bounds on the true bits/dim (lower is "
         f"better). FD (Fréchet distance), precision, recall and coverage: {first['samples']:,} samples "
         "against the training split in the features of genlab's classifier for this dataset; the real test images' "

@@ -19,26 +19,33 @@ NEG = -1e9
 
 def monotonic_alignment(score: np.ndarray, symbols: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """The best monotonic path (B, X, Y) of 0/1 for scores (B, X, Y), with each example's symbol and frame
-    counts (B,) (the rest is padding, left 0). Needs frames >= symbols for every example."""
+    counts (B,) (the rest is padding, left 0). Needs frames >= symbols for every example.
+
+    The whole batch moves one frame at a time (a Python loop over frames, not over examples and frames): a
+    symbol's best score only ever comes from the symbol before it, so padding rows never reach an example's
+    own rows, and padding frames lie beyond where its path starts back."""
     batch, x_max, y_max = score.shape
+    symbols, frames = np.asarray(symbols, np.int64), np.asarray(frames, np.int64)
+    short = np.flatnonzero(frames < symbols)
+    if len(short):
+        b = int(short[0])
+        raise ValueError(f"example {b}: {frames[b]} frames cannot align to {symbols[b]} symbols (each needs one)")
+    value = score.astype(np.float64)  # (B, X, Y)
+    best = np.full(score.shape, NEG)  # (B, X, Y)
+    best[:, 0, 0] = value[:, 0, 0]
+    for j in range(1, y_max):  # frame j: stay with symbol i, or come from symbol i - 1
+        stay = best[:, :, j - 1]  # (B, X)
+        come = np.concatenate([np.full((batch, 1), NEG), stay[:, :-1]], axis=1)
+        best[:, :, j] = value[:, :, j] + np.maximum(stay, come)
+        best[:, j + 1 :, j] = NEG  # symbol i needs frames 0..i before it: unreachable beyond the diagonal
     path = np.zeros(score.shape, np.int64)
-    for b in range(batch):
-        x, y = int(symbols[b]), int(frames[b])
-        if y < x:
-            raise ValueError(f"example {b}: {y} frames cannot align to {x} symbols (each needs one)")
-        value = score[b, :x, :y].astype(np.float64)  # (X, Y)
-        best = np.full((x, y), NEG)
-        best[0, 0] = value[0, 0]
-        for j in range(1, y):  # frame j: stay with symbol i, or come from symbol i - 1
-            stay = best[:, j - 1]
-            come = np.concatenate([[NEG], best[:-1, j - 1]])
-            best[:, j] = value[:, j] + np.maximum(stay, come)
-            best[j + 1 :, j] = NEG  # symbol i needs frames 0..i before it: unreachable beyond the diagonal
-        i = x - 1
-        for j in range(y - 1, -1, -1):  # back from the last symbol at the last frame
-            path[b, i, j] = 1
-            if i > 0 and (i == j or best[i - 1, j - 1] > best[i, j - 1]):
-                i -= 1
+    rows, i = np.arange(batch), symbols - 1  # back from each example's last symbol at its last frame
+    for j in range(y_max - 1, -1, -1):
+        inside = j < frames  # (B,) examples whose path has reached frame j
+        path[rows[inside], i[inside], j] = 1
+        if j:
+            before = np.maximum(i - 1, 0)
+            i = i - (inside & (i > 0) & ((i == j) | (best[rows, before, j - 1] > best[rows, i, j - 1])))
     return path
 
 
