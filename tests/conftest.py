@@ -74,8 +74,15 @@ def _merge(base: dict, extra: dict) -> dict:
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Feature classifiers are cached in a folder of this session, never in the user's ~/.cache."""
-    os.environ["GENLAB_CACHE"] = str(tmp_path_factory.mktemp("genlab-cache"))
+    """Feature classifiers are cached in a folder of this session, never in the user's ~/.cache. The pytest-xdist
+    workers share it (the folder above each worker's own), so a classifier one worker trained is not trained again
+    by the other: a cached classifier is written whole or not at all, also when two processes race."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "genlab-cache"
+        shared.mkdir(exist_ok=True)
+        os.environ["GENLAB_CACHE"] = str(shared)
+    else:
+        os.environ["GENLAB_CACHE"] = str(tmp_path_factory.mktemp("genlab-cache"))
     yield
 
 
