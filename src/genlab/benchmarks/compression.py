@@ -19,7 +19,7 @@ from genlab.apps import compression
 from genlab.apps.compression.classical import SWEEPS, encode
 from genlab.benchmarks.checks import at_least_zero, positive
 from genlab.benchmarks.budget import Budget
-from genlab.benchmarks.machine import describe
+from genlab.benchmarks.machine import command, describe
 from genlab.benchmarks.runs import train_or_reuse, training_minutes
 from genlab.benchmarks.settings import FAMILY_SETTINGS, family_config
 from genlab.config import load_config
@@ -187,14 +187,14 @@ def compression_bench(out: Path, *, datasets: list[str], codec_steps: int, refin
     positive("--codec-steps", codec_steps, "16000")
     at_least_zero("--refine", refine, "200")
     out = Path(out)
-    command = (f"`genlab bench compression --data {','.join(datasets)}{budget.option()} --codec-steps {codec_steps}"
-               f" --refine {refine}`")
+    line = command(f"genlab bench compression --data {','.join(datasets)}{budget.option()} --codec-steps "
+                   f"{codec_steps} --refine {refine}")
     parts = [("lossless", lambda: lossless_section(out, datasets, budget, seed)) if lossless else None,
              ("lossy", lambda: lossy_section(out, codec_steps, refine, seed)) if lossy else None]
     paths = []
     for name, section in filter(None, parts):
         path = out / f"compression-{name}.md"
         atomic_write(path, "\n".join([f"# Compression, {name}", "", *(budget.warning() if name == "lossless" else []),
-                                       f"{command}, seed {seed}, on {describe()}.", "", *section()]).encode())
+                                       f"`{line}`, seed {seed}, on {describe()}.", "", *section()]).encode())
         paths.append(path)
     return paths

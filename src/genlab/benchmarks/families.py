@@ -7,7 +7,7 @@ from pathlib import Path
 
 from genlab.benchmarks.budget import Budget
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.machine import describe
+from genlab.benchmarks.machine import command, describe
 from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
 from genlab.benchmarks.settings import FAMILY_SETTINGS, family_config
 from genlab.errors import UserError
@@ -90,7 +90,7 @@ def families(data: str, out: Path, *, names: list[str], budget: Budget = Budget(
     anchors = [[label, bpd, *[""] * (len(COLUMNS) - 2)] for label, bpd in first["anchors"].items()]
     text = "\n".join([
         f"# Model families on {data}", "", *budget.warning(),
-        f"`genlab bench families --data {data}{budget.option()}`, seed {seed}; trained and timed on "
+        f"`{command(f'genlab bench families --data {data}{budget.option()}')}`, seed {seed}; trained and timed on "
         f"{' and '.join(machines)}. "
         + ("Each family trained for the same time; the steps it reached are in the table. " if budget.minutes else
            "Each family trained the steps in the table whatever the machine (" + (

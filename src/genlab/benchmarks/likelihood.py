@@ -6,7 +6,7 @@ from pathlib import Path
 
 from genlab.benchmarks.budget import Budget
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.machine import describe
+from genlab.benchmarks.machine import command, describe
 from genlab.benchmarks.runs import train_or_reuse, training_minutes
 from genlab.benchmarks.settings import VAE_SETTINGS, family_config
 from genlab.evaluation import evaluate
@@ -33,8 +33,8 @@ def likelihood(data: str, out: Path, *, budget: Budget = Budget(), seed: int = 0
     table = evaluation["likelihood"].section(evaluation.header).tables[0]  # the table report.md shows
     text = "\n".join([
         f"# VAE likelihood on {data}", "", *budget.warning(),
-        f"`genlab bench likelihood --data {data}{budget.option()}`: {run.step} steps in {training_minutes(run):.1f} "
-        f"minutes of training on {describe()}, "
+        f"`{command(f'genlab bench likelihood --data {data}{budget.option()}')}`: {run.step} steps in "
+        f"{training_minutes(run):.1f} minutes of training on {describe()}, "
         f"{run.info.model.parameters:,} parameters, seed {seed}; test split of {evaluation.header.examples} "
         "images.", "",
         *table.markdown(), "",

@@ -14,3 +14,11 @@ def describe() -> str:
     threads = torch.get_num_threads()
     return (f"{cpu_model()} ({os.cpu_count()} cores), torch {torch.__version__}, {threads} torch "
             f"thread{'s' if threads != 1 else ''}")
+
+
+def command(text: str) -> str:
+    """The command as a page prints it, with the torch thread count it ran at: the same figures need the same
+    count (a float sum splits differently over more threads)."""
+    import torch
+
+    return f"OMP_NUM_THREADS={torch.get_num_threads()} {text}"

@@ -58,7 +58,8 @@ def training_cases() -> list[Case]:
 
     demo = DEMO_SETTINGS["model"]
     cases = [Case("demo (vae on digits)", "vae", DEMO_SETTINGS["data"]["source"],
-                  {k: v for k, v in demo.items() if k != "name"}, {"batch_size": DEMO_SETTINGS["training"]["batch_size"]})]
+                  {k: v for k, v in demo.items() if k != "name"},
+                  {"batch_size": DEMO_SETTINGS["training"]["batch_size"]})]
     cases += [Case(family, family, USUAL_DATA[family], {}, {}) for family in MODELS]
     for family, settings in FAMILY_SETTINGS.items():  # where the benchmark's network or batch differs
         batch = {k: v for k, v in settings["training"].items() if k == "batch_size"}
@@ -274,7 +275,8 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
     text = "\n".join([
         "# Speed against this machine's own peak", "",
         f"`genlab bench speed --threads {','.join(map(str, threads))} --steps {result['steps']}` on {result['cpu']}, "
-        f"torch {result['torch']}. Peak: a {result['peak_size']} x {result['peak_size']} fp32 matmul, {peaks}. Training: the mean of "
+        f"torch {result['torch']}. Peak: a {result['peak_size']} x {result['peak_size']} fp32 matmul, {peaks}. "
+        "Training: the mean of "
         f"{result['steps']} steps after {result['warmup']} warm-up steps, at each thread count in turn (the number "
         "in brackets). FLOPs: matmuls and convolutions of one training step, forward and backward, as "
         "torch.utils.flop_counter.FlopCounterMode counts them; elementwise work and the optimizer cost time but "
