@@ -19,11 +19,11 @@ class Benchmark(NamedTuple):
 BENCHMARKS: dict[str, Benchmark] = {
     "likelihood": Benchmark(
         "genlab.benchmarks.likelihood:likelihood",
-        "Train the VAE for a time budget; test bits/dim beside PNG, WebP-lossless and xz of the same images."),
+        "Train the VAE for a step budget; test bits/dim beside PNG, WebP-lossless and xz of the same images."),
     "families": Benchmark(
         "genlab.benchmarks.families:families",
-        "Train every family under the same time budget: bits/dim, sample quality, parameters, steps, sampling "
-        "speed, grids."),
+        "Train every family for its step budget: bits/dim, sample quality, parameters, steps and training minutes, "
+        "sampling speed, grids."),
     "semisupervised": Benchmark(
         "genlab.benchmarks.semisupervised:semisupervised",
         "Semi-supervised M2 (ssvae) and M1+M2 (m1m2) against the classifier trained on the few labels alone: test "
