@@ -39,13 +39,17 @@ def test_a_finished_run_is_reused_and_an_interrupted_one_finished(tmp_path, tiny
     same_tensors(weights(straight.path), weights(interrupted))
 
 
-def test_a_run_of_another_budget_is_kept_unless_asked_otherwise(tmp_path, tiny_config):
+def test_a_run_of_other_settings_is_kept_unless_asked_otherwise(tmp_path, tiny_config):
     config = tiny_config(training=FEW_STEPS)
     folder = tmp_path / "run"
     train_or_reuse(folder, config)
     longer = tiny_config(training=FEW_STEPS | {"steps": 6})
     assert train_or_reuse(folder, longer).step == 4  # finished: reused as it is
-    assert train_or_reuse(folder, longer, same_budget=True).step == 6  # trained anew for the budget asked
+    assert train_or_reuse(folder, longer, same_settings=True).step == 6  # trained anew for the budget asked
+    before = _mtime(folder)
+    assert train_or_reuse(folder, longer, same_settings=True).step == 6 and _mtime(folder) == before  # same: kept
+    other_model = tiny_config(training=FEW_STEPS | {"steps": 6}, model={"free_bits": 0.5})
+    assert train_or_reuse(folder, other_model, same_settings=True).config.model.free_bits == 0.5  # trained anew
     before = _mtime(folder)
     assert train_or_reuse(folder, config, retrain=True).step == 4 and _mtime(folder) != before
 

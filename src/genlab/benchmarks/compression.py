@@ -51,7 +51,7 @@ OURS = "genlab codec"
 def _lossless_row(data: str, out: Path, budget: Budget, seed: int) -> tuple[str, ...]:
     run_dir = out / "runs" / f"pixelcnn-{data}"
     settings = LOSSLESS_SETTINGS.get(data, FAMILY_SETTINGS["pixelcnn"])
-    run = train_or_reuse(run_dir, family_config(data, "pixelcnn", settings, budget=budget, seed=seed), same_budget=True)
+    run = train_or_reuse(run_dir, family_config(data, "pixelcnn", settings, budget=budget, seed=seed), same_settings=True)
     test = run.dataset().test.x  # (N, C, H, W)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -66,7 +66,7 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
                                         "training": {"steps": steps, "batch_size": BATCH, "lr": LR,
                                                      "eval_every": steps},
                                         "": {"seed": seed}})
-            runs[label, seed] = train_or_reuse(out / "runs" / _run_name(label, seed), config, same_budget=True)
+            runs[label, seed] = train_or_reuse(out / "runs" / _run_name(label, seed), config, same_settings=True)
     rows, reference, traversals = [], None, []
     for label in labels:
         scored = [_scores(runs[label, seed], points) for seed in range(seeds)]

@@ -34,7 +34,7 @@ def _quality_cells(quality: Quality | None) -> list[str]:
 def _measure(family: str, data: str, config, out: Path, *, iwae_k: int, seed: int, retrain: bool) -> dict:
     """Train (or reuse) one family's run, evaluate it and draw its grid: the cells of its row, the real
     images' floor and the file-format anchors, as JSON."""
-    run = train_or_reuse(out / "runs" / f"{family}-{data}", config, retrain=retrain, same_budget=True)
+    run = train_or_reuse(out / "runs" / f"{family}-{data}", config, retrain=retrain, same_settings=True)
     evaluation = evaluate(run, iwae_k=iwae_k if family == "vae" else 1)
     started = time.perf_counter()
     samples, row = sample_grid(run, 64, seed=seed)

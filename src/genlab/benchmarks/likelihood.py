@@ -27,7 +27,7 @@ def likelihood(data: str, out: Path, *, budget: Budget = Budget(), seed: int = 0
     out = Path(out)
     settings = {"model": VAE_SETTINGS.get(data, {}), "training": {"steps": LIKELIHOOD_STEPS}}
     config = family_config(data, "vae", settings, budget=budget, seed=seed)
-    run = train_or_reuse(out / "runs" / f"vae-{data}", config, retrain=retrain, same_budget=True)
+    run = train_or_reuse(out / "runs" / f"vae-{data}", config, retrain=retrain, same_settings=True)
     evaluation = evaluate(run, iwae_k=iwae_k)
     save_grid(sample(run, 64, seed=seed), run.spec.levels, out / f"likelihood-{data}-samples.png", nrow=8)
     table = evaluation["likelihood"].section(evaluation.header).tables[0]  # the table report.md shows

@@ -126,12 +126,12 @@ def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_s
         name = f"{data.replace(':', '-')}-{family}-{tokens}"
         config = configs[label] = _generator_config(data, family, tokens, vae_steps if family == "smiles-vae" else steps)
         cards[label] = kept(records / f"{name}.json", {"config": config.model_dump(mode="json"), "samples": samples},
-                            lambda: _card(train_or_reuse(out / "runs" / name, config, same_budget=True), samples))
+                            lambda: _card(train_or_reuse(out / "runs" / name, config, same_settings=True), samples))
     vae_label = "VAE (SMILES)"
     vae_folder = out / "runs" / f"{data.replace(':', '-')}-smiles-vae-smiles"
 
     def vae_run():  # trained only when a piece still needs it
-        return train_or_reuse(vae_folder, configs[vae_label], same_budget=True)
+        return train_or_reuse(vae_folder, configs[vae_label], same_settings=True)
 
     # 2. response prediction from few labels
     response: dict[tuple, list[dict]] = {}
@@ -146,7 +146,7 @@ def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_s
                 def measure(config=config, features=features, name=name) -> dict:
                     if features is not None:
                         vae_run()
-                    return _response(train_or_reuse(out / "runs" / name, config, same_budget=True))
+                    return _response(train_or_reuse(out / "runs" / name, config, same_settings=True))
 
                 response.setdefault((labels, start), []).append(kept(records / f"{name}.json", key, measure))
 
@@ -161,7 +161,7 @@ def molecules(out: Path, *, data: str = "moses:100k", steps: int = 10_000, vae_s
 
         def measure(objective=objective, short=short) -> dict:
             if short != "qed" and not predictor.exists():  # the folder went with another machine: train it again
-                train_or_reuse(predictor, _predictor_config(most, 0, predictor_steps, vae_folder), same_budget=True)
+                train_or_reuse(predictor, _predictor_config(most, 0, predictor_steps, vae_folder), same_settings=True)
             result = design(vae_run(), objective, records / f"design-{short}.csv", n=100, seed=0, **DESIGN)
             novel = [c.novel for c in result.candidates]
             return {"top": [c.score for c in result.candidates[:3]], "valid": result.valid / result.decoded,

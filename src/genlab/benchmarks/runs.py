@@ -8,7 +8,9 @@ continues where it stopped when it is called again, and one rerun to rewrite a t
   as `genlab train --resume` would;
 - a finished run: reuse it as it is. Its own settings are what the benchmark reports, even when `config`
   asks for others (a finished 16,000-step codec run is not retrained because --codec-steps changed), unless
-  same_budget asks for a run of `config`'s budget, or retrain for a new run whatever is there.
+  same_settings asks for a run of `config`'s settings (its budget, and every model, data and training value
+  it names: a benchmark whose settings changed must not score the old run under the new settings' name), or
+  retrain for a new run whatever is there.
 
 Run folders stay on the machine that trained them; a benchmark's figures travel with its page. `kept`
 stores one finished piece's result (a run's scores) beside the page with the settings it came from, so a
@@ -37,6 +39,18 @@ def _budget(training: TrainingConfig) -> tuple:
     return tuple(getattr(training, key) for key in BUDGET_KEYS)
 
 
+def _same_settings(trained: RunConfig, asked: RunConfig) -> bool:
+    """Whether a run trained from `trained` is one `asked` describes: the same budget, and every value
+    `asked` names (not None; a model setting it leaves to the family's default is not checked, as a run
+    saves its defaults resolved) the same in `trained`."""
+    if _budget(trained.training) != _budget(asked.training) or trained.seed != asked.seed:
+        return False
+    done, wanted, missing = trained.model_dump(), asked.model_dump(), object()
+    return all(done[section].get(key, missing) == value
+               for section in ("data", "model", "training") for key, value in wanted[section].items()
+               if value is not None)
+
+
 def finished(run: Run) -> bool:
     """Whether the run reached its own budget: its steps (or epochs), or its minutes of training time."""
     cfg = run.config.training
@@ -50,14 +64,14 @@ def finished(run: Run) -> bool:
 
 
 def train_or_reuse(folder: Path | str, config: RunConfig, *, retrain: bool = False,
-                   same_budget: bool = False) -> Run:
+                   same_settings: bool = False) -> Run:
     """The finished run in `folder`, trained from `config` if there is none and resumed if it was interrupted
-    (see the module's docstring). retrain: train anew whatever is there; same_budget: a finished run trained
-    for another budget (steps, epochs, minutes) than `config`'s is trained anew."""
+    (see the module's docstring). retrain: train anew whatever is there; same_settings: a finished run trained
+    from other settings than `config` names (its budget, model, data, training values) is trained anew."""
     folder = RunFolder(folder)
     if not retrain and folder.holds_run() and folder.has_weights():
         run = load_run(folder.path)
-        if not (same_budget and _budget(run.config.training) != _budget(config.training)):
+        if not (same_settings and not _same_settings(run.config, config)):
             if finished(run):
                 return run
             train(None, folder.path, resume=True, quiet=True)  # to the run's own budget

@@ -66,7 +66,7 @@ def _recorded(out: Path, name: str, config) -> ObjectsResult:
     trained (or resumed, or reused from OUT/runs), scored and recorded, with the overview for seed 0."""
 
     def measure() -> dict:
-        run = train_or_reuse(out / "runs" / name, config, same_budget=True)
+        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
         if config.seed == 0:
             _overview(run, out / "scenes" / f"{name}.png")
         return _scores(run).model_dump(mode="json")

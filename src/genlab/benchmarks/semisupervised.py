@@ -41,10 +41,10 @@ def _accuracy(data: str, name: str, per_class: int, labelled: int, seed: int, st
     model = {"name": name} | (width if name != "m1m2" else {})
     if name == "m1m2":
         m1 = train_or_reuse(runs / f"semi-{data}-m1-vae-{seed}",
-                            _config(data, {"name": "vae"} | width, None, 64, seed, steps), same_budget=True)
+                            _config(data, {"name": "vae"} | width, None, 64, seed, steps), same_settings=True)
         model["features"] = str(m1.folder.path)
     run = train_or_reuse(runs / f"semi-{data}-{name}-{per_class}-{seed}",
-                         _config(data, model, per_class, batch, seed, steps), same_budget=True)
+                         _config(data, model, per_class, batch, seed, steps), same_settings=True)
     return evaluate(run, iwae_k=1, samples=0)["classification"].accuracy
 
 

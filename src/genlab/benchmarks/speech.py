@@ -64,8 +64,8 @@ def speech_bench(out: Path, *, corpora: tuple[str, ...] = CORPORA, tts_steps: in
         def measure(corpus=corpus, vocoder_folder=vocoder_folder, vocoder=vocoder, tts=tts) -> dict:
             import torch  # only when something is measured: the page alone is written without it
 
-            train_or_reuse(vocoder_folder, vocoder, same_budget=True)
-            run = train_or_reuse(out / "runs" / f"{corpus}-tts", tts, same_budget=True)
+            train_or_reuse(vocoder_folder, vocoder, same_settings=True)
+            run = train_or_reuse(out / "runs" / f"{corpus}-tts", tts, same_settings=True)
             result = evaluate(run, iwae_k=1, samples=0, utterances=utterances)["speech"]
             listen = []
             for i in range(1, LISTEN + 1):

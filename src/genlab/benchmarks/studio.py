@@ -109,7 +109,7 @@ def studio(out: Path, *, runs: int = 100, repeats: int = 5) -> Path:
     positive("--runs", runs, "100")
     positive("--repeats", repeats, "5")
     out = Path(out)
-    vae = train_or_reuse(out / "runs" / "studio-mnist-vae", load_config(None, VAE), same_budget=True)
+    vae = train_or_reuse(out / "runs" / "studio-mnist-vae", load_config(None, VAE), same_settings=True)
     if RunFolder(vae.folder.path).read_evaluation() is None:
         evaluate(vae, iwae_k=1, samples=0)  # the runs list shows its headline figure
     root = _many(vae.folder.path, out / "runs" / f"studio-{runs}", runs)

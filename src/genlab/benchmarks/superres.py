@@ -49,9 +49,9 @@ def superres_bench(out: Path, *, srresnet_steps: int = 4000, srgan_steps: int = 
     out = Path(out)
     photos = {name: crop_to_multiple(held_out_photo(name), SCALE) for name in SUPERRES_PHOTOS}  # fails before training
     srresnet = train_or_reuse(out / "runs" / "superres-srresnet", _config("srresnet", srresnet_steps, seed),
-                              same_budget=True)
+                              same_settings=True)
     srgan = train_or_reuse(out / "runs" / "superres-srgan",
-                           _config("srgan", srgan_steps, seed, generator=str(srresnet.folder.path)), same_budget=True)
+                           _config("srgan", srgan_steps, seed, generator=str(srresnet.folder.path)), same_settings=True)
     models = {"srresnet": srresnet.model, "srgan": srgan.model}
 
     scores: dict[str, dict[str, tuple[float, float, float]]] = {}

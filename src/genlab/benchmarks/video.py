@@ -51,7 +51,7 @@ def _piece(out: Path, name: str, config: RunConfig, measure) -> dict:
     """A run's measurement, kept in OUT/video/NAME.json beside its pictures (OUT/video/NAME-*)."""
 
     def compute() -> dict:
-        return measure(train_or_reuse(out / "runs" / name, config, same_budget=True))
+        return measure(train_or_reuse(out / "runs" / name, config, same_settings=True))
 
     return kept(out / "video" / f"{name}.json", config.model_dump(mode="json"), compute)
 

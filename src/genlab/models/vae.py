@@ -27,6 +27,10 @@ class VAEConfig(ModelConfig):
     channels: int = Field(32, gt=0)  # width at full resolution; doubles once per downsampling, capped at 4x
     blocks: int = Field(1, ge=0)  # residual blocks per resolution
     beta: float = Field(1.0, ge=0)  # weight of the KL term (beta-VAE); 1.0 keeps the loss an ELBO
+    # Free bits (Kingma et al. 2016, IAF, eq. 15): each latent's batch-mean KL counts in the training loss as
+    # at least this many nats, so no gradient pulls a latent below it to the prior and a noisy step cannot
+    # collapse the posterior for good. 0 trains the plain ELBO; the reported bits/dim are always the ELBO's.
+    free_bits: float = Field(0.0, ge=0)
     likelihood: Literal["auto", "categorical", "logistic_mixture"] = "auto"
     mixtures: int = Field(5, gt=0)  # components of the discretised logistic mixture
     dropout: float = Field(0.0, ge=0, lt=1)
@@ -107,11 +111,14 @@ class VAE(GenerativeModel):
 
     def loss(self, batch: dict) -> dict:
         recon, mu, log_var, z = self._draw(batch["x"], batch.get("y"))
-        kl = gaussian_kl_to_standard(mu, log_var)  # (B,)
+        kl_per_latent = gaussian_kl_per_latent(mu, log_var)  # (B, Z)
+        kl = kl_per_latent.sum(1)  # (B,)
         penalty, helper_loss, parts = self.regulariser(z, mu, log_var)
         dims = self.spec.dims
+        free = self.config.free_bits
+        trained_kl = kl_per_latent.mean(0).clamp(min=free).sum() if free else kl.mean()  # () nats
         # nats per dim keeps the scale data-independent
-        loss = ((recon + self.config.beta * kl).mean() + penalty) / dims + helper_loss
+        loss = (recon.mean() + self.config.beta * trained_kl + penalty) / dims + helper_loss
         return {"loss": loss, "recon": recon.mean().detach(), "kl": kl.mean().detach(),
                 "bpd": bits_per_dim((recon + kl).mean(), dims).detach(), **parts}
 
