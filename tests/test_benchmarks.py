@@ -73,11 +73,40 @@ def test_a_run_stopped_before_its_budget_is_refused_not_scored(tmp_path, tiny_co
     assert train_or_reuse(tmp_path / "run", config).step == 4  # a rerun resumes it to the budget
 
 
-def test_every_benchmark_in_the_registry_opens():
-    for name in BENCHMARKS:
-        assert callable(benchmark(name)), name
+def test_every_benchmark_in_the_registry_opens_and_declares_its_functions_keywords():
+    """The commands are generated from the registry's options: each must name a keyword of its function (the
+    budget options its budget=), every keyword without a default must be an option, and a plain option's
+    default must be the function's."""
+    import inspect
+
+    for name, bench in BENCHMARKS.items():
+        function = benchmark(name)
+        parameters = inspect.signature(function).parameters
+        keywords = {"budget" if option.kind == "budget" else option.keyword for option in bench.all_options}
+        assert keywords <= set(parameters), (name, keywords - set(parameters))
+        required = {key for key, p in parameters.items() if p.default is inspect.Parameter.empty}
+        assert required <= keywords, (name, required - keywords)
+        for option in bench.all_options:
+            default = parameters.get(option.keyword, None)
+            if not option.kind and default is not None and default.default is not inspect.Parameter.empty:
+                assert default.default == option.default, (name, option.keyword)
     with pytest.raises(UserError, match="Unknown benchmark 'nope'"):
         benchmark("nope")
+
+
+def test_a_generated_bench_command_passes_parsed_options_to_its_function():
+    from genlab.benchmarks.budget import Budget
+    from genlab.cli.bench import arguments
+
+    values = {"data": "mnist", "steps": 50, "minutes": None, "names": " vae, gan ,", "seed": 1, "iwae_k": 10,
+              "retrain": True, "out": "somewhere"}
+    assert arguments(BENCHMARKS["families"], values) == {
+        "data": "mnist", "budget": Budget(50, None), "names": ["vae", "gan"], "seed": 1, "iwae_k": 10,
+        "retrain": True, "out": "somewhere"}
+    speed = {"threads": "1,2", "steps": 3, "families": None, "inference": False, "compile": False, "out": "o"}
+    assert arguments(BENCHMARKS["speed"], speed)["threads"] == [1, 2]
+    with pytest.raises(UserError, match="--threads 'one' must be comma-separated whole numbers"):
+        arguments(BENCHMARKS["speed"], speed | {"threads": "one"})
 
 
 @pytest.mark.parametrize("name, args, kwargs, option", [

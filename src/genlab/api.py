@@ -11,11 +11,15 @@ Nothing lives here but re-exports; each piece has its home in its layer (docs/ar
 
 from __future__ import annotations
 
+from inspect import ismodule as _ismodule
+
+from genlab.apps.compression import compress, decompress
 from genlab.apps.decompose import decompose
 from genlab.apps.design import design
 from genlab.apps.demo import remove_demo_run, run_demo
 from genlab.apps.inpaint import inpaint
 from genlab.apps.speak import speak
+from genlab.apps.superres import upscale
 from genlab.config import DataConfig, RunConfig, load_config
 from genlab.data import load_data
 from genlab.evaluation import Evaluation, evaluate, read_evaluation
@@ -27,6 +31,6 @@ from genlab.sampling import continue_clips, interpolate, reconstructions, sample
 from genlab.training.run import train
 from genlab.training.trainer import TrainResult
 
-__all__ = ["DataConfig", "Evaluation", "Run", "RunConfig", "TrainResult", "compare", "continue_clips", "decompose", "design",
-           "evaluate", "inpaint", "interpolate", "write_traversal", "load_config", "load_data", "load_run", "read_evaluation", "reconstructions", "remove_demo_run",
-           "run_demo", "sample", "sample_grid", "speak", "train", "write_report"]
+# Everything imported above but the helpers: the commands' one way into the library.
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and not _ismodule(value) and name != "annotations")

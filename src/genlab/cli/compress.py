@@ -51,10 +51,10 @@ def compress(
 ) -> None:
     """Compress images with a trained model into a file of about -log2 p(x) bits (lossless) or a learned codec's
     rate (lossy). Sizes are reported in bits/dim of the real file."""
-    from genlab.apps import compression
+    from genlab import api
 
     with _coding_progress("compress") as progress:
-        report = compression.compress(run, source, output, rate=rate, refine=refine, progress=progress)
+        report = api.compress(run, source, output, rate=rate, refine=refine, progress=progress)
     extra = ""
     if report.model_bits is not None:
         extra = (f"; the model's -log2 p is {report.model_bits / report.dims:.4f} bits/dim "
@@ -76,8 +76,8 @@ def decompress(
 ) -> None:
     """Decode a compressed file bit-exactly (lossless) or to the codec's reconstruction (lossy). A file from
     another model, truncated or altered, is refused."""
-    from genlab.apps import compression
+    from genlab import api
 
     with _coding_progress("decompress") as progress:
-        report = compression.decompress(run, path, output, progress=progress)
+        report = api.decompress(run, path, output, progress=progress)
     console.print(f"{path} -> {output}: {report.images} image(s) in {report.seconds:.1f} s")

@@ -8,27 +8,16 @@ from typing import Optional
 import typer
 
 from genlab.cli.app import app, console, seed_option
-from genlab.errors import UserError
 from genlab.cli.app import _parse_sets, _parse_size
+from genlab.errors import UserError
+from genlab.models.registry import families_help
 
 
 @app.command()
 def train(
     out: Path = typer.Option(..., "--out", help="Run folder to create (or continue with --resume)."),
     data: Optional[str] = typer.Option(None, "--data", help="Built-in name (see `genlab datasets`), image folder, or .npy/.npz."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model family. Images: vae, gan, pixelcnn, flow, "
-                                         "diffusion; tcvae (beta-TCVAE) and factorvae (FactorVAE), VAEs that "
-                                         "disentangle factors of variation (beta-VAE is vae with --set model.beta=4); "
-                                         "classifier (discriminative), ssvae (semi-supervised M2), m1m2 (M2 on a "
-                                         "trained vae's latents: --set model.features=RUN); codec (lossy image "
-                                         "compression, on photos); srresnet (super-resolution x4, pixel loss), srgan "
-                                         "(super-resolution that looks real: --set model.generator=SRRESNET_RUN; its "
-                                         "perceptual loss is feature matching on its own discriminator, as VGG weights "
-                                         "cannot be downloaded); slots (Slot Attention: scenes into objects). "
-                                         "Molecules: charrnn (the MOSES language model), smiles-vae (a latent space "
-                                         "to walk and design in), predictor (a measured response from few labels). "
-                                         "Speech: tts (text to mel), vocoder (mel to waveform). Video: video-predict "
-                                         "(the next frames), video (SVG-LP: clips drawn and continued)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model family: " + families_help()),
     conditional: bool = typer.Option(False, "--conditional", help="Learn p(x | label) on labelled data."),
     steps: Optional[int] = typer.Option(None, help="Optimisation steps to train for (default 2000)."),
     epochs: Optional[int] = typer.Option(None, help="Passes over the training split, instead of --steps."),

@@ -27,8 +27,7 @@ def upscale(
     """Upscale images x4 (or the run's scale) with a trained super-resolution model, in overlapping tiles."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from genlab.api import load_run
-    from genlab.apps.superres import upscale as upscale_images
+    from genlab.api import load_run, upscale as upscale_images
 
     bar = Progress(TextColumn("[bold]upscale {task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), console=Console(stderr=True), transient=True,

@@ -4,43 +4,57 @@ families and parsing options never pays for building every network."""
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
-from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
-from genlab.models.base import GenerativeModel
 
-MODELS: dict[str, str] = {
-    "vae": "genlab.models.vae:VAE",
-    "tcvae": "genlab.models.tcvae:TCVAE",
-    "factorvae": "genlab.models.factorvae:FactorVAE",
-    "gan": "genlab.models.gan:GAN",
-    "pixelcnn": "genlab.models.pixelcnn:PixelCNN",
-    "flow": "genlab.models.flow:Flow",
-    "diffusion": "genlab.models.diffusion:Diffusion",
-    "classifier": "genlab.models.classifier:Classifier",
-    "ssvae": "genlab.models.ssvae:SSVAE",
-    "m1m2": "genlab.models.m1m2:M1M2",
-    "codec": "genlab.models.codec:Codec",
-    "srresnet": "genlab.models.srresnet:SRResNet",
-    "srgan": "genlab.models.srgan:SRGAN",
-    "slots": "genlab.models.slots:Slots",
-    "charrnn": "genlab.models.charrnn:CharRNN",
-    "smiles-vae": "genlab.models.smiles_vae:SmilesVAE",
-    "predictor": "genlab.models.predictor:Predictor",
-    "tts": "genlab.models.tts:TextToSpeech",
-    "vocoder": "genlab.models.vocoder:Vocoder",
-    "video-predict": "genlab.models.video_predict:VideoPredict",
-    "video": "genlab.models.video:Video",
+if TYPE_CHECKING:  # the table and --model's help stay free of torch
+    from genlab.data.spec import DatasetSpec
+    from genlab.models.base import GenerativeModel
+
+class Family(NamedTuple):
+    target: str  # "module:Class"
+    summary: str  # what it is for, in a few words: `genlab train --model`'s help is made of these
+
+
+MODELS: dict[str, Family] = {
+    "vae": Family("genlab.models.vae:VAE", "images; beta-VAE is vae with --set model.beta=4"),
+    "tcvae": Family("genlab.models.tcvae:TCVAE", "beta-TCVAE, a VAE that disentangles factors of variation"),
+    "factorvae": Family("genlab.models.factorvae:FactorVAE", "FactorVAE, the same aim with a TC discriminator"),
+    "gan": Family("genlab.models.gan:GAN", "images"),
+    "pixelcnn": Family("genlab.models.pixelcnn:PixelCNN", "images, exact likelihood; lossless compression"),
+    "flow": Family("genlab.models.flow:Flow", "images"),
+    "diffusion": Family("genlab.models.diffusion:Diffusion", "images; inpainting"),
+    "classifier": Family("genlab.models.classifier:Classifier", "discriminative"),
+    "ssvae": Family("genlab.models.ssvae:SSVAE", "semi-supervised M2"),
+    "m1m2": Family("genlab.models.m1m2:M1M2", "M2 on a trained vae's latents: --set model.features=RUN"),
+    "codec": Family("genlab.models.codec:Codec", "lossy image compression, on photos"),
+    "srresnet": Family("genlab.models.srresnet:SRResNet", "super-resolution x4, pixel loss"),
+    "srgan": Family("genlab.models.srgan:SRGAN", "super-resolution that looks real: --set model.generator="
+                    "SRRESNET_RUN; its perceptual loss is feature matching on its own discriminator, as VGG weights "
+                    "cannot be downloaded"),
+    "slots": Family("genlab.models.slots:Slots", "Slot Attention: scenes into objects"),
+    "charrnn": Family("genlab.models.charrnn:CharRNN", "molecules, the MOSES language model"),
+    "smiles-vae": Family("genlab.models.smiles_vae:SmilesVAE", "molecules, a latent space to walk and design in"),
+    "predictor": Family("genlab.models.predictor:Predictor", "a molecule's measured response from few labels"),
+    "tts": Family("genlab.models.tts:TextToSpeech", "speech: text to mel"),
+    "vocoder": Family("genlab.models.vocoder:Vocoder", "speech: mel to waveform"),
+    "video-predict": Family("genlab.models.video_predict:VideoPredict", "video: the next frames"),
+    "video": Family("genlab.models.video:Video", "video, SVG-LP: clips drawn and continued"),
 }
+
+
+def families_help() -> str:
+    """Every family with its summary, for --model's help."""
+    return "; ".join(f"{name} ({family.summary})" for name, family in MODELS.items()) + "."
 
 
 def model_class(name: str) -> type[GenerativeModel]:
     if name not in MODELS:
         raise UserError(f"Unknown model '{name}': use one of {', '.join(sorted(MODELS))}.")
-    module, cls = MODELS[name].split(":")
+    module, cls = MODELS[name].target.split(":")
     return getattr(importlib.import_module(module), cls)
 
 
