@@ -101,10 +101,10 @@ def test_a_generated_bench_command_passes_parsed_options_to_its_function():
     values = {"data": "mnist", "steps": 50, "minutes": None, "names": " vae, gan ,", "seed": 1, "iwae_k": 10,
               "retrain": True, "out": "somewhere"}
     assert arguments(BENCHMARKS["families"], values) == {
-        "data": "mnist", "budget": Budget(50, None), "names": ["vae", "gan"], "seed": 1, "iwae_k": 10,
+        "data": "mnist", "budget": Budget(50, None), "names": ("vae", "gan"), "seed": 1, "iwae_k": 10,
         "retrain": True, "out": "somewhere"}
     speed = {"threads": "1,2", "steps": 3, "families": None, "inference": False, "compile": False, "out": "o"}
-    assert arguments(BENCHMARKS["speed"], speed)["threads"] == [1, 2]
+    assert arguments(BENCHMARKS["speed"], speed)["threads"] == (1, 2)
     with pytest.raises(UserError, match="--threads 'one' must be comma-separated whole numbers"):
         arguments(BENCHMARKS["speed"], speed | {"threads": "one"})
 

@@ -182,3 +182,26 @@ def test_compare_refuses_runs_of_different_data(genlab, user_error, digits_run, 
     assert made.returncode == 0, str(made)
     user_error(genlab("compare", digits_run, "other", "-o", "cmp"), "same dataset")
     assert not (tmp_path / "cmp").exists()
+
+
+def test_evaluator_options_are_declared_once_read_by_an_evaluator_and_checked_from_their_declaration():
+    """Each evaluator declares its options in the registry; evaluate()'s keywords, checks and the CLI's flags
+    follow from them, so a stale or duplicated declaration, or a check that lets a bad value through, fails."""
+    import inspect
+
+    from genlab.errors import UserError
+    from genlab.evaluation.options import Options, make_options
+    from genlab.evaluation.registry import EVALUATORS, declared_options, evaluator
+
+    keywords = [option.keyword for option in declared_options()]
+    assert len(keywords) == len(set(keywords))
+    sources = "".join(inspect.getsource(inspect.getmodule(type(evaluator(name)))) for name in EVALUATORS)
+    assert all(f"options.{keyword}" in sources for keyword in keywords)
+    assert make_options() == Options() and make_options(factor_metrics=["mig"]).factor_metrics == ("mig",)
+    for bad, message in [({"iwae_k": 0}, "--iwae 0 must be a whole number of at least 1"),
+                         ({"samples": -1}, "--samples -1 must be 0"), ({"scenes": 1.5}, "--scenes 1.5"),
+                         ({"factor_metrics": ("mig", "nope")}, "--factor-metrics has unknown nope"),
+                         ({"factor_metrics": ()}, "--factor-metrics has none"), ({"seed": -1}, "seed -1"),
+                         ({"nope": 1}, "no option nope")]:
+        with pytest.raises(UserError, match=message):
+            make_options(**bad)

@@ -8,20 +8,10 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 from genlab.errors import UserError
-
-
-class Option(NamedTuple):
-    """One keyword argument of a benchmark function, as a command-line option."""
-
-    keyword: str  # the function's keyword; the flag is --keyword with dashes unless `flag` names another
-    default: Any
-    help: str
-    flag: str = ""
-    kind: str = ""  # "names": comma-separated words -> list; "ints": -> list of int; "budget": into budget=Budget
-    type: type | None = None  # the value's type where the default is None
+from genlab.options import Option
 
 
 def step_budget(default: str) -> tuple[Option, Option]:

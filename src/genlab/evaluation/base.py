@@ -1,6 +1,6 @@
 """What an evaluator is: it says which runs it applies to and returns a typed result that can show itself.
 
-An evaluator is one file in this folder and one line in registry.py. Its result is a pydantic model (saved
+An evaluator is one file in this folder and one entry in registry.py (with the options it declares). Its result is a pydantic model (saved
 in evaluation.json under the evaluator's name) with a `section()` that the CLI prints and report.md shows,
 so adding an evaluator touches no if-chain in the CLI, the report or the benchmarks.
 """
@@ -15,27 +15,10 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from genlab.data.spec import Dataset, Split
+from genlab.evaluation.options import Options
 from genlab.models.loading import Run
 from genlab.runs import EvaluationRecord
 from genlab.tables import Section
-
-
-@dataclass(frozen=True)
-class Options:
-    """What `genlab evaluate` was asked for."""
-
-    iwae_k: int = 100  # importance samples for bounds that tighten with more (1: the plain bound)
-    samples: int = 1000  # samples for quality and novelty (0: none)
-    classify: bool = False  # also classify by Bayes' rule with a class-conditional likelihood
-    factor_points: int = 10_000  # examples the disentanglement metrics fit on (half as many scored; 0: skip)
-    factor_metrics: tuple[str, ...] = ("beta_vae", "factor_vae", "mig", "dci", "sap")  # which of them
-    scenes: int = 1000  # held-out scenes the object metrics score, on data with masks (0: skip)
-    utterances: int = 20  # held-out sentences a speech run says and is scored on (0: skip)
-    clips: int = 1000  # held-out clips a forecasting run continues and is scored on (0: skip)
-    inpaint: int = 0  # held-out images whose lower half an inpainting run fills and is scored on (0: skip)
-    split: str = "test"
-    seed: int = 0
-    write: bool = True  # write pictures (and evaluation.json) into the run folder
 
 
 @dataclass
