@@ -305,3 +305,16 @@ def test_without_a_compiler_training_runs_uncompiled_with_one_note(tmp_path, tin
                      "training runs uncompiled."]
     api.train(tiny_config(training={"steps": 3}), tmp_path / "plain", quiet=True)
     same_tensors(weights(tmp_path / "asked"), weights(tmp_path / "plain"))
+
+
+def test_every_validator_applies_to_some_family_by_its_capabilities():
+    """The trainer's validation comes from genlab/validation by capability: a validator no family reaches is
+    dead, and a family none measures logs nothing but its step."""
+    from genlab.models.registry import MODELS, model_class
+    from genlab.validation.registry import validators
+
+    families = [model_class(name) for name in MODELS]  # capabilities are class attributes
+    chosen = {v.name: [f.name for f in families if v.applies(f)] for v in validators()}
+    assert all(chosen.values()), chosen
+    assert all(any(v.applies(f) for v in validators()) for f in families)
+    assert "tts" in chosen["loss"] and "vae" in chosen["likelihood"] and "srgan" in chosen["upscale"]

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from genlab.config import GENERATOR_MAX, check_seed
+from genlab.data.spec import Split
 from genlab.models.base import GenerativeModel, from_unit_range
 
 
@@ -21,6 +22,13 @@ def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 @torch.no_grad()
+def make_batch(split: Split, idx: torch.Tensor | np.ndarray, device: torch.device) -> dict:
+    """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`, for the
+    examples at indices `idx` (a CPU tensor or an array)."""
+    i = idx.numpy() if torch.is_tensor(idx) else idx
+    return {name: as_tensor(array[i], device) for name, array in split.arrays().items()}
+
+
 def log_likelihood(model: GenerativeModel, x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int = 100,
                    seed: int = 0, **options) -> tuple[np.ndarray, str]:
     """Per-example log-likelihood in nats (N,) of examples x, and the name of what it is ("exact", "elbo",

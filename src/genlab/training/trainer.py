@@ -19,18 +19,10 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from genlab.config import DEFAULT_STEPS, RunConfig, TrainingConfig
-from genlab.data.spec import Dataset, Split
+from genlab.data.spec import Dataset
 from genlab.errors import UserError
-from genlab.media import save_examples
 from genlab.models.base import GenerativeModel
-from genlab.data.degrade import downscale, upscale_classically
-from genlab.media.decomposition import overview_picture
-from genlab.media.grids import save_png
-from genlab.media.video import truth_above_forecast
-from genlab.metrics.segmentation import ari_per_image
-from genlab.metrics.superres import psnr_y
-from genlab.metrics.video import copy_last_frame, frame_scores
-from genlab.models.batched import as_tensor, decomposed, forecasts, log_likelihood, predicted_labels, upscaled
+from genlab.models.batched import make_batch
 from genlab.runs import RunFolder
 from genlab.runs.weights import load_model_weights, save_model
 from genlab.training import checkpoint
@@ -40,13 +32,7 @@ from genlab.training.distributed import World
 from genlab.training.metrics import MetricsLog
 from genlab.training.peak import counted, peak_gflops
 from genlab.training.progress import TrainingProgress
-from genlab.units import bits_per_dim
-
-GRID_SIZE = 64
-DECOMPOSE_LIMIT = 256  # validation scenes a decomposing model splits at each evaluation
-FORECAST_LIMIT = 256  # validation clips a forecasting model continues at each evaluation
-VAL_LIMIT = 1000  # validation examples scored at each evaluation
-
+from genlab.validation import Context, validate
 
 class TrainingDiverged(UserError):
     """The loss or the gradient became NaN/inf; the last good checkpoint is left untouched."""
@@ -77,13 +63,6 @@ def total_steps(cfg: TrainingConfig, steps_per_epoch: int) -> int | None:
     if cfg.epochs:
         return cfg.epochs * steps_per_epoch
     return None if cfg.minutes else DEFAULT_STEPS
-
-
-def make_batch(split: Split, idx: torch.Tensor | np.ndarray, device: torch.device) -> dict:
-    """{"x": examples, "y": labels if any, and each named per-example array of the split} on `device`, for the
-    examples at indices `idx` (a CPU tensor or an array)."""
-    i = idx.numpy() if torch.is_tensor(idx) else idx
-    return {name: as_tensor(array[i], device) for name, array in split.arrays().items()}
 
 
 class _StopFlag:
@@ -233,95 +212,18 @@ class Trainer:
         return shadow
 
     def evaluate(self) -> dict:
+        """The validators' figures for the weights to evaluate (genlab/validation), logged as one "val" record;
+        their previews go to samples/."""
         record: dict = {"step": self.step, "split": "val"}
         if self.world.is_main:
-            model = self.eval_model().eval()
-            val = self.data.val
-            if model.has_likelihood:
-                nats, bound = log_likelihood(model, val.x[:VAL_LIMIT], None if val.y is None else val.y[:VAL_LIMIT],
-                                             seed=self.cfg.seed)
-                units = self.data.spec.units_per_example(val.x[:VAL_LIMIT])  # dims, or tokens for sequences
-                record.update(val_nll=-float(nats.mean()), val_bpd=float(bits_per_dim(-nats.mean(), units)),
-                              bound=bound)
-                if self.data.spec.unit != "dim":  # val_bpd is then bits per token
-                    record["unit"] = self.data.spec.unit
-            if model.can_upscale:  # Y-PSNR of the whole validation images, from PIL's bicubic downscaling
-                high = val.x[:VAL_LIMIT]
-                low = np.stack([downscale(image, model.scale) for image in high])
-                outputs = upscaled(model, low)
-                record["val_psnr_y"] = float(np.mean([psnr_y(a[:, :b.shape[1], :b.shape[2]], b)
-                                                      for a, b in zip(high, outputs)]))
-                shown = [(upscale_classically(lo, model.scale), out, hi[:, :out.shape[1], :out.shape[2]])
-                         for lo, out, hi in zip(low[:4], outputs[:4], high[:4])]  # bicubic | model | original
-                save_examples(self.data.spec, np.stack([v for row in shown for v in row]), self.folder.preview(self.step),
-                              nrow=3)
-            if model.can_decompose:
-                record.update(self._decomposition(model, val))
-            if model.can_forecast:
-                record.update(self._forecast(model, val))
-            if model.can_classify:
-                record["val_accuracy"] = float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())
-            if len(record) == 2 and not model.can_sample:  # nothing above measures it: its own loss on validation data
-                record.update(self._validation_loss(model, val))
-            if model.can_sample:
-                labels, row = None, None
-                if model.is_conditional:  # one row per class
-                    row = max(1, GRID_SIZE // model.num_classes)
-                    labels = torch.arange(model.num_classes, device=self.device).repeat_interleave(row)
-                with torch.random.fork_rng(), torch.no_grad():
-                    torch.manual_seed(self.cfg.seed)
-                    x = model.sample(GRID_SIZE if labels is None else len(labels), labels).cpu().numpy()
-                save_examples(self.data.spec, x, self.folder.preview(self.step), nrow=row)
+            context = Context(self.data.spec, self.cfg.seed, self.folder.preview(self.step), self.tcfg.batch_size,
+                              self.device)
+            record.update(validate(self.eval_model().eval(), self.data.val, context))
             self.metrics.append(record)
             self.last_eval = record
         self.model.train()
         return record
 
-    def _validation_loss(self, model: GenerativeModel, val: Split) -> dict:
-        """The mean of each of the model's loss terms over up to VAL_LIMIT validation examples (no gradient, in
-        eval mode, seeded), as val_<term>: the validation figure of families with no likelihood (tts, vocoder)."""
-        val, _ = model.training_examples(val)  # of the kind it trains on (the tts: not too long to attend to)
-        n = min(VAL_LIMIT, len(val))
-        totals: dict[str, float] = {}
-        with torch.random.fork_rng(), torch.no_grad():
-            torch.manual_seed(self.cfg.seed)
-            for start in range(0, n, self.tcfg.batch_size):
-                idx = np.arange(start, min(n, start + self.tcfg.batch_size))
-                for name, value in model.loss(make_batch(val, idx, self.device)).items():
-                    totals[name] = totals.get(name, 0.0) + float(value) * len(idx)
-        return {f"val_{name}": total / n for name, total in totals.items()}
-
-    def _decomposition(self, model: GenerativeModel, val: Split) -> dict:
-        """A decomposing model's validation: reconstruction error (and FG-ARI on data with masks) of the first
-        DECOMPOSE_LIMIT scenes, and an overview of four of them as the preview."""
-        x = val.x[:DECOMPOSE_LIMIT]
-        recon, images, masks = decomposed(model, x, seed=self.cfg.seed)
-        levels = self.data.spec.levels
-        error = (recon.astype(np.float64) - x) * (2.0 / (levels - 1))  # on the [-1, 1] scale of the training loss
-        record = {"val_mse": float(np.mean(error**2))}
-        true = val.extras.get("masks")
-        if true is not None:
-            record["val_fg_ari"] = float(np.nanmean(ari_per_image(true[:DECOMPOSE_LIMIT], masks.argmax(1),
-                                                                  foreground_only=True)))
-        picture = overview_picture(x[:4], recon[:4], images[:4], masks[:4], levels,
-                                   None if true is None else np.asarray(true[:4]))
-        save_png(picture, self.folder.preview(self.step).with_suffix(".png"))
-        return record
-
-    def _forecast(self, model: GenerativeModel, val: Split) -> dict:
-        """A forecasting model's validation: the frame MSE (OpenSTL's: a frame's squared errors on [0, 1] summed)
-        of the first FORECAST_LIMIT clips' continuations, beside holding the last seen frame, and four of them
-        as the preview (true clips above the forecasts)."""
-        clips = np.asarray(val.x[:FORECAST_LIMIT])  # (N, T, C, H, W)
-        seen = model.context_frames
-        predicted = forecasts(model, clips[:, :seen], clips.shape[1] - seen, seed=self.cfg.seed)
-        levels = self.data.spec.levels
-        record = {f"val_{name}": frame_scores(guess, clips[:, seen:], levels, ("mse",))["mse"].mean()
-                  for name, guess in (("frame_mse", predicted), ("copy_last_mse", copy_last_frame(clips[:, :seen],
-                                                                                                 len(predicted[0]))))}
-        save_examples(self.data.spec, truth_above_forecast(clips[:4], predicted[:4]), self.folder.preview(self.step),
-                      nrow=min(4, len(clips)))
-        return {name: float(value) for name, value in record.items()}
 
     # --- the loop -------------------------------------------------------------------------------
     def _should_stop(self, flag: _StopFlag, stop_at_step: int | None) -> str | None:
