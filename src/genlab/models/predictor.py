@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
+from genlab.data.labels import measured_only
 from genlab.data.molecules import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
@@ -62,6 +63,10 @@ class Predictor(GenerativeModel):
                                   nn.ReLU(), nn.Linear(config.head_hidden, 1))
         self.register_buffer("target_mean", torch.zeros((), dtype=torch.float64))  # set by initialise
         self.register_buffer("target_std", torch.ones((), dtype=torch.float64))
+
+    def training_examples(self, train):
+        """Only the molecules whose response was measured: the others carry no target."""
+        return measured_only(train, self.column), None
 
     def initialise(self, train=None) -> None:
         """Take the target's scale from the measured training molecules, and start from the smiles-vae run

@@ -13,7 +13,7 @@ import torch
 import genlab
 from genlab.config import ModelSection, RunConfig, TrainingConfig
 from genlab.data import BUILTINS, load_data
-from genlab.data.labels import HIDDEN, balance_labelled, labelled_only, measured_only
+from genlab.data.labels import HIDDEN, balance_labelled, labelled_only
 from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
@@ -31,10 +31,9 @@ def training_split(model: GenerativeModel, train: Split) -> Split:
     """What a model trains on when some labels are hidden: a semi-supervised model sees everything (labelled
     examples repeated to half of it), a classifier or conditional model only the labelled examples, and an
     unconditional generative model all examples (it ignores labels); a predictor only the examples whose
-    property was measured; and only the examples the model itself can learn from (model.training_examples)."""
+    property was measured (its own training_examples); and only the examples the model itself can learn from
+    (model.training_examples)."""
     train, _ = model.training_examples(train)
-    if model.can_predict:
-        return measured_only(train, model.column)
     if train.y is None or not (train.y == HIDDEN).any():
         return train
     if model.semi_supervised:
