@@ -198,8 +198,8 @@ def test_evaluator_options_are_declared_once_read_by_an_evaluator_and_checked_fr
     sources = "".join(inspect.getsource(inspect.getmodule(type(evaluator(name)))) for name in EVALUATORS)
     assert all(f"options.{keyword}" in sources for keyword in keywords)
     assert make_options() == Options() and make_options(factor_metrics=["mig"]).factor_metrics == ("mig",)
-    for bad, message in [({"iwae_k": 0}, "--iwae 0 must be a whole number of at least 1"),
-                         ({"samples": -1}, "--samples -1 must be 0"), ({"scenes": 1.5}, "--scenes 1.5"),
+    for bad, message in [({"iwae_k": 0}, "--iwae 0 must be a whole number, at least 1"),
+                         ({"samples": -1}, "--samples -1 must be a whole number, 0 .skip. or positive"), ({"scenes": 1.5}, "--scenes 1.5"),
                          ({"factor_metrics": ("mig", "nope")}, "--factor-metrics has unknown nope"),
                          ({"factor_metrics": ()}, "--factor-metrics has none"), ({"seed": -1}, "seed -1"),
                          ({"nope": 1}, "no option nope")]:

@@ -413,3 +413,21 @@ def test_conditional_step_sample_and_likelihood(family):
 def test_conditional_on_unlabelled_data_is_a_user_error(family):
     with pytest.raises(UserError, match="no labels" if model_class(family).can_condition else "no class-conditional"):
         tiny(family, home_spec(family), conditional=True)
+
+
+def test_sampler_options_are_checked_from_their_one_declaration():
+    """models/sampler_options.py declares each sampler option once: genlab.sampling's checks, the CLI's flags and
+    the studio's request bounds come from it; a family takes those its sample() names."""
+    from genlab.models.sampler_options import SAMPLER
+    from genlab.sampling import check_options
+
+    spec = DatasetSpec("grey256", (1, 8, 8), 256)
+    vae = build_model("vae", spec, {"channels": 8, "latent_dim": 4})
+    assert check_options(vae, {"temperature": 0.5, "steps": None}) == {"temperature": 0.5}
+    for bad, message in [({"temperature": 0.0}, "--temperature 0.0 must be positive"),
+                         ({"steps": 0}, "--steps 0 must be a whole number, at least 1"),
+                         ({"method": "euler"}, "--method 'euler' is not ddim or ddpm"),
+                         ({"steps": 5}, "--steps does not apply to model vae")]:
+        with pytest.raises(UserError, match=message):
+            check_options(vae, bad)
+    assert all(option.keyword == name for name, option in SAMPLER.items())

@@ -160,7 +160,7 @@ def test_a_diffusion_runs_page_offers_steps_method_guidance_and_its_classes(diff
     ask = {"run": "ddpm", "n": 4, "seed": 1, "steps": 3, "method": "ddpm", "guidance": 2.0}
     image = client.post("/api/sample", json=ask | {"label": 7}).json()["image"]
     assert image.startswith("data:image/png") and client.post("/api/sample", json=ask | {"label": 7}).json()["image"] == image
-    assert asked[0] == ([7] * 4, {"temperature": 1.0, "steps": 3, "method": "ddpm", "guidance": 2.0})
+    assert asked[0] == ([7] * 4, {"steps": 3, "method": "ddpm", "guidance": 2.0})  # unset: the family's default
     job = client.post("/api/jobs/sample", json={"run": "ddpm", "n": 6, "steps": 2}).json()
     with client.stream("GET", f"/api/jobs/{job['id']}/events") as events:
         assert '"finished"' in [line for line in events.iter_lines() if line][-1]

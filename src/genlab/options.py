@@ -20,8 +20,10 @@ class Option(NamedTuple):
     flag: str = ""
     kind: str = ""  # "names": comma-separated words -> tuple; "ints": -> tuple of int; "budget": into Budget
     type: type | None = None  # the command-line value's type where the default is None
-    minimum: int | None = None  # the least value accepted (0 where 0 means skip), checked by check()
-    choices: tuple[str, ...] = ()  # a "names" option's accepted words (none: any)
+    minimum: float | None = None  # the least value accepted (0 where 0 means skip), checked by check()
+    above: float | None = None  # a bound the value must exceed (0: positive)
+    choices: tuple[str, ...] = ()  # the accepted words (a "names" option's, or the one value's; none: any)
+    most: float | None = None  # the largest value a shared server (the studio) accepts; the CLI and API take any
 
     @property
     def cli_flag(self) -> str:
@@ -46,14 +48,21 @@ class Option(NamedTuple):
 
     def check(self, value: Any) -> Any:
         """`value` if the option accepts it, else a one-line UserError naming the flag and what it takes."""
-        if self.minimum is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                         or value < self.minimum):
-            takes = "0 (skip) or positive" if self.minimum == 0 else f"a whole number of at least {self.minimum}"
-            raise UserError(f"{self.cli_flag} {value!r} must be {takes}.")
-        if self.choices:
+        if self.minimum is not None or self.above is not None:
+            whole = (self.type or type(self.default)) is not float
+            number = not isinstance(value, bool) and isinstance(value, int if whole else (int, float))
+            if not number or (self.minimum is not None and value < self.minimum) or \
+                    (self.above is not None and value <= self.above):
+                takes = ("0 (skip) or positive" if self.minimum == 0 and whole else
+                         "positive" if self.above == 0 else
+                         f"at least {self.minimum:g}" if self.minimum is not None else f"above {self.above:g}")
+                raise UserError(f"{self.cli_flag} {value!r} must be {'a whole number, ' if whole else ''}{takes}.")
+        if self.choices and self.kind == "names":
             value = tuple(value)
             unknown = sorted(set(value) - set(self.choices))
             if unknown or not value:
                 raise UserError(f"{self.cli_flag} has {'unknown ' + ', '.join(unknown) if unknown else 'none'}: "
                                 f"choose from {','.join(self.choices)}.")
+        elif self.choices and value not in self.choices:
+            raise UserError(f"{self.cli_flag} {value!r} is not {' or '.join(self.choices)}.")
         return value

@@ -20,21 +20,18 @@ from genlab.models.base import GenerativeModel
 from genlab.models.batched import encoded, latent_kls
 from genlab.models.interpolation import slerp
 from genlab.models.loading import Run
+from genlab.models.sampler_options import SAMPLER
 
 SAMPLE_CHUNK = 256
-METHODS = ("ddim", "ddpm")
 
 
 def check_options(model: GenerativeModel, options: dict, method=None) -> dict:
-    """Drop unset options; refuse bad values and ones this family's `method` (default its sampler) does not take
-    (e.g. --guidance for a VAE, --steps for a pixelcnn's inpainting)."""
+    """Drop unset options; refuse bad values (models/sampler_options.py) and options this family's `method`
+    (default its sampler) does not take (e.g. --guidance for a VAE, --steps for a pixelcnn's inpainting)."""
     options = {k: v for k, v in options.items() if v is not None}
-    if options.get("temperature", 1.0) <= 0:
-        raise UserError(f"--temperature {options['temperature']} must be positive: try 1.0.")
-    if options.get("steps", 1) <= 0:
-        raise UserError(f"--steps {options['steps']} must be positive.")
-    if options.get("method", METHODS[0]) not in METHODS:
-        raise UserError(f"--method {options['method']!r} is not {' or '.join(METHODS)}.")
+    for key, value in options.items():
+        if key in SAMPLER:
+            SAMPLER[key].check(value)
     accepted = inspect.signature(method or model.sample).parameters
     for key in options:
         if key not in accepted:

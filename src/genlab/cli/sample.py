@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
 from genlab.cli.app import app, console, seed_option
+from genlab.cli.declared import with_options
+from genlab.models.sampler_options import SAMPLER
 
 
-@app.command()
 def sample(
     run: Path = typer.Argument(..., help="Run folder made by `genlab train`."),
     n: Optional[int] = typer.Option(None, "-n", help="Number of samples, 64 by default (16 clips of a video run); a "
@@ -22,10 +23,6 @@ def sample(
     seed: int = seed_option(0, "Sampling seed."),
     device: str = typer.Option("cpu", "--device", help="Where the model runs: cpu, cuda or cuda:N."),
     label: Optional[int] = typer.Option(None, help="Class to generate (conditional runs); omitted: one row per class."),
-    temperature: Optional[float] = typer.Option(None, help="Below 1: safer, less varied samples (latent, flow, autoregressive)."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps (diffusion)."),
-    method: Optional[str] = typer.Option(None, help="ddim (deterministic, fewer steps) or ddpm (ancestral) (diffusion)."),
-    guidance: Optional[float] = typer.Option(None, help="Classifier-free guidance weight W (conditional diffusion)."),
     interpolate: bool = typer.Option(False, "--interpolate", help="Instead of samples: walks in latent space between "
                                      "pairs of encoded test images (latent families), one row per pair."),
     between: Optional[list[str]] = typer.Option(None, "--between", help="Molecule runs (smiles-vae): walk between "
@@ -36,6 +33,7 @@ def sample(
                                            "writes the seen frames followed by the predicted ones."),
     frames: Optional[int] = typer.Option(None, "--frames", help="With --context: frames to predict (default: as many "
                                          "as the run was trained to)."),
+    **options: Any,
 ) -> None:
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
@@ -65,8 +63,7 @@ def sample(
         pairs = max(1, n // 10)
         x, row = api.interpolate(loaded, test.x[: 2 * pairs], test.y, seed=seed), 10
     else:
-        x, row = api.sample_grid(loaded, n, seed=seed, label=label, temperature=temperature, steps=steps,
-                                 method=method, guidance=guidance)
+        x, row = api.sample_grid(loaded, n, seed=seed, label=label, **options)
     written = save_examples(loaded.spec, x, output, nrow=row) or output
     if npy is not None:
         write_npy(npy, x.astype("uint8"))
@@ -74,3 +71,6 @@ def sample(
     what = "continued clips" if context is not None else walked if interpolate or between else "samples"
     console.print(f"{len(x)} {what} -> {written}"
                   + (f" and {npy}" if npy else ""))
+
+
+app.command()(with_options(sample, SAMPLER.values()))  # the sampler's options: models/sampler_options.py

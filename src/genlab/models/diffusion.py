@@ -30,12 +30,13 @@ from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, from_unit_range, to_unit_range
 from genlab.models.layers import downsampled_sizes
+from genlab.models.sampler_options import SAMPLER
 from genlab.units import bits_per_dim
 
 VLB_TERMS = 20  # default Monte-Carlo terms of log_prob: 1,000 28x28 images in ~1.5 CPU-minutes at channels=32
 COSINE_OFFSET = 0.008  # s of Nichol & Dhariwal: keeps sqrt(β_1) just below one 8-bit bin at T=1000
 MAX_BETA = 0.999  # their clip of β_t, so ᾱ_T > 0 and the last step is not singular
-SAMPLING_METHODS = ("ddim", "ddpm")  # deterministic DDIM (Song et al. 2021), ancestral DDPM (Ho et al. 2020)
+SAMPLING_METHODS = SAMPLER["method"].choices  # deterministic DDIM (Song et al. 2021), ancestral DDPM (Ho et al. 2020)
 RESAMPLE = 5  # RePaint's tries per step when inpainting (the paper: 10, over 250 steps)
 SMALLEST_SIDE = 7  # the U-Net halves the resolution while the shorter side is above this: 28 -> 14 -> 7
 

@@ -101,17 +101,24 @@ def _section(section) -> dict:
             "pictures": [{"caption": caption, "path": Path(path).as_posix()} for caption, path in section.pictures]}
 
 
-SAMPLER_OPTIONS = ("temperature", "steps", "method", "guidance")  # the sampler's knobs the page can offer
-
-
 def sampler_options(family: str) -> list[str]:
-    """The options among SAMPLER_OPTIONS that a family's sampler takes (a diffusion run: all four)."""
+    """The sampler options (models/sampler_options.py) that a family's sampler takes (a diffusion run: all four)."""
     import inspect
 
     from genlab.models.registry import model_class
+    from genlab.models.sampler_options import SAMPLER
 
     accepted = inspect.signature(model_class(family).sample).parameters
-    return [option for option in SAMPLER_OPTIONS if option in accepted]
+    return [option for option in SAMPLER if option in accepted]
+
+
+def sampler_controls(names: list[str]) -> dict[str, dict]:
+    """What the page needs to draw each option's control: its type, bounds, choices and help."""
+    from genlab.models.sampler_options import SAMPLER
+
+    return {name: {"type": SAMPLER[name].type.__name__, "minimum": SAMPLER[name].minimum, "above": SAMPLER[name].above,
+                   "most": SAMPLER[name].most, "choices": list(SAMPLER[name].choices), "help": SAMPLER[name].help}
+            for name in names}
 
 
 def details(root: Path, name: str) -> dict:
@@ -122,9 +129,10 @@ def details(root: Path, name: str) -> dict:
     folder, info, evaluation = _read(root, name)
     previews = sorted(p.relative_to(folder.path).as_posix() for p in (folder.path / "samples").glob("*")
                       if p.suffix.lower() in SHOWN_SUFFIXES) if (folder.path / "samples").is_dir() else []
+    offered = sampler_options(info.config.model.name)
     return _summary(name, folder, info, evaluation) | {
         "config": info.config.model_dump(mode="json"), "capabilities": info.model.capabilities,
-        "sampler_options": sampler_options(info.config.model.name),
+        "sampler_options": offered, "sampler_controls": sampler_controls(offered),
         "classes": _class_names(info.spec) if info.model.capabilities.get("is_conditional") else None,
         "metrics": read_metrics(folder.metrics), "previews": previews,
         "evaluation": None if evaluation is None else {

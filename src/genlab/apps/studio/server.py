@@ -43,34 +43,43 @@ from fastapi import FastAPI, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from genlab.apps.studio import catalog
 from genlab.apps.studio.jobs import Jobs
 from genlab.apps.studio.uploads import MAX_BYTES, keep_upload, upload_path
 from genlab.config import Seed
 from genlab.errors import UserError
+from genlab.models.sampler_options import SAMPLER
+from genlab.options import Option
 
 STATIC = Path(__file__).parent / "static"
 MAX_SAMPLES = 64
 JOB_CHUNK = 4  # samples drawn between a job's progress reports
 
 
-class SampleRequest(BaseModel):
+def _sampler_field(option: Option) -> tuple:
+    """A sampler option (models/sampler_options.py) as a request field: unset (None: the family's default) or a
+    value within its declared bounds, the studio's upper bound included."""
+    kind = Literal[option.choices] if option.choices else option.type  # type: ignore[valid-type]
+    return kind | None, Field(None, ge=option.minimum, gt=option.above, le=option.most)
+
+
+class _Request(BaseModel):
     run: str
     n: int = Field(16, ge=1, le=MAX_SAMPLES)
     seed: Seed = 0
-    temperature: float = Field(1.0, gt=0, le=2)
     label: int | None = Field(None, ge=0)  # a conditional run: every sample of this class (None: each class)
-    steps: int | None = Field(None, ge=1, le=1000)  # diffusion: sampling steps (None: the run's default)
-    method: Literal["ddim", "ddpm"] | None = None  # diffusion: deterministic DDIM or ancestral DDPM
-    guidance: float | None = Field(None, ge=0, le=20)  # diffusion, conditional: classifier-free guidance
 
     def options(self, model) -> dict:
-        """The sampler's options this run takes; the others (a VAE has no steps) are left out."""
+        """The sampler's options this run takes and the request sets; the others (a VAE has no steps) are left
+        out, as unset ones are."""
         accepted = inspect.signature(model.sample).parameters
-        return {key: getattr(self, key) for key in catalog.SAMPLER_OPTIONS
-                if key in accepted and getattr(self, key) is not None}
+        return {key: getattr(self, key) for key in SAMPLER if key in accepted and getattr(self, key) is not None}
+
+
+SampleRequest = create_model("SampleRequest", __base__=_Request,
+                             **{name: _sampler_field(option) for name, option in SAMPLER.items()})
 
 
 class UploadRequest(BaseModel):

@@ -158,13 +158,16 @@ function curve(metrics) {
 function sampler(run) {
   const seed = el("input", { id: "seed", type: "number", value: 0, min: 0, style: "width:6em" });
   const count = el("input", { id: "count", type: "number", value: 16, min: 1, max: 64, style: "width:5em" });
-  // the knobs this run's sampler takes (a diffusion run: steps, method, guidance), and its classes
-  const knobs = {
-    temperature: el("input", { id: "temperature", type: "number", value: 1, step: 0.1, min: 0.1, max: 2, style: "width:5em" }),
-    steps: el("input", { id: "steps", type: "number", min: 1, max: 1000, placeholder: "default", style: "width:6em" }),
-    method: el("select", { id: "method" }, ["ddim", "ddpm"].map(m => el("option", { value: m }, m))),
-    guidance: el("input", { id: "guidance", type: "number", value: 0, step: 0.5, min: 0, max: 20, style: "width:5em" }),
-  };
+  // the knobs this run's sampler takes (a diffusion run: steps, method, guidance), drawn from their
+  // declarations (genlab/models/sampler_options.py): empty means the family's default
+  const knobs = {};
+  for (const [name, c] of Object.entries(run.sampler_controls)) {
+    knobs[name] = c.choices.length
+      ? el("select", { id: name, title: c.help }, el("option", { value: "" }, "default"),
+           c.choices.map(m => el("option", { value: m }, m)))
+      : el("input", { id: name, type: "number", title: c.help, placeholder: "default", style: "width:6em",
+                      step: c.type === "int" ? 1 : 0.1, min: c.minimum ?? c.above ?? "", max: c.most ?? "" });
+  }
   const offered = run.sampler_options.filter(name => name !== "guidance" || run.classes);
   const label = run.classes ? el("select", { id: "label" }, el("option", { value: "" }, "each class"),
                                  run.classes.map((name, i) => el("option", { value: i }, name))) : null;
