@@ -50,14 +50,14 @@ test: install-test
 
 # Debian's Asterisk English prompts (one speaker, transcribed) as an LJSpeech folder under
 # $GENLAB_CACHE (else ~/.cache/genlab)/speech/asterisk, from the 16 kHz G.722 package (the 8 kHz WAVs lose
-# everything above 4 kHz: python -m genlab.data.speech --wav after installing asterisk-core-sounds-en-wav).
+# everything above 4 kHz: genlab data asterisk --wav after installing asterisk-core-sounds-en-wav).
 # apt-get update only when apt does not know the package.
 ASTERISK := asterisk-core-sounds-en-g722
 
 speech-data: $(VENV)/.installed-speech
 	dpkg -s $(ASTERISK) >/dev/null 2>&1 || { apt-cache show $(ASTERISK) >/dev/null 2>&1 || apt-get update; \
 		apt-get install -y $(ASTERISK); }
-	$(BIN)/python -m genlab.data.speech
+	$(BIN)/genlab data asterisk
 
 # Debian's Fashion-MNIST (all 70,000 pictures), read by genlab where the package puts them: the fashion-mnist and
 # moving-fashion-mnist built-ins.

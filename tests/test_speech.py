@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from genlab.data import load_dataset
-from genlab.data.speech import SENTENCES
+from genlab.data.espeak import SENTENCES
 from genlab.data.text import spoken_words
 from genlab.errors import UserError
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from genlab.data import speech
-from genlab.data.speech import (SENTENCES, asterisk_to_ljspeech, espeak_corpus, read_ljspeech, resample,
-                                spoken_text)
+from genlab.data.asterisk import ASTERISK_SOUNDS, asterisk_to_ljspeech, spoken_text
+from genlab.data.espeak import SENTENCES, espeak_corpus
+from genlab.data.speech import read_ljspeech, resample
 from genlab.errors import UserError
 
 TONE = 440.0  # Hz
@@ -197,7 +197,7 @@ def test_the_wideband_g722_prompts_are_decoded_at_16_khz(tmp_path, prompts):
     assert 10 * np.log10(np.mean(sound**2) / np.mean(error[100:] ** 2)) > 20  # G.722 at 64 kbit/s: > 20 dB SNR
 
 
-def test_the_converter_refuses_someone_elses_folder_and_missing_sources(tmp_path, prompts):
+def test_the_converter_refuses_someone_elses_folder_and_missing_sources(tmp_path, prompts, genlab, user_error):
     sounds, transcripts = prompts
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -211,7 +211,11 @@ def test_the_converter_refuses_someone_elses_folder_and_missing_sources(tmp_path
         asterisk_to_ljspeech(tmp_path / "out", tmp_path / "absent", transcripts)
     with pytest.raises(UserError, match=r"holds no \.g722 files: install Debian's asterisk-core-sounds-en-g722"):
         asterisk_to_ljspeech(tmp_path / "out", sounds, transcripts)  # the WAV package only
-    assert speech.main(["--help"]) == 2 and not (tmp_path / "out").exists()
+    assert genlab("data", "asterisk", tmp_path / "out", "--bogus").returncode == 2  # a usage error
+    assert "--wav" in genlab("data", "asterisk", "--help").stdout
+    if not ASTERISK_SOUNDS.is_dir():  # the package is not installed here: one line saying what to install
+        user_error(genlab("data", "asterisk", tmp_path / "out"), "No prompts folder", "asterisk-core-sounds-en-g722")
+    assert not (tmp_path / "out").exists()
 
 
 def test_annotations_are_not_spoken():

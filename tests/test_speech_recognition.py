@@ -29,7 +29,7 @@ def test_spoken_words_say_numbers_and_drop_punctuation():
 
 @pytest.mark.skipif(not available(), reason="pocketsphinx (the speech extra) is not installed")
 def test_the_recogniser_hears_clearly_spoken_digits():
-    from genlab.data.speech import speak
+    from genlab.data.espeak import speak
 
     waves, rate, _ = speak(["one two three four five"])
     heard = Recogniser().words(waves[0] / 32768.0, rate)  # int16 samples to [-1, 1]

@@ -90,7 +90,7 @@ def _sources(out: Path) -> dict | None:
     """The recogniser's WER / CER on the same SOURCE_PROMPTS Asterisk prompts (seeded) from each Debian package:
     which recordings are more intelligible; kept beside the page. None unless both packages, the converted
     corpus and the recogniser are installed."""
-    from genlab.data.speech import asterisk_versions
+    from genlab.data.asterisk import asterisk_versions
     from genlab.files import cache_root
     from genlab.metrics import recognition
 
@@ -105,7 +105,8 @@ def _sources(out: Path) -> dict | None:
 def _hear_sources(versions: dict, metadata: Path) -> dict:
     import numpy as np
 
-    from genlab.data.speech import read_metadata, read_prompt
+    from genlab.data.asterisk import read_prompt
+    from genlab.data.speech import read_metadata
     from genlab.data.text import spoken_words
     from genlab.metrics import recognition
 
@@ -135,7 +136,7 @@ def _source_lines(sources: dict | None) -> list[str]:
     rows = [(name, number(rates["wer"]), number(rates["cer"])) for name, rates in sources["rates"].items()]
     return ["## Which Asterisk recordings: 8 kHz WAV or 16 kHz G.722", "",
             f"The same {sources['prompts']} prompts ({sources['words']:,} words; seeded) from both Debian packages, "
-            "heard by PocketSphinx: the corpus is converted from the one it hears better (data/speech.py).", "",
+            "heard by PocketSphinx: the corpus is converted from the one it hears better (data/asterisk.py).", "",
             *Table(("recordings", "WER (Sphinx)", "CER (Sphinx)"), rows).markdown(), ""]
 
 

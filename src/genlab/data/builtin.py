@@ -315,7 +315,7 @@ class SpeechBuiltin(Builtin):
 
 
 def _asterisk():
-    """The Asterisk prompts converted by `make speech-data` (data/speech.py; 16 kHz G.722), at 22,050 Hz."""
+    """The Asterisk prompts converted by `make speech-data` (data/asterisk.py; 16 kHz G.722), at 22,050 Hz."""
     from .speech import read_ljspeech
 
     folder = cache_root() / "speech" / "asterisk"
@@ -326,7 +326,7 @@ def _asterisk():
 
 
 def _espeak():
-    from .speech import espeak_corpus
+    from .espeak import espeak_corpus
 
     return espeak_corpus()
 

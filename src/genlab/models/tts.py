@@ -15,7 +15,7 @@ and a decoder of the same blocks giving 80 log-mel bands, normalised per band by
 and deviation (taken before the first step). Loss: L1 on the normalised mel plus the duration, forward-sum
 and binarisation terms. Pitch and energy predictors are left out (FastSpeech 2's optional variance).
 
-Batches: `x` (B, S) waveforms as uint16 offset-binary levels (data/speech.py), `samples` (B, 1) their
+Batches: `x` (B, S) waveforms as uint16 offset-binary levels (data/utterances.py), `samples` (B, 1) their
 lengths, `text` (B, X) symbol ids, 0 the padding.
 """
 
