@@ -183,7 +183,8 @@ def test_a_vae_takes_only_its_own_options_and_no_label(studio):
 
 
 def test_sampled_molecules_come_with_their_properties(tmp_path, genlab_at):
-    from genlab.apps.studio.server import _molecules, create_app
+    from genlab.apps.studio.routes.sampling import _molecules
+    from genlab.apps.studio.server import create_app
     from genlab.data.molecules import read_moses, token_dataset
 
     smiles = read_moses("test", limit=40)
@@ -245,7 +246,8 @@ def test_a_walk_between_two_uploaded_images(studio, monkeypatch):
 
 
 def test_uploads_are_checked_and_kept_under_names_the_server_makes(studio, monkeypatch):
-    from genlab.apps.studio import server, uploads
+    from genlab.apps.studio import uploads
+    from genlab.apps.studio.routes import uploads as upload_routes
 
     client, root = studio
     kept = client.post("/api/upload", files={"file": ("../../evil name.png", _png_bytes(), "image/png")}).json()
@@ -258,7 +260,7 @@ def test_uploads_are_checked_and_kept_under_names_the_server_makes(studio, monke
     for name, data in refused:
         response = client.post("/api/upload", files={"file": (name, data, "image/png")})
         assert response.status_code == 400 and response.json()["error"], name
-    monkeypatch.setattr(server, "MAX_BYTES", 100)
+    monkeypatch.setattr(upload_routes, "MAX_BYTES", 100)
     monkeypatch.setattr(uploads, "MAX_BYTES", 100)
     large = client.post("/api/upload", files={"file": ("big.png", _png_bytes(), "image/png")})
     assert large.status_code == 400 and "larger than" in large.json()["error"]
