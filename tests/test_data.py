@@ -353,3 +353,22 @@ def test_tiny_image_folder(tmp_path: Path, rng: np.random.Generator) -> None:
     for i in range(3):
         write_png(tmp_path / "tiny" / f"{i}.png", rng)
     user_error(tmp_path / "tiny", "tiny", "3 examples")
+
+
+def test_a_source_refuses_load_options_it_does_not_take_and_a_source_option_travels_in_the_data_config() -> None:
+    """data/sources/: the first source that recognises a name loads it, with only the options it declares; an
+    option no source declares is refused by name; a source's own option is an extra [data] key."""
+    from genlab.config import load_config
+    from genlab.data import load_data
+    from genlab.data.sources import sources
+
+    assert [type(s).__name__ for s in sources() if s.recognises("digits")] == ["BuiltinImages"]
+    with pytest.raises(UserError, match="digits holds images: --set data.tokens is for molecules"):
+        load_dataset("digits", tokens="smiles")
+    with pytest.raises(UserError, match="No data source takes the option 'colour'"):
+        load_dataset("digits", colour="red")
+    config = load_config(None, {"data": {"source": "digits", "colour": "red"}})
+    assert config.data.load_options()["colour"] == "red" and "colour" not in load_config(None, {}).data.model_dump()
+    with pytest.raises(UserError, match="colour"):
+        load_data(config.data)
+    assert load_dataset("digits", channels=1, size=None).spec.shape == (1, 8, 8)  # restating the shape is fine

@@ -41,6 +41,10 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
+    """The shared fields, and each source's load options (data/sources/): the four below by name, any other a
+    source declares as an extra key (`--set data.NAME=VALUE`), refused at load time if no source takes it."""
+
+    model_config = ConfigDict(extra="allow")
     source: str = "digits"  # a built-in name, an image folder, or a .npy/.npz file
     split_seed: int = 0  # fixes train/val/test; keep it when comparing runs
     channels: Literal[1, 3] | None = None
@@ -49,6 +53,11 @@ class DataConfig(_Section):
     labelled: int | None = Field(None, gt=0)  # regression: keep this many training molecules' measured properties
     tokens: Literal["smiles", "selfies"] | None = None  # molecules: atom-level SMILES tokens (default) or SELFIES
     front_end: Literal["phonemes", "characters"] | None = None  # speech: what the transcripts become (phonemes)
+
+    def load_options(self) -> dict[str, Any]:
+        """The options given for the source's loading (None: not given)."""
+        return {"channels": self.channels, "size": self.size, "tokens": self.tokens, "front_end": self.front_end,
+                **(self.model_extra or {})}
 
 
 class ModelSection(BaseModel):

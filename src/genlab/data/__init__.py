@@ -14,18 +14,15 @@ from __future__ import annotations
 import numbers
 import os
 from pathlib import Path
+from typing import Any
 
 from genlab.config import DataConfig
 from genlab.errors import UserError
 
-from .builtin import BUILTINS, Builtin, MoleculeBuiltin, SpeechBuiltin
-from .frames import PREFIX as FRAMES_PREFIX
-from .frames import frames_of
-from .tracks import PREFIX as TRACKS_PREFIX
-from .tracks import tracks_of
-from .folders import ARRAY_SUFFIXES, image_files, load_array_file, load_image_folder
+from .builtin import BUILTINS, Builtin
+from .folders import ARRAY_SUFFIXES
 from .labels import hide_labels, hide_properties
-from .molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
+from .sources import VIEWS, check_taken, sources
 from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split
 
 __all__ = ["BUILTINS", "MODALITIES", "Builtin", "Dataset", "DatasetSpec", "ExtraSpec", "Split", "list_builtins",
@@ -59,95 +56,32 @@ def _check_options(split_seed: int, channels: int | None, size: tuple[int, int] 
         raise UserError(f"Invalid size {size!r}: use two positive integers (height, width), e.g. --size 32x32.")
 
 
-def _check_fixed_shape(spec: DatasetSpec, channels: int | None, size: tuple[int, int] | None, source: str) -> None:
-    """Built-ins and arrays keep their stored shape: --channels/--size may only restate it."""
-    c, h, w = spec.shape[-3:]  # images (C, H, W); video frames (T, C, H, W)
-    if channels is not None and channels != c:
-        raise UserError(f"{source} has {c} channel(s), not {channels}: --channels only converts image folders.")
-    if size is not None and tuple(size) != (h, w):
-        raise UserError(f"{source} images are {h}x{w}, not {size[0]}x{size[1]}: --size only resizes image folders.")
+def load_dataset(source: str | os.PathLike[str], *, split_seed: int = 0, **options: Any) -> Dataset:
+    """Load a built-in by name, or data by path (an image folder, a .npy / .npz file, molecules in a .csv / .smi
+    file, a folder of recordings in the LJSpeech layout), split by `split_seed`: the first source of
+    data/sources/ that recognises it loads it, after a view's prefix (`frames:`, `tracks:`) is taken off.
 
-
-def _drawn_at(entry: Builtin, size: tuple[int, int]) -> Builtin:
-    """A procedural built-in drawn at `size` (square, one of the sizes it offers)."""
-    offered = entry.drawn_sizes
-    if size[0] != size[1] or size[0] not in offered:
-        raise UserError(f"{entry.spec.name} is drawn at {' or '.join(map(str, offered))} pixels square, not "
-                        f"{size[0]}x{size[1]}: use --size {offered[-1]} or leave --size out ({offered[0]}).")
-    return entry.at_size(size[0])
-
-
-def load_dataset(
-    source: str | os.PathLike[str],
-    *,
-    split_seed: int = 0,
-    channels: int | None = None,
-    size: tuple[int, int] | None = None,
-    tokens: str | None = None,
-    front_end: str | None = None,
-) -> Dataset:
-    """Load a built-in by name, or an image folder / .npy / .npz file or a molecule .csv / .smi file by path,
-    split by `split_seed`.
-
-    `channels` (1 or 3) and `size` (H, W) convert and resize image folders; `tokens` ("smiles" atoms, the
-    default, or "selfies") tokenises molecules; `front_end` ("phonemes", the default, or "characters") turns
-    speech transcripts into symbols; a built-in name wins over a folder of the same name (write ./name for
-    the folder). A folder holding metadata.csv is speech in the LJSpeech layout.
+    `options` are load options for the source, each taken by the sources that declare it: `channels` (1 or 3)
+    and `size` (H, W) convert and resize image folders (and pick a procedural built-in's size); `tokens`
+    ("smiles" atoms, the default, or "selfies") tokenises molecules; `front_end` ("phonemes", the default, or
+    "characters") turns speech transcripts into symbols. None means not given. A built-in name wins over a
+    folder of the same name (write ./name for the folder).
     """
-    _check_options(split_seed, channels, size)
+    options = {key: value for key, value in options.items() if value is not None}
+    _check_options(split_seed, options.get("channels"), options.get("size"))
     split_seed = int(split_seed)
-    channels = None if channels is None else int(channels)
-    size = None if size is None else (int(size[0]), int(size[1]))
+    if "channels" in options:
+        options["channels"] = int(options["channels"])
+    if "size" in options:
+        options["size"] = (int(options["size"][0]), int(options["size"][1]))
     name = os.fspath(source)
-    if name.startswith(FRAMES_PREFIX):
-        return frames_of(load_dataset(name[len(FRAMES_PREFIX):], split_seed=split_seed, channels=channels, size=size))
-    if name.startswith(TRACKS_PREFIX):
-        return tracks_of(load_dataset(name[len(TRACKS_PREFIX):], split_seed=split_seed, channels=channels, size=size))
-    if tokens is not None and tokens not in TOKENIZERS:
-        raise UserError(f"Invalid tokens {tokens!r}: use one of {', '.join(TOKENIZERS)}.")
-    base = name.split(":")[0]
-    molecule_source = isinstance(BUILTINS.get(base), MoleculeBuiltin) or Path(name).suffix.lower() in MOLECULE_SUFFIXES
-    if molecule_source:
-        if channels is not None or size is not None:
-            raise UserError(f"{name} holds molecules: --channels and --size are for images; drop them.")
-        if Path(name).suffix.lower() in MOLECULE_SUFFIXES:
-            return molecule_file_dataset(name, tokens or "smiles", split_seed)
-        entry = BUILTINS[base]
-        if ":" in name:
-            entry = entry.subset(parse_count(name.split(":", 1)[1]))
-        return entry.load(split_seed, tokens)
-    if tokens is not None:
-        raise UserError(f"{name} holds images: --set data.tokens is for molecules (moses, a .csv or .smi); drop it.")
-    speech_source = isinstance(BUILTINS.get(name), SpeechBuiltin) or (Path(name) / "metadata.csv").is_file()
-    if speech_source:
-        if channels is not None or size is not None:
-            raise UserError(f"{name} holds speech: --channels and --size are for images; drop them.")
-        if name in BUILTINS:
-            return BUILTINS[name].load(split_seed, front_end)
-        from .speech import read_ljspeech
-        from .utterances import speech_dataset
-
-        return speech_dataset(Path(name).name, read_ljspeech(name), front_end=front_end or "phonemes",
-                              split_seed=split_seed)
-    if front_end is not None:
-        raise UserError(f"{name} holds no speech: --set data.front_end is for recordings with transcripts; drop it.")
-    if name in BUILTINS:
-        entry = BUILTINS[name]
-        if size is not None and entry.at_size is not None and tuple(size) != entry.spec.shape[1:]:
-            entry = _drawn_at(entry, size)
-        _check_fixed_shape(entry.spec, channels, size, name)
-        return entry.load(split_seed)
-    path = Path(name)
-    if path.is_dir():
-        _refuse_recordings_without_metadata(path)
-        return load_image_folder(path, split_seed=split_seed, channels=channels, size=size)
-    if path.is_file():
-        if path.suffix.lower() not in ARRAY_SUFFIXES:
-            raise UserError(f"Cannot load {name}: a dataset file must be .npy or .npz, or molecules in .csv or .smi "
-                        "(or pass an image folder).")
-        dataset = load_array_file(path, split_seed=split_seed)
-        _check_fixed_shape(dataset.spec, channels, size, name)
-        return dataset
+    for prefix, view in VIEWS.items():
+        if name.startswith(prefix):
+            return view(load_dataset(name[len(prefix):], split_seed=split_seed, **options))
+    for found in sources():
+        if found.recognises(name):
+            check_taken(name, found, options)
+            return found.load(name, split_seed, **options)
     builtins = ", ".join(BUILTINS)
     if _looks_like_path(name):
         raise UserError(f"No file or folder at '{name}': check the path, or use one of {builtins}.")
@@ -157,26 +91,10 @@ def load_dataset(
     )
 
 
-def _refuse_recordings_without_metadata(folder: Path) -> None:
-    """A folder of recordings and no loose images lacks only its metadata.csv (with it, it is speech): say what a
-    speech corpus needs rather than that it holds no images."""
-    from .speech import holds_recordings
-
-    try:
-        recordings = holds_recordings(folder) and not image_files(folder)
-    except OSError:  # an unreadable folder: the image loader names it
-        return
-    if recordings:
-        raise UserError(f"{folder} holds recordings but no metadata.csv: a speech corpus is an LJSpeech folder, "
-                        "metadata.csv with one id|text line per recording and its audio at wavs/ID.wav; write "
-                        "metadata.csv there.")
-
-
 def load_data(data: DataConfig, seed: int = 0) -> Dataset:
     """The dataset a run's [data] config names; with labels_per_class, the training labels beyond that many per
     class (chosen by `seed`) are hidden as -1."""
-    dataset = load_dataset(data.source, split_seed=data.split_seed, channels=data.channels, size=data.size,
-                           tokens=data.tokens, front_end=data.front_end)
+    dataset = load_dataset(data.source, split_seed=data.split_seed, **data.load_options())
     if data.labels_per_class:
         dataset.train = hide_labels(dataset.train, data.labels_per_class, seed)
     if data.labelled:
