@@ -66,13 +66,6 @@ def train(
     result = api.train(cfg, out, resume=resume, budget=budget, quiet=quiet)
     if not result.is_main:
         return
-    if result.last_eval.get("val_bpd") is not None:
-        unit = result.last_eval.get("unit", "dim")
-        bound = result.last_eval.get("bound")  # a codec's val_bpd is its loss's rate term, no likelihood bound
-        console.print(f"validation: {result.last_eval['val_bpd']:.3f} bits/{unit}" + (f" ({bound})" if bound else ""))
-    if result.last_eval.get("val_psnr_y") is not None:
-        console.print(f"validation: Y-PSNR {result.last_eval['val_psnr_y']:.2f} dB (whole images, from PIL bicubic "
-                      "downscaling)")
-    if result.last_eval.get("val_accuracy") is not None:
-        console.print(f"validation accuracy: {100 * result.last_eval['val_accuracy']:.2f} %")
+    for line in result.validation:
+        console.print(line)
     console.print(f"{result.stopped} at step {result.step} after {result.elapsed:.1f} s; run folder: {out}")

@@ -32,7 +32,7 @@ from genlab.training.distributed import World
 from genlab.training.metrics import MetricsLog
 from genlab.training.peak import counted, peak_gflops
 from genlab.training.progress import TrainingProgress
-from genlab.validation import Context, validate
+from genlab.validation import Context, describe, validate
 
 class TrainingDiverged(UserError):
     """The loss or the gradient became NaN/inf; the last good checkpoint is left untouched."""
@@ -45,6 +45,11 @@ class TrainResult:
     stopped: str  # "done", "time budget", "interrupted", "paused"
     last_eval: dict
     is_main: bool = True  # False on the other torchrun processes, which print nothing
+
+    @property
+    def validation(self) -> list[str]:
+        """The last evaluation's figures in words, one line per validator that measured something."""
+        return describe(self.last_eval)
 
 
 def learning_rate(cfg: TrainingConfig, step: int, progress: float) -> float:

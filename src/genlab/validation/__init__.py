@@ -16,7 +16,7 @@ from genlab.models.base import GenerativeModel
 from genlab.validation.base import Context
 from genlab.validation.registry import validators
 
-__all__ = ["Context", "validate"]
+__all__ = ["Context", "describe", "validate"]
 
 
 def validate(model: GenerativeModel, val: Split, context: Context) -> dict:
@@ -28,3 +28,9 @@ def validate(model: GenerativeModel, val: Split, context: Context) -> dict:
         if validator.applies(model) and not (validator.fallback and record):
             record.update(validator.validate(model, val, context))
     return record
+
+
+def describe(record: dict) -> list[str]:
+    """A validation record's figures in words (what `genlab train` prints at the end), one line per validator
+    whose figures are in it."""
+    return [line for validator in validators() if (line := validator.describe(record)) is not None]

@@ -39,3 +39,8 @@ class Validator(ABC):
     @abstractmethod
     def validate(self, model: GenerativeModel, val: Split, context: Context) -> dict:
         """The figures measured on `val` as {"val_<name>": float, ...} (may be empty when it only draws)."""
+
+    def describe(self, record: dict) -> str | None:
+        """Its figures in a validation record as one line of words, or None when they are not there (or it
+        says nothing at the end of training)."""
+        return None

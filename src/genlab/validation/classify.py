@@ -16,3 +16,8 @@ class Classify(Validator):
 
     def validate(self, model: GenerativeModel, val: Split, context: Context) -> dict:
         return {"val_accuracy": float((predicted_labels(model, val.x[:VAL_LIMIT]) == val.y[:VAL_LIMIT]).mean())}
+
+    def describe(self, record: dict) -> str | None:
+        if record.get("val_accuracy") is None:
+            return None
+        return f"validation accuracy: {100 * record['val_accuracy']:.2f} %"

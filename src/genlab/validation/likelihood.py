@@ -24,3 +24,10 @@ class Likelihood(Validator):
         if context.spec.unit != "dim":  # val_bpd is then bits per token
             record["unit"] = context.spec.unit
         return record
+
+    def describe(self, record: dict) -> str | None:
+        if record.get("val_bpd") is None:  # a codec's val_bpd is its loss's rate term, logged with no bound
+            return None
+        bound = record.get("bound")
+        figure = f"validation: {record['val_bpd']:.3f} bits/{record.get('unit', 'dim')}"
+        return figure + (f" ({bound})" if bound else "")

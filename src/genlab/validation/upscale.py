@@ -29,3 +29,8 @@ class Upscale(Validator):
                  for lo, out, hi in zip(low[:4], outputs[:4], high[:4])]
         save_examples(context.spec, np.stack([v for row in shown for v in row]), context.preview, nrow=3)
         return {"val_psnr_y": psnr}
+
+    def describe(self, record: dict) -> str | None:
+        if record.get("val_psnr_y") is None:
+            return None
+        return f"validation: Y-PSNR {record['val_psnr_y']:.2f} dB (whole images, from PIL bicubic downscaling)"
