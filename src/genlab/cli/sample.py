@@ -38,13 +38,17 @@ def sample(
     """Generate new examples from a trained run (or, with --interpolate, walks between test images)."""
     from genlab import api
     from genlab.files import output_path, write_npy
-    from genlab.media import examples_path, save_examples
+    from genlab.media import MEDIA, examples_path, save_examples
 
     loaded = api.load_run(run, device=device)
-    video = loaded.spec.modality == "video"
-    output = examples_path(loaded.spec, output or Path("clips.gif" if video else "samples.png"))  # before any work
+    medium = MEDIA.get(loaded.spec.modality)
+    if medium is None:
+        from genlab.errors import UserError
+
+        raise UserError(f"{run} models {loaded.spec.modality}, which genlab sample cannot write: use genlab speak.")
+    output = examples_path(loaded.spec, output or Path(medium.default_file))  # checked before any work
     npy = None if npy is None else output_path(npy, (".npy",), "--npy, the samples' levels,")
-    n = (16 if video else 64) if n is None else n
+    n = medium.default_count if n is None else n
     if frames is not None and context is None:
         from genlab.errors import UserError
 
@@ -67,8 +71,8 @@ def sample(
     written = save_examples(loaded.spec, x, output, nrow=row) or output
     if npy is not None:
         write_npy(npy, x.astype("uint8"))
-    walked = "interpolated " + ("molecules" if loaded.spec.modality == "tokens" else "images")
-    what = "continued clips" if context is not None else walked if interpolate or between else "samples"
+    what = "continued clips" if context is not None else f"interpolated {medium.noun}" if interpolate or between \
+        else "samples"
     console.print(f"{len(x)} {what} -> {written}"
                   + (f" and {npy}" if npy else ""))
 

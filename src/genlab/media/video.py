@@ -52,5 +52,5 @@ def truth_above_forecast(clips: np.ndarray, predicted: np.ndarray) -> np.ndarray
 
 
 def write_clips(spec: DatasetSpec, x: np.ndarray, path: Path, nrow: int | None) -> Path:
-    """The video modality's writer (media.WRITERS)."""
+    """The video modality's writer (media.MEDIA)."""
     return save_clips(x, spec.levels, path, nrow)

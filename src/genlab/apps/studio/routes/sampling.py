@@ -22,10 +22,10 @@ router = APIRouter()
 
 def _sampler(studio: Studio, name: str):
     """The opened run `name` and its lock, if it draws samples the studio can show."""
-    from genlab.media import WRITERS
+    from genlab.media import MEDIA
 
     opened, lock = studio.opened(name)
-    if not opened.model.can_sample or opened.spec.modality not in WRITERS:
+    if not opened.model.can_sample or opened.spec.modality not in MEDIA:
         raise UserError(f"Run '{name}' does not draw samples the studio can show.")
     return opened, lock
 
