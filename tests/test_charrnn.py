@@ -9,7 +9,9 @@ import json
 import pytest
 import torch
 
-from genlab.data.molecules import BOS, EOS, PAD, read_moses, token_dataset
+from genlab.data.molecule_encoding import token_dataset
+from genlab.data.moses_data import read_moses
+from genlab.data.smiles_tokens import BOS, EOS, PAD
 from genlab.models.registry import build_model
 
 TINY = {"embedding": 16, "hidden": 32, "layers": 1}

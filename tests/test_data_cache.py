@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from genlab.data import Dataset, load_dataset
-from genlab.data import cache, folders
+from genlab.data import cache, cached_folders, image_files
 from genlab.errors import UserError
 
 N_PER_CLASS = (9, 8)  # 17 images: splits of 13 / 2 / 2
@@ -52,13 +52,13 @@ def in_memory(folder: Path, monkeypatch: pytest.MonkeyPatch, **options) -> Datas
 
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
-    real = folders.decode_image
+    real = cached_folders.decode_image
 
     def counting(path, *args):
         calls.append(path)
         return real(path, *args)
 
-    monkeypatch.setattr(folders, "decode_image", counting)
+    monkeypatch.setattr(cached_folders, "decode_image", counting)
     return calls
 
 
@@ -66,8 +66,8 @@ def forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_args):
         raise AssertionError("the cache should have been reused")
 
-    monkeypatch.setattr(folders, "decode_image", fail)
-    monkeypatch.setattr(folders, "_probe", fail)
+    monkeypatch.setattr(cached_folders, "decode_image", fail)
+    monkeypatch.setattr(image_files, "probe_image", fail)
 
 
 def assert_same(cached: Dataset, held: Dataset) -> None:
@@ -134,7 +134,7 @@ def test_a_changed_file_is_decoded_again(folder: Path, monkeypatch: pytest.Monke
 
 
 def test_an_interrupted_write_leaves_no_usable_cache(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = folders.decode_image
+    real = cached_folders.decode_image
     seen = []
 
     def interrupted(path, *args):
@@ -143,25 +143,25 @@ def test_an_interrupted_write_leaves_no_usable_cache(folder: Path, monkeypatch: 
             raise KeyboardInterrupt
         return real(path, *args)
 
-    monkeypatch.setattr(folders, "decode_image", interrupted)
+    monkeypatch.setattr(cached_folders, "decode_image", interrupted)
     with pytest.raises(KeyboardInterrupt):
         load_dataset(folder)
     root = Path(os.environ["GENLAB_CACHE"]) / "data"
     assert list(root.iterdir()) == [], "no entry, and the staging folder is cleaned up"
-    monkeypatch.setattr(folders, "decode_image", real)
+    monkeypatch.setattr(cached_folders, "decode_image", real)
     assert_same(load_dataset(folder), in_memory(folder, monkeypatch))
 
 
 def test_a_killed_write_leaves_no_usable_cache(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A process killed halfway through decoding (no cleanup runs) leaves only a staging folder."""
     code = (
-        "import os, sys; from genlab.data import folders, load_dataset\n"
-        "real, seen = folders.decode_image, []\n"
+        "import os, sys; from genlab.data import cached_folders, load_dataset\n"
+        "real, seen = cached_folders.decode_image, []\n"
         "def dying(path, *args):\n"
         "    seen.append(path)\n"
         "    if len(seen) == 6: os._exit(9)\n"
         "    return real(path, *args)\n"
-        "folders.decode_image = dying\n"
+        "cached_folders.decode_image = dying\n"
         "load_dataset(sys.argv[1])\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(folder)], env=os.environ.copy(), capture_output=True)

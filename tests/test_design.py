@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from genlab.data.molecules import read_moses
+from genlab.data.moses_data import read_moses
 
 VAE = {"embedding": 16, "encoder_hidden": 32, "latent_dim": 8, "decoder_hidden": 64, "decoder_layers": 1,
        "kl_warmup": 100}

@@ -56,7 +56,7 @@ def test_internal_diversity_two_averages_per_molecule_as_moses_does():
 
 
 def test_response_scores_and_the_fingerprint_forest_on_the_assay():
-    from genlab.data.molecules import read_assay, scaffold_split
+    from genlab.data.chembl_assay import read_assay, scaffold_split
     from genlab.metrics.response import fingerprint_forest, response_scores
 
     perfect = response_scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
@@ -73,7 +73,7 @@ def test_response_scores_and_the_fingerprint_forest_on_the_assay():
 def test_the_report_card_of_a_set_against_itself_and_against_the_scaffold_test_set():
     from fcd_torch import FCD
 
-    from genlab.data.molecules import moses_scaffold_test, read_moses
+    from genlab.data.moses_data import moses_scaffold_test, read_moses
     from genlab.evaluation.molecules import reference_set, report_card
 
     molecules = m.valid_molecules(read_moses("test", limit=200))
@@ -90,7 +90,7 @@ def test_the_report_card_of_a_set_against_itself_and_against_the_scaffold_test_s
 
 
 def test_what_depends_only_on_the_data_is_computed_once_and_kept_in_the_cache(tmp_path, monkeypatch):
-    from genlab.data.molecules import token_dataset
+    from genlab.data.molecule_encoding import token_dataset
     from genlab.evaluation import molecules as em
 
     monkeypatch.setenv("GENLAB_CACHE", str(tmp_path))

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genlab.data.molecules import (BOS, EOS, PAD, SPECIALS, Vocabulary, canonical, detokenize, read_molecule_file,
-                                   read_moses, tokenize)
+from genlab.data.chemistry import canonical
+from genlab.data.molecule_files import read_molecule_file
+from genlab.data.moses_data import read_moses
+from genlab.data.smiles_tokens import BOS, EOS, PAD, SPECIALS, Vocabulary, detokenize, tokenize
 from genlab.errors import UserError
 
 
@@ -136,7 +138,7 @@ def test_an_image_family_refuses_molecules_in_one_line():
 
 
 def test_molecules_named_by_the_user_are_encoded_with_a_runs_vocabulary_or_refused():
-    from genlab.data.molecules import encode_molecules, token_dataset
+    from genlab.data.molecule_encoding import encode_molecules, token_dataset
 
     spec = token_dataset("mini", {"train": ["CCO", "c1ccccc1"], "val": ["CCN"], "test": ["CCC"]}, "smiles").spec
     ids = encode_molecules(spec, ["OCC", "c1ccccc1"])  # OCC is written canonically first: CCO
@@ -161,7 +163,7 @@ def test_awkward_user_files(tmp_path):
     (tmp_path / "only-header.csv").write_text("smiles\n")
     with pytest.raises(UserError, match="holds no molecules"):
         read_molecule_file(tmp_path / "only-header.csv")
-    from genlab.data.molecules import molecule_file_dataset
+    from genlab.data.molecule_files import molecule_file_dataset
 
     hyper = tmp_path / "hyper.csv"  # a hypervalent iodine SELFIES cannot write
     hyper.write_text("smiles\n" + "".join(f"{s}\n" for s in moses_sample()[:12]) + "O=I(=O)c1ccccc1\n")
@@ -171,7 +173,7 @@ def test_awkward_user_files(tmp_path):
 
 def test_the_assay_is_a_dataset_of_measured_activity_on_a_scaffold_split():
     from genlab.data import BUILTINS, load_dataset
-    from genlab.data.molecules import read_assay, scaffold_split
+    from genlab.data.chembl_assay import read_assay, scaffold_split
     from genlab.metrics.molecules import scaffolds
 
     data = load_dataset("chembl-assay")
@@ -248,7 +250,8 @@ def test_property_cells_that_are_not_numbers_are_unmeasured(tmp_path):
 
 
 def test_a_molecule_named_by_the_user_longer_than_the_limit_is_refused_before_rdkit():
-    from genlab.data.molecules import MAX_SMILES, molecule_tokens, token_dataset
+    from genlab.data.chemistry import MAX_SMILES
+    from genlab.data.molecule_encoding import molecule_tokens, token_dataset
 
     spec = token_dataset("mini", {"train": ["CCO"], "val": ["CCN"], "test": ["CCC"]}, "smiles").spec
     assert "characters long" in molecule_tokens(spec, "C" * (MAX_SMILES + 1))

@@ -12,7 +12,8 @@ import torch
 
 from genlab.config import DataConfig
 from genlab.data import load_data
-from genlab.data.molecules import read_moses, token_dataset
+from genlab.data.molecule_encoding import token_dataset
+from genlab.data.moses_data import read_moses
 from genlab.errors import UserError
 from genlab.models.registry import build_model
 

@@ -185,7 +185,8 @@ def test_a_vae_takes_only_its_own_options_and_no_label(studio):
 def test_sampled_molecules_come_with_their_properties(tmp_path, genlab_at):
     from genlab.apps.studio.routes.sampling import _molecules
     from genlab.apps.studio.server import create_app
-    from genlab.data.molecules import read_moses, token_dataset
+    from genlab.data.molecule_encoding import token_dataset
+    from genlab.data.moses_data import read_moses
 
     smiles = read_moses("test", limit=40)
     data = token_dataset("mini", {"train": smiles[:30], "val": smiles[30:35], "test": smiles[35:]}, "smiles")

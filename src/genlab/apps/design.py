@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from genlab.apps.latent_search import propose
-from genlab.data.molecules import Vocabulary, canonical, molecule_tokens, require, smiles_of
+from genlab.data.chemistry import canonical, require
+from genlab.data.molecule_encoding import molecule_tokens, smiles_of
+from genlab.data.smiles_tokens import Vocabulary
 from genlab.config import check_seed
 from genlab.errors import UserError
 from genlab.files import atomic_write, output_path

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genlab.data.image_files import IMAGE_SUFFIXES
 from genlab.data.image_io import Decoded, decode, file_notes
-from genlab.data.folders import IMAGE_SUFFIXES
 from genlab.errors import UserError
 
 if TYPE_CHECKING:  # reading and checking images needs no torch

@@ -95,7 +95,7 @@ def _response(run) -> dict:
 def _best_training(out: Path, vae_run: Callable, config: RunConfig, objective: str, score) -> float:
     """The best score among the training molecules of the VAE (`config`) themselves, the anchor a design
     must beat."""
-    from genlab.data.molecules import smiles_of
+    from genlab.data.molecule_encoding import smiles_of
     from genlab.metrics.molecules import properties, valid_molecules
 
     def measure() -> float:

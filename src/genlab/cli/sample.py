@@ -56,7 +56,7 @@ def sample(
     if context is not None:
         x, row = api.continue_clips(loaded, context, frames=frames, seed=seed), None
     elif between:
-        from genlab.data.molecules import encode_molecules
+        from genlab.data.molecule_encoding import encode_molecules
         from genlab.errors import UserError
 
         if loaded.spec.modality != "tokens" or len(between) != 2:

@@ -20,7 +20,7 @@ from genlab.config import DataConfig
 from genlab.errors import UserError
 
 from .builtin import BUILTINS, Builtin
-from .folders import ARRAY_SUFFIXES
+from .array_files import ARRAY_SUFFIXES
 from .labels import hide_labels, hide_properties
 from .sources import VIEWS, check_taken, sources
 from .spec import MODALITIES, Dataset, DatasetSpec, ExtraSpec, Split

@@ -23,7 +23,7 @@ import numpy as np
 from genlab.errors import UserError
 from genlab.files import atomic_write, cache_root, write_npy
 
-from . import dsprites, molecules, moving_digits, scenes
+from . import chembl_assay, chemistry, dsprites, molecule_encoding, moses_data, moving_digits, scenes
 from .fashion import CLASSES as FASHION_CLASSES
 from .photos import load_photos
 from .spec import Dataset, DatasetSpec, ExtraSpec, Split
@@ -255,7 +255,7 @@ def _moses_cached(count: int | None, tokenizer: str) -> tuple[DatasetSpec, np.nd
     """MOSES at `count` training molecules, tokenised: (spec, train, val, test ids), read-only. Drawn and
     tokenised once (seconds for SMILES, a minute for SELFIES at 100k) into the disk cache."""
     name = "moses" if count is None else f"moses:{count}"
-    version = "" if tokenizer == "smiles" else molecules.require("selfies").__version__  # its tokens may change
+    version = "" if tokenizer == "smiles" else chemistry.require("selfies").__version__  # its tokens may change
     path = cache_root() / "molecules" / f"moses-{count or 'all'}-{tokenizer}{version}-v{MOSES_VERSION}.npz"
     arrays = None
     if path.exists():
@@ -266,8 +266,8 @@ def _moses_cached(count: int | None, tokenizer: str) -> tuple[DatasetSpec, np.nd
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged cache file: made anew
             arrays = None
     if arrays is None:
-        data = molecules.token_dataset(name, molecules.moses_splits(count), tokenizer,
-                                       length=molecules.MOSES_LONGEST if tokenizer == "smiles" else None)
+        data = molecule_encoding.token_dataset(name, moses_data.moses_splits(count), tokenizer,
+                                               length=moses_data.MOSES_LONGEST if tokenizer == "smiles" else None)
         arrays, vocabulary = [data.train.x, data.val.x, data.test.x], data.spec.vocabulary
         buf = io.BytesIO()
         np.savez(buf, train=arrays[0], val=arrays[1], test=arrays[2], vocabulary=np.array(vocabulary))
@@ -368,15 +368,15 @@ BUILTINS: dict[str, Builtin] = {
         description="moving-mnist's clips with Fashion-MNIST pictures (make fashion-data first); test clips move "
                     "its test pictures"),
     "moses": MoleculeBuiltin(
-        DatasetSpec("moses", (molecules.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
-        n_test=molecules.MOSES_TEST, n_val=molecules.MOSES_VAL, size=1_584_663 + molecules.MOSES_TEST,
+        DatasetSpec("moses", (moses_data.MOSES_LONGEST + 2,), 27, modality="tokens"), _no_arrays,
+        n_test=moses_data.MOSES_TEST, n_val=moses_data.MOSES_VAL, size=1_584_663 + moses_data.MOSES_TEST,
         description="MOSES drug-like molecules (the molsets wheel) as SMILES or SELFIES tokens; moses:100k for "
                     "a random 100,000 of its training set, the test split 10,000 of its own",
         make=lambda tokens: _moses(None, tokens)),
     "chembl-assay": MoleculeBuiltin(
         DatasetSpec("chembl-assay", (74,), 26, modality="tokens"), _no_arrays, n_test=102, n_val=102, size=1017,
         description="ChEMBL assay CHEMBL2321810 (shipped with RDKit): 1,017 molecules with their measured "
-                    "activity, on a scaffold split", make=molecules.assay_dataset),
+                    "activity, on a scaffold split", make=chembl_assay.assay_dataset),
     "espeak": SpeechBuiltin(
         DatasetSpec("espeak", (1,), 65536, modality="audio", rate=22_050), _no_arrays, n_test=4, n_val=4, size=40,
         description="40 English sentences spoken by espeak-ng (the espeakng-loader wheel), 22,050 Hz, with their "

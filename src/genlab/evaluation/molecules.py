@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genlab.data.molecules import moses_scaffold_test, smiles_of
+from genlab.data.molecule_encoding import smiles_of
+from genlab.data.moses_data import moses_scaffold_test
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.files import atomic_write, cache_root, cached_json
 from genlab.metrics import molecules as mol

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.data.molecules import smiles_of
+from genlab.data.molecule_encoding import smiles_of
 from genlab.evaluation.base import Context, Evaluator, Options, Result
 from genlab.files import cached_json
 from genlab.metrics.response import fingerprint_forest, response_scores

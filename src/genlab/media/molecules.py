@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.data.molecules import canonical, require, smiles_of
+from genlab.data.chemistry import canonical, require
+from genlab.data.molecule_encoding import smiles_of
 from genlab.data.spec import DatasetSpec
 from genlab.files import atomic_write, output_path
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from genlab.data.molecules import PAD
+from genlab.data.smiles_tokens import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig
 from genlab.models.token_parts import generate

@@ -23,7 +23,7 @@ from pydantic import Field
 from torch import nn
 
 from genlab.data.labels import measured_only
-from genlab.data.molecules import PAD
+from genlab.data.smiles_tokens import PAD
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel, ModelConfig

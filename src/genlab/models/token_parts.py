@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from genlab.data.molecules import BOS, EOS, PAD
+from genlab.data.smiles_tokens import BOS, EOS, PAD
 
 
 def read_sequences(embed: nn.Embedding, gru: nn.GRU, x: torch.Tensor) -> torch.Tensor:

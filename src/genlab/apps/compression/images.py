@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from genlab.data.folders import IMAGE_SUFFIXES, decode_image, image_files
+from genlab.data.image_files import IMAGE_SUFFIXES, decode_image, image_files
 from genlab.errors import UserError
 from genlab.files import atomic_write, read_numpy, write_npy
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.data.folders import ARRAY_SUFFIXES, load_array_file
+from genlab.data.array_files import ARRAY_SUFFIXES, load_array_file
 from genlab.data.sources import Source
 from genlab.data.sources.images import check_fixed_shape
 from genlab.data.spec import Dataset

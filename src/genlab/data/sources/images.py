@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from genlab.data.builtin import BUILTINS, Builtin
-from genlab.data.folders import image_files, load_image_folder
+from genlab.data.image_files import image_files
+from genlab.data.image_folders import load_image_folder
 from genlab.data.sources import Source
 from genlab.data.spec import Dataset, DatasetSpec
 from genlab.errors import UserError

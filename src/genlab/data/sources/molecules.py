@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from genlab.data.builtin import BUILTINS, MoleculeBuiltin
-from genlab.data.molecules import MOLECULE_SUFFIXES, TOKENIZERS, molecule_file_dataset, parse_count
+from genlab.data.molecule_files import MOLECULE_SUFFIXES, molecule_file_dataset
+from genlab.data.moses_data import parse_count
+from genlab.data.smiles_tokens import TOKENIZERS
 from genlab.data.sources import Source
 from genlab.data.spec import Dataset
 from genlab.errors import UserError
