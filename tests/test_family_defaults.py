@@ -43,19 +43,62 @@ def test_the_default_batch_is_the_familys_capped_at_the_training_split():
     assert default_batch_size(64, 33, 2)[0] == 32  # whole shards (processes x accumulate)
 
 
-def test_every_familys_defaults_train_on_its_own_data_without_flags(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    rng = np.random.default_rng(0)
-    np.save(tmp_path / "clips.npy", rng.integers(0, 256, (40, 6, 1, 8, 8), dtype=np.uint8))  # 40 clips, 6 frames
-    for family in (*FIRST, *sorted(set(MODELS) - set(FIRST))):
-        config = load_config(None, {"data": {"source": DATA.get(family, "digits")},
-                                    "model": {"name": family, **TINY[family]}, "training": {"steps": 1}})
-        assert config.training.batch_size is None  # nothing given: the family decides
-        result = api.train(config, tmp_path / family, quiet=True)
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple:
+    """Every family trained one step on its own data with its defaults: (folder, {family: TrainResult}, the
+    training's printed output)."""
+    import contextlib
+    import io
+    import os
+
+    folder = tmp_path_factory.mktemp("families")
+    here = os.getcwd()
+    os.chdir(folder)  # m1m2's features and srgan's generator name the runs trained before them by folder
+    printed = io.StringIO()
+    try:
+        rng = np.random.default_rng(0)
+        np.save(folder / "clips.npy", rng.integers(0, 256, (40, 6, 1, 8, 8), dtype=np.uint8))  # 40 clips, 6 frames
+        results = {}
+        with contextlib.redirect_stdout(printed):
+            for family in (*FIRST, *sorted(set(MODELS) - set(FIRST))):
+                config = load_config(None, {"data": {"source": DATA.get(family, "digits")},
+                                            "model": {"name": family, **TINY[family]}, "training": {"steps": 1}})
+                assert config.training.batch_size is None  # nothing given: the family decides
+                results[family] = api.train(config, folder / family, quiet=True)
+    finally:
+        os.chdir(here)
+    return folder, results, printed.getvalue()
+
+
+def test_every_familys_defaults_train_on_its_own_data_without_flags(trained):
+    folder, results, printed = trained
+    for family, result in results.items():
         assert result.step == 1, family
-        saved = json.loads((tmp_path / family / "config.json").read_text())["config"]["training"]["batch_size"]
+        saved = json.loads((folder / family / "config.json").read_text())["config"]["training"]["batch_size"]
         assert isinstance(saved, int) and saved > 0, family  # the batch it trained with, recorded
-    assert "fewer than the default batch of 64: training on batches of" in capsys.readouterr().out  # the clips
+    assert "fewer than the default batch of 64: training on batches of" in printed  # the clips
+
+
+def test_every_evaluator_runs_on_every_tiny_run_it_applies_to(trained, monkeypatch):
+    """Each family's one-step run evaluated by every registered evaluator that applies to it, at tiny sizes: the
+    results are those evaluators' and each reads as a section (what the CLI prints and report.md shows)."""
+    from genlab.evaluation.options import make_options
+    from genlab.evaluation.registry import evaluators
+
+    folder, results, _ = trained
+    monkeypatch.chdir(folder)
+    tiny = {"iwae_k": 1, "samples": 8, "factor_points": 0, "scenes": 0, "utterances": 1, "clips": 2, "inpaint": 2}
+    options = make_options(**tiny, write=False)
+    reached = set()
+    for family in results:
+        run = api.load_run(folder / family)
+        expected = [e.name for e in evaluators() if e.applies(run, options)]
+        evaluation = api.evaluate(run, write=False, **tiny)
+        assert list(evaluation.results) == expected, family
+        assert all(section.markdown() for section in evaluation.sections()), family
+        reached |= set(expected)
+    assert {"likelihood", "classification", "samples", "superres", "molecules", "speech", "forecast", "clips",
+            "inpainting"} <= reached
 
 
 def test_a_batch_size_given_is_never_changed(tmp_path):

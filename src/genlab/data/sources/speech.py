@@ -11,7 +11,7 @@ from genlab.data.spec import Dataset
 
 
 class Speech(Source):
-    holds = "speech (recordings with transcripts)"
+    holds = "recordings with transcripts (speech)"
     options = ("front_end",)
 
     def recognises(self, name: str) -> bool:
