@@ -6,12 +6,12 @@ one entry here; tests/test_benchmarks.py checks every entry's options against it
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from genlab.errors import UserError
 from genlab.options import Option
+from genlab.targets import resolve
 
 
 def step_budget(default: str) -> tuple[Option, Option]:
@@ -164,5 +164,4 @@ def benchmark(name: str) -> Callable:
     """The benchmark's function (its module imported now)."""
     if name not in BENCHMARKS:
         raise UserError(f"Unknown benchmark '{name}': use one of {', '.join(BENCHMARKS)}.")
-    module, function = BENCHMARKS[name].target.split(":")
-    return getattr(importlib.import_module(module), function)
+    return resolve(BENCHMARKS[name].target)

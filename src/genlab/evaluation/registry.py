@@ -8,10 +8,10 @@ Free of torch, so the command line builds its flags from here without it."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, NamedTuple
 
 from genlab.options import Option
+from genlab.targets import resolve
 
 if TYPE_CHECKING:
     from genlab.evaluation.base import Evaluator
@@ -63,8 +63,7 @@ EVALUATORS: dict[str, Entry] = {
 
 
 def evaluator(name: str) -> Evaluator:
-    module, cls = EVALUATORS[name].target.split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return resolve(EVALUATORS[name].target)()
 
 
 def evaluators() -> list[Evaluator]:

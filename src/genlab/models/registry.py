@@ -3,12 +3,12 @@ families and parsing options never pays for building every network."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
 from genlab.errors import UserError
+from genlab.targets import resolve
 
 if TYPE_CHECKING:  # the table and --model's help stay free of torch
     from genlab.data.spec import DatasetSpec
@@ -54,8 +54,7 @@ def families_help() -> str:
 def model_class(name: str) -> type[GenerativeModel]:
     if name not in MODELS:
         raise UserError(f"Unknown model '{name}': use one of {', '.join(sorted(MODELS))}.")
-    module, cls = MODELS[name].target.split(":")
-    return getattr(importlib.import_module(module), cls)
+    return resolve(MODELS[name].target)
 
 
 def model_config(name: str, options: dict[str, Any]):

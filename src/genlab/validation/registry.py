@@ -3,8 +3,7 @@ imported when used."""
 
 from __future__ import annotations
 
-import importlib
-
+from genlab.targets import resolve
 from genlab.validation.base import Validator
 
 VALIDATORS: dict[str, str] = {
@@ -19,8 +18,4 @@ VALIDATORS: dict[str, str] = {
 
 
 def validators() -> list[Validator]:
-    found = []
-    for target in VALIDATORS.values():
-        module, cls = target.split(":")
-        found.append(getattr(importlib.import_module(module), cls)())
-    return found
+    return [resolve(target)() for target in VALIDATORS.values()]

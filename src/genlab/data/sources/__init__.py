@@ -9,7 +9,6 @@ general sources it must win over); a load option of its own is one entry in its 
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ from genlab.data.spec import Dataset
 from genlab.data.tracks import PREFIX as TRACKS_PREFIX
 from genlab.data.tracks import tracks_of
 from genlab.errors import UserError
+from genlab.targets import resolve
 
 # The shared load options and their flags; a source's own option is given as --set data.NAME=VALUE.
 FLAGS = {"channels": "--channels", "size": "--size"}
@@ -51,11 +51,7 @@ SOURCES: dict[str, str] = {
 
 
 def sources() -> list[Source]:
-    found = []
-    for target in SOURCES.values():
-        module, cls = target.split(":")
-        found.append(getattr(importlib.import_module(module), cls)())
-    return found
+    return [resolve(target)() for target in SOURCES.values()]
 
 
 def flag(option: str) -> str:
