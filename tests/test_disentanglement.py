@@ -200,3 +200,12 @@ def test_traversal_rows_follow_each_latents_kl(tmp_path):
     assert np.all(np.diff(kl) <= 0) and sorted(latents) == [0, 1, 2]
     per_latent = model.latent_kl(torch.from_numpy(x).long()).mean(0).numpy()
     assert np.allclose(kl, per_latent[latents], rtol=1e-4)
+
+
+def test_the_evaluators_factor_metrics_are_the_metrics_groups():
+    """evaluation/registry.py names the metric groups without importing numpy (genlab evaluate --help stays light);
+    they must be the ones metrics/disentanglement.py computes."""
+    from genlab.evaluation.registry import FACTOR_METRICS
+    from genlab.metrics.disentanglement import GROUPS
+
+    assert FACTOR_METRICS == GROUPS

@@ -22,6 +22,7 @@ class Entry(NamedTuple):
     options: tuple[Option, ...] = ()
 
 
+# metrics/disentanglement.GROUPS, named here so this registry stays free of numpy (a test checks they agree)
 FACTOR_METRICS = ("beta_vae", "factor_vae", "mig", "dci", "sap")
 
 EVALUATORS: dict[str, Entry] = {

@@ -4,6 +4,9 @@ family takes is its sample() signature (a VAE: temperature; diffusion: all four)
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 from genlab.options import Option
 
 SAMPLER: dict[str, Option] = {option.keyword: option for option in (
@@ -15,3 +18,9 @@ SAMPLER: dict[str, Option] = {option.keyword: option for option in (
     Option("guidance", None, "Classifier-free guidance weight W (conditional diffusion).", type=float, minimum=0,
            most=20),
 )}
+
+
+def taken_by(sampler: Callable) -> list[str]:
+    """The declared options `sampler` (a family's sample(), or another of its methods) takes, in SAMPLER's order."""
+    accepted = inspect.signature(sampler).parameters
+    return [name for name in SAMPLER if name in accepted]

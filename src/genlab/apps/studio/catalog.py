@@ -103,13 +103,10 @@ def _section(section) -> dict:
 
 def sampler_options(family: str) -> list[str]:
     """The sampler options (models/sampler_options.py) that a family's sampler takes (a diffusion run: all four)."""
-    import inspect
-
     from genlab.models.registry import model_class
-    from genlab.models.sampler_options import SAMPLER
+    from genlab.models.sampler_options import taken_by
 
-    accepted = inspect.signature(model_class(family).sample).parameters
-    return [option for option in SAMPLER if option in accepted]
+    return taken_by(model_class(family).sample)
 
 
 def sampler_controls(names: list[str]) -> dict[str, dict]:

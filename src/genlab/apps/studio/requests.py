@@ -4,13 +4,12 @@ models/sampler_options.py, so a new option reaches the API without a change here
 
 from __future__ import annotations
 
-import inspect
 from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
 from genlab.config import Seed
-from genlab.models.sampler_options import SAMPLER
+from genlab.models.sampler_options import SAMPLER, taken_by
 from genlab.options import Option
 
 MAX_SAMPLES = 64
@@ -32,8 +31,7 @@ class _Request(BaseModel):
     def options(self, model) -> dict:
         """The sampler's options this run takes and the request sets; the others (a VAE has no steps) are left
         out, as unset ones are."""
-        accepted = inspect.signature(model.sample).parameters
-        return {key: getattr(self, key) for key in SAMPLER if key in accepted and getattr(self, key) is not None}
+        return {key: getattr(self, key) for key in taken_by(model.sample) if getattr(self, key) is not None}
 
 
 SampleRequest = create_model("SampleRequest", __base__=_Request,
