@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 
-from genlab.machine import cpu_model
+from genlab.machine import cpu_model, vector_units
 
 
 def describe() -> str:
-    """"<CPU model> (N cores), torch X, T torch thread(s)": what the minutes on a page were measured on."""
+    """"<CPU model> (N cores, its vector units), torch X, T torch thread(s)": what the minutes on a page were
+    measured on."""
     import torch
 
     threads = torch.get_num_threads()
-    return (f"{cpu_model()} ({os.cpu_count()} cores), torch {torch.__version__}, {threads} torch "
+    parts = ", ".join([f"{os.cpu_count()} cores", *vector_units()])
+    return (f"{cpu_model()} ({parts}), torch {torch.__version__}, {threads} torch "
             f"thread{'s' if threads != 1 else ''}")
 
 

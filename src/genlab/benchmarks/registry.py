@@ -143,7 +143,7 @@ BENCHMARKS: dict[str, Benchmark] = {
          seed("Seed for any training."))),
     "speed": Benchmark(
         "genlab.benchmarks.speed:speed_bench",
-        "Training ms/step, FLOPs per step, GFLOP/s and the share of this machine's matmul peak for every family at "
+        "Training ms/step, FLOPs per step, GFLOP/s and the share of this machine's peak for every family at "
         "each thread count, and the inference paths people wait on (sampling, upscale, speak, evaluate).",
         (Option("threads", "1,2", "Comma-separated torch thread counts, measured in turn.", kind="ints"),
          Option("steps", 10, "Timed training steps per family (after 3 warm-up steps)."),

@@ -2,8 +2,8 @@
 
 Training: for every family on its usual data at its default size (and at `bench families`' settings where
 those differ), milliseconds per optimisation step, the FLOPs of one step, the GFLOP/s that makes and its
-share of this machine's peak, measured in the same run at each thread count asked for. The peak is a
-2048 x 2048 fp32 matmul at that thread count, the fastest thing the CPU does.
+share of this machine's peak, measured in the same run at each thread count asked for. The peak is the
+faster of a 2048 x 2048 fp32 matmul and a large 3 x 3 convolution at that thread count (training/peak.py).
 
 FLOPs are counted by torch.utils.flop_counter.FlopCounterMode (Trainer.step_gflops) over one training step's
 forward and backward pass: its matrix products and convolutions (attention included). Elementwise work
@@ -204,9 +204,9 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
                 progress: Callable[[str], None] = print, peak_size: int | None = None) -> list[Path]:
     """Measure at each thread count; write <out>/speed.md and speed.json (the same figures). compile: each
     training case again with training.compile, in the row below it (before and after, in one run)."""
-    from genlab.machine import cpu_model
+    from genlab.machine import cpu_name
     from genlab.models.registry import MODELS
-    from genlab.training.peak import PEAK_SIZE, measure_peak
+    from genlab.training.peak import PEAK_SIZE, measure_kernels
     from genlab.training.threads import torch_threads
 
     if not threads or any(t < 1 for t in threads):
@@ -224,15 +224,17 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
                  (case, case._replace(label=f"{case.label}, compiled", training=case.training | {"compile": True}))]
     timed = [t for t in INFERENCE if inference]
     peak_size = PEAK_SIZE if peak_size is None else peak_size
-    result: dict = {"cpu": cpu_model(), "torch": torch.__version__, "steps": steps, "warmup": warmup,
-                    "peak_size": peak_size,
+    result: dict = {"cpu": cpu_name(), "torch": torch.__version__, "steps": steps, "warmup": warmup,
+                    "peak_size": peak_size, "kernel_gflops": {},
                     "peak_gflops": {}, "training": {c.label: {"family": c.family, "data": c.data} for c in cases},
                     "inference": {t.label: {"unit": t.unit} for t in timed}}
     with tempfile.TemporaryDirectory() as tmp:
         for count in threads:
             with torch_threads(count):
-                peak = result["peak_gflops"][str(count)] = measure_peak(size=peak_size)
-                progress(f"{count} thread(s): matmul peak {peak:.0f} GFLOP/s")
+                kernels = result["kernel_gflops"][str(count)] = measure_kernels(size=peak_size)
+                peak = result["peak_gflops"][str(count)] = max(kernels.values())
+                progress(f"{count} thread(s): peak {peak:.0f} GFLOP/s ("
+                         + ", ".join(f"{name} {gflops:.0f}" for name, gflops in kernels.items()) + ")")
                 for case in cases:
                     got = _measured(lambda: time_training(case, steps, warmup, seed=seed))
                     if "ms_per_step" in got:
@@ -256,6 +258,12 @@ def _cell(got: dict | None, key: str, fmt: str = "") -> str:
     return format(value, fmt) if fmt else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
 
 
+def _kernels(result: dict, threads: int) -> str:
+    """" (matmul A, conv3x3 B)" for one thread count, where the record holds both (older records do not)."""
+    kernels = result.get("kernel_gflops", {}).get(str(threads))
+    return " (" + ", ".join(f"{name} {gflops:.0f}" for name, gflops in kernels.items()) + ")" if kernels else ""
+
+
 def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
     per_thread = [(f"ms / step ({t})", f"GFLOP/s ({t})", f"share of peak ({t})") for t in threads]
     columns = ("case", "data", "batch", "GFLOP / step", *[c for group in per_thread for c in group])
@@ -271,11 +279,15 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
         rows.append((label, entry["data"], _cell(first, "batch", "d"), _cell(first, "gflop_per_step", ".2f"), *cells))
     inference = [(label, entry["unit"], *[_cell(entry.get(str(t)), "value") for t in threads])
                  for label, entry in result["inference"].items()]
-    peaks = ", ".join(f"{float(result['peak_gflops'][str(t)]):.0f} GFLOP/s on {t} thread(s)" for t in threads)
+    peaks = "; ".join(f"{float(result['peak_gflops'][str(t)]):.0f} GFLOP/s on {t} thread(s)" + _kernels(result, t)
+                      for t in threads)
+    size = result["peak_size"]
     text = "\n".join([
         "# Speed against this machine's own peak", "",
         f"`genlab bench speed --threads {','.join(map(str, threads))} --steps {result['steps']}` on {result['cpu']}, "
-        f"torch {result['torch']}. Peak: a {result['peak_size']} x {result['peak_size']} fp32 matmul, {peaks}. "
+        f"torch {result['torch']}. Peak: the faster of two fp32 kernels, a {size} x {size} matmul and a 3 x 3 "
+        f"convolution of {max(size // 8, 8)} channels over 16 images of 32 x 32 (on AMD CPUs torch's matmul takes "
+        f"MKL's AVX2 path while its convolutions use AVX-512): {peaks}. "
         "Training: the mean of "
         f"{result['steps']} steps after {result['warmup']} warm-up steps, at each thread count in turn (the number "
         "in brackets). FLOPs: matmuls and convolutions of one training step, forward and backward, as "
