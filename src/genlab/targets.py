@@ -8,6 +8,8 @@ from typing import Any
 
 
 def resolve(target: str) -> Any:
-    """The object `target` names, "package.module:name", its module imported now."""
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)
+    """The object `target` names, "package.module:name" (or the module itself, "package.module"), its module
+    imported now."""
+    module, _, name = target.partition(":")
+    found = importlib.import_module(module)
+    return getattr(found, name) if name else found

@@ -110,6 +110,12 @@ class GenerativeModel(nn.Module, ABC):
             setattr(cls, capability, all(getattr(cls, m) is not getattr(GenerativeModel, m) for m in methods))
 
     modalities: ClassVar[tuple[str, ...]] = ("image",)  # the kinds of data (DatasetSpec.modality) it models
+    # What a family measures and draws for a capability only it has, as "module:name" targets (its own module
+    # may hold them): validators (genlab.validation.base.Validator classes) run after the shared ones chosen by
+    # capability, report pictures (modules or objects with applies(model) and draw(run, split)) after the shared
+    # kinds. A family with a new capability is then its module, its MODELS line and its test.
+    own_validators: ClassVar[tuple[str, ...]] = ()
+    own_pictures: ClassVar[tuple[str, ...]] = ()
     # The global batch a run trains with when none is given (training.batch_size), so that the family's defaults
     # train on its own built-in data without flags; capped at the training split (training/batches.py).
     default_batch_size: ClassVar[int] = 64

@@ -45,11 +45,12 @@ class TrainResult:
     stopped: str  # "done", "time budget", "interrupted", "paused"
     last_eval: dict
     is_main: bool = True  # False on the other torchrun processes, which print nothing
+    family: type | None = None  # the model's class, whose own validators describe their figures too
 
     @property
     def validation(self) -> list[str]:
         """The last evaluation's figures in words, one line per validator that measured something."""
-        return describe(self.last_eval)
+        return describe(self.last_eval, self.family)
 
 
 def learning_rate(cfg: TrainingConfig, step: int, progress: float) -> float:
@@ -273,7 +274,8 @@ class Trainer:
             progress.close()
         if stopped == "interrupted":
             progress.note(f"Stopped at step {self.step}; continue with: genlab train --out {self.folder.path} --resume")
-        return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval, self.world.is_main)
+        return TrainResult(self.step, self.elapsed, stopped or "done", self.last_eval, self.world.is_main,
+                           type(self.model))
 
 
 def seed_everything(seed: int) -> None:

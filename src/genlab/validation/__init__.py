@@ -1,7 +1,8 @@
 """What the trainer measures on the validation split every `eval_every` steps, and the preview it draws: one
 validator per capability (likelihood, upscaling, decomposition, forecasting, classification, sampling), each
 in its own file and one line of registry.py, chosen by the capabilities a family declares. The trainer calls
-validate() and knows none of them, so training/ imports no application metric.
+validate() and knows none of them, so training/ imports no application metric. A capability only one family
+has brings its validator in the family's own module (GenerativeModel.own_validators).
 
 Why validators by capability rather than a validation_step per family (Lightning's way): capabilities are
 shared (four image families have a likelihood, srresnet and srgan both upscale), so a family gets its
@@ -24,13 +25,13 @@ def validate(model: GenerativeModel, val: Split, context: Context) -> dict:
     (val_bpd, val_psnr_y, val_fg_ari, ...), from every validator that applies, in the registry's order; a
     fallback validator runs only when none before it recorded a figure. Previews go to context.preview."""
     record: dict = {}
-    for validator in validators():
+    for validator in validators(model):
         if validator.applies(model) and not (validator.fallback and record):
             record.update(validator.validate(model, val, context))
     return record
 
 
-def describe(record: dict) -> list[str]:
+def describe(record: dict, family: type[GenerativeModel] | None = None) -> list[str]:
     """A validation record's figures in words (what `genlab train` prints at the end), one line per validator
-    whose figures are in it."""
-    return [line for validator in validators() if (line := validator.describe(record)) is not None]
+    (the shared ones and `family`'s own) whose figures are in it."""
+    return [line for validator in validators(family) if (line := validator.describe(record)) is not None]

@@ -3,6 +3,7 @@ imported when used."""
 
 from __future__ import annotations
 
+from genlab.models.base import GenerativeModel
 from genlab.targets import resolve
 from genlab.validation.base import Validator
 
@@ -17,5 +18,10 @@ VALIDATORS: dict[str, str] = {
 }
 
 
-def validators() -> list[Validator]:
-    return [resolve(target)() for target in VALIDATORS.values()]
+def validators(model: GenerativeModel | type[GenerativeModel] | None = None) -> list[Validator]:
+    """The shared validators in order, with `model`'s own (its family's `own_validators`) before the first
+    fallback, so a figure of its own keeps the loss fallback from running."""
+    shared = [resolve(target)() for target in VALIDATORS.values()]
+    own = [resolve(target)() for target in getattr(model, "own_validators", ())]
+    first_fallback = next((i for i, validator in enumerate(shared) if validator.fallback), len(shared))
+    return shared[:first_fallback] + own + shared[first_fallback:]
