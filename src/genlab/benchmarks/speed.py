@@ -225,7 +225,7 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
     timed = [t for t in INFERENCE if inference]
     peak_size = PEAK_SIZE if peak_size is None else peak_size
     result: dict = {"cpu": cpu_name(), "torch": torch.__version__, "steps": steps, "warmup": warmup,
-                    "peak_size": peak_size, "kernel_gflops": {},
+                    "peak_size": peak_size, "kernel_gflops": {}, "families": families, "inference_timed": inference,
                     "peak_gflops": {}, "training": {c.label: {"family": c.family, "data": c.data} for c in cases},
                     "inference": {t.label: {"unit": t.unit} for t in timed}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,6 +258,14 @@ def _cell(got: dict | None, key: str, fmt: str = "") -> str:
     return format(value, fmt) if fmt else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
 
 
+def _command(result: dict, threads: list[int]) -> str:
+    """The `genlab bench speed` command that measured `result` (older records name no families)."""
+    families = result.get("families")
+    return " ".join([f"genlab bench speed --threads {','.join(map(str, threads))} --steps {result['steps']}",
+                     *([f"--families {','.join(families)}"] if families else []),
+                     *([] if result.get("inference_timed", True) else ["--no-inference"])])
+
+
 def _kernels(result: dict, threads: int) -> str:
     """" (matmul A, conv3x3 B)" for one thread count, where the record holds both (older records do not)."""
     kernels = result.get("kernel_gflops", {}).get(str(threads))
@@ -284,7 +292,7 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
     size = result["peak_size"]
     text = "\n".join([
         "# Speed against this machine's own peak", "",
-        f"`genlab bench speed --threads {','.join(map(str, threads))} --steps {result['steps']}` on {result['cpu']}, "
+        f"`{_command(result, threads)}` on {result['cpu']}, "
         f"torch {result['torch']}. Peak: the faster of two fp32 kernels, a {size} x {size} matmul and a 3 x 3 "
         f"convolution of {max(size // 8, 8)} channels over 16 images of 32 x 32 (on AMD CPUs torch's matmul takes "
         f"MKL's AVX2 path while its convolutions use AVX-512): {peaks}. "
@@ -297,10 +305,11 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
         "## Training", "",
         *Table(columns, rows).markdown(), "",
         *(["Not measured here:", "", *sorted(set(reasons)), ""] if reasons else []),
-        "## Inference", "",
-        "Models of the families' default sizes trained one step: the computation does not depend on the weights. "
-        "The real-time factor is synthesis time over the audio's duration (below 1: faster than real time).", "",
-        *Table(("path", "unit", *[f"{t} thread(s)" for t in threads]), inference).markdown(), "",
+        *(["## Inference", "",
+           "Models of the families' default sizes trained one step: the computation does not depend on the weights. "
+           "The real-time factor is synthesis time over the audio's duration (below 1: faster than real time).", "",
+           *Table(("path", "unit", *[f"{t} thread(s)" for t in threads]), inference).markdown(), ""]
+          if inference else []),
     ])
     out.mkdir(parents=True, exist_ok=True)
     page, record = out / "speed.md", out / "speed.json"
