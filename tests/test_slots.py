@@ -65,12 +65,51 @@ def test_kmeans_floor_splits_flat_coloured_objects_exactly():
 # --- the model -------------------------------------------------------------------------------------------
 
 
-def _model(slots: int | None = None, masks: str = "decoder"):
+def _model(slots: int | None = None, masks: str = "decoder", **options):
     from genlab.models.registry import build_model
 
     spec = DatasetSpec("scenes", (3, 12, 12), 256, extras=(ExtraSpec("masks", (12, 12), levels=4),))
     torch.manual_seed(0)
-    return build_model("slots", spec, TINY | {"masks": masks} | ({} if slots is None else {"slots": slots})).eval()
+    return build_model("slots", spec, TINY | {"masks": masks} | ({} if slots is None else {"slots": slots})
+                       | options).eval()
+
+
+def test_implicit_differentiation_keeps_the_values_and_passes_the_starts_gradient_straight_through():
+    """The same slots as plain rounds; the gradient reaches the start and the last round's weights, and is
+    that of the last round alone (the start's gradient equals a one-round model's from the detached slots)."""
+    model = _model(init="learnt")
+    x = torch.randint(0, 256, (2, 3, 12, 12))
+    inputs = model.inputs(x).detach()
+    start = model.initial_slots(2)
+    plain, _ = model.attention(inputs, start)
+    implicit, _ = model.attention(inputs, start, implicit=True)
+    torch.testing.assert_close(implicit, plain)
+    implicit.sum().backward()
+    assert model.slot_queries.grad is not None and model.attention.to_q.weight.grad is not None
+    through = model.slot_queries.grad.clone()
+    with torch.no_grad():
+        before = start
+        for _ in range(model.attention.iterations - 1):
+            before, _ = model.attention._round(before, model.attention.to_k(model.attention.norm_inputs(inputs)),
+                                               model.attention.to_v(model.attention.norm_inputs(inputs)))
+    moved = before.clone().requires_grad_(True)
+    norm = model.attention.norm_inputs(inputs)
+    last, _ = model.attention._round(moved, model.attention.to_k(norm), model.attention.to_v(norm))
+    last.sum().backward()
+    torch.testing.assert_close(through[0], moved.grad.sum(0))
+
+
+def test_learnt_starting_slots_split_an_image_without_noise_and_only_into_their_number():
+    model = _model(init="learnt", implicit=True)
+    x = torch.randint(0, 256, (2, 3, 12, 12))
+    with torch.no_grad():
+        torch.manual_seed(1)
+        first = model.decompose(x).masks
+        torch.manual_seed(2)
+        torch.testing.assert_close(model.decompose(x).masks, first)
+    assert not hasattr(model, "slot_mu")
+    with pytest.raises(UserError, match="learnt 4 starting slots"):
+        model.decompose(x, slots=5)
 
 
 def test_slots_default_to_the_masks_labels_and_outputs_are_whole():

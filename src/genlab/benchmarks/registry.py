@@ -84,7 +84,11 @@ BENCHMARKS: dict[str, Benchmark] = {
          Option("first_steps", 6000, "Training steps of seed 0 (its pictures are shown)."),
          Option("size", 32, "multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
          Option("datasets", "tetrominoes,multi-dsprites", "Comma-separated; two processes may train one each, then "
-                "one call with both writes the whole page from their records."))),
+                "one call with both writes the whole page from their records."),
+         Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation "
+                "FG-ARI against steps and CPU-minutes (run at OMP_NUM_THREADS=1), a page per dataset."),
+         Option("recipes", "", "With --probe: comma-separated recipes (paper, attention-fade, bo-qsa; default all); "
+                "two processes may train one each, then one call with all writes the page."))),
     "molecules": Benchmark(
         "genlab.benchmarks.molecules:molecules",
         "CharRNN (SMILES, SELFIES) and the smiles-vae on a MOSES subset: the MOSES report card beside training "

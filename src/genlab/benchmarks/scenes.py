@@ -14,9 +14,9 @@ import numpy as np
 
 from genlab.benchmarks.checks import positive
 from genlab.benchmarks.runs import kept, train_or_reuse
+from genlab.benchmarks.scene_settings import ARCHITECTURE, BATCH, DATASETS, LR, SCENES, VARIANTS, WARMUP, scores
 from genlab.config import load_config
 from genlab.errors import UserError
-from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.objects import METRICS, ObjectsResult
 from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture
@@ -24,41 +24,10 @@ from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
 from genlab.tables import Table, mean_std
 
-# dataset -> its slots (objects + background, as the paper), the variant trained for every seed (the other at
-# seed 0 only, beside it) and the paper's FG-ARI % (Locatello et al. 2020, Table 1: mean ± std over 5 seeds, 500k
-# steps at batch 64 on 8 GPUs, 64x64 / 35x35 scenes), with IODINE's.
-DATASETS: dict[str, dict] = {
-    # masks from attention merge pieces of one colour into one slot (75.0 against the paper's masks' 81.5 at
-    # seed 0), so tetrominoes keeps the paper's masks
-    "tetrominoes": {"slots": 4, "main": "paper", "paper": "99.5 ± 0.2", "iodine": "99.2 ± 0.4"},
-    # the paper's masks leave every slot on the background at this budget (17.7 at seed 0)
-    "multi-dsprites": {"slots": 6, "main": "attention", "paper": "91.3 ± 0.3", "iodine": "76.7 ± 5.6"},
-}
-# The CPU budget's network: the family's defaults (the paper's layout) with 3x3 instead of 5x5 kernels, about
-# half the cost of a step; slot size, iterations and MLP as the paper. Stated in full so the runs keep it.
-ARCHITECTURE = {"kernel": 3, "decoder_layers": 2, "channels": 32}
-# The variants: name -> (row label, model options beyond ARCHITECTURE). Each dataset trains its main variant for
-# every seed and the other at seed 0, so the table shows what the masks do on each.
-VARIANTS: dict[str, tuple[str, dict]] = {
-    "attention": ("Slot Attention, masks from attention", {"masks": "attention"}),
-    "paper": ("Slot Attention, the paper's masks", {}),
-}
-LR, BATCH, WARMUP = 4e-4, 32, 1000  # the paper: Adam 4e-4, batch 64, 10k warm-up steps, then decay
-SCENES = 1000  # test scenes scored
-
 
 def _run_name(dataset: str, size: int, variant: str, seed: int) -> str:
     """The paper variant keeps the names its records were first kept under."""
     return f"{dataset}-{size}-slots-{'' if variant == 'paper' else variant + '-'}{seed}"
-
-
-def _scores(run) -> ObjectsResult:
-    """The run's object scores, reusing a current evaluation of SCENES scenes."""
-    evaluation = read_evaluation(run)
-    result = None if evaluation is None else evaluation.results.get("objects")
-    if result is None or result.scenes != min(SCENES, len(run.dataset().test)):
-        evaluation = evaluate(run, samples=0, scenes=SCENES)
-    return evaluation["objects"]
 
 
 def _recorded(out: Path, name: str, config) -> ObjectsResult:
@@ -69,7 +38,7 @@ def _recorded(out: Path, name: str, config) -> ObjectsResult:
         run = train_or_reuse(out / "runs" / name, config, same_settings=True)
         if config.seed == 0:
             _overview(run, out / "scenes" / f"{name}.png")
-        return _scores(run).model_dump(mode="json")
+        return scores(run).model_dump(mode="json")
 
     return ObjectsResult(**kept(out / "scenes" / f"{name}.json", config.model_dump(mode="json"), measure))
 
@@ -83,10 +52,12 @@ def _overview(run, path: Path) -> None:
 
 
 def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6000, size: int = 32,
-           datasets: str = "tetrominoes,multi-dsprites") -> Path:
+           datasets: str = "tetrominoes,multi-dsprites", probe: bool = False, recipes: str = "") -> Path | list[Path]:
     """Train (or reuse) Slot Attention for `seeds` seeds on tetrominoes (35x35) and multi-dsprites (at `size`),
     seed 0 for `first_steps` and the others for `steps`, and write scenes.md with an overview per dataset.
-    `datasets` picks some of them (two processes can then train one each; the page lists those picked)."""
+    `datasets` picks some of them (two processes can then train one each; the page lists those picked).
+    probe: instead, the candidate `recipes`' (all when empty) learning curves at `steps` steps, a page per
+    dataset (benchmarks/scenes_probe.py)."""
     positive("--seeds", seeds, "3")
     positive("--steps", steps, "3000")
     positive("--first-steps", first_steps, "6000")
@@ -97,6 +68,11 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
     if unknown or not chosen:
         raise UserError(f"--datasets {datasets!r}: choose from {', '.join(DATASETS)}, separated by commas.")
     out = Path(out)
+    if probe:
+        from genlab.benchmarks.scenes_probe import RECIPES, probe as probe_recipes
+
+        return [probe_recipes(out, dataset=dataset, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
+                for dataset in chosen]
     sides = {dataset: 35 if dataset == "tetrominoes" else size for dataset in chosen}
     scored: dict[tuple[str, str], list[ObjectsResult]] = {(d, v): [] for d in chosen for v in VARIANTS}
     for seed in range(seeds):  # seed by seed, so a benchmark stopped early has every dataset at its first seeds

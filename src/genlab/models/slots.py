@@ -49,6 +49,15 @@ class SlotsConfig(ModelConfig):
     # object's shape. Without the fade slots may settle on colours (two pieces of one colour in one slot), since
     # the attention alone can place a colour anywhere. 0: the weight stays 1.
     attention_fade: int = Field(0, ge=0)
+    # Where the slots start. "gaussian": each drawn from one learnt Gaussian (the paper), so slots are
+    # interchangeable and any number can be drawn. "learnt": K learnt starting points, one per slot (BO-QSA, Jia
+    # et al. 2023), so a slot can specialise (the background, say) and an image's split needs no noise.
+    init: Literal["gaussian", "learnt"] = "gaussian"
+    # Implicit differentiation (Chang et al. 2022): the rounds of attention before the last run without a
+    # gradient and the last one starts from their result detached, so the gradient is that of a fixed point
+    # and does not grow with the rounds; the starting slots get the last round's gradient straight through
+    # (BO-QSA's bi-level estimate).
+    implicit: bool = False
 
 
 def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
@@ -79,20 +88,32 @@ class SlotAttention(nn.Module):
         self.gru = nn.GRUCell(dim, dim)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
 
-    def forward(self, inputs: torch.Tensor, slots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(slots (B, K, D), the last round's attention (B, K, N), each input's shares over the slots)."""
-        b, k, d = slots.shape
+    def forward(self, inputs: torch.Tensor, slots: torch.Tensor, implicit: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(slots (B, K, D), the last round's attention (B, K, N), each input's shares over the slots).
+        implicit: the rounds before the last without a gradient, the last from their detached result, with the
+        starting slots' gradient passed straight through (Chang et al. 2022; BO-QSA)."""
         inputs = self.norm_inputs(inputs)
         keys, values = self.to_k(inputs), self.to_v(inputs)  # (B, N, D) each
-        for _ in range(self.iterations):
-            previous = slots
-            queries = self.to_q(self.norm_slots(slots)) * self.scale  # (B, K, D)
-            attention = torch.einsum("bkd,bnd->bkn", queries, keys).softmax(dim=1) + self.eps  # slots compete
-            weights = attention / attention.sum(dim=2, keepdim=True)  # (B, K, N): a weighted mean per slot
-            updates = torch.einsum("bkn,bnd->bkd", weights, values)  # (B, K, D)
-            slots = self.gru(updates.reshape(b * k, d), previous.reshape(b * k, d)).reshape(b, k, d)
-            slots = slots + self.mlp(self.norm_mlp(slots))
+        start = slots
+        for i in range(self.iterations):
+            last = i == self.iterations - 1
+            if implicit and last:
+                slots = slots.detach() + (start - start.detach())  # the value of the rounds, the start's gradient
+            with torch.set_grad_enabled(torch.is_grad_enabled() and (last or not implicit)):
+                slots, attention = self._round(slots, keys, values)
         return slots, attention
+
+    def _round(self, slots: torch.Tensor, keys: torch.Tensor, values: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One round: slots (B, K, D) attend to keys and values (B, N, D); the slots after it and the attention."""
+        b, k, d = slots.shape
+        queries = self.to_q(self.norm_slots(slots)) * self.scale  # (B, K, D)
+        attention = torch.einsum("bkd,bnd->bkn", queries, keys).softmax(dim=1) + self.eps  # slots compete
+        weights = attention / attention.sum(dim=2, keepdim=True)  # (B, K, N): a weighted mean per slot
+        updates = torch.einsum("bkn,bnd->bkd", weights, values)  # (B, K, D)
+        slots = self.gru(updates.reshape(b * k, d), slots.reshape(b * k, d)).reshape(b, k, d)
+        return slots + self.mlp(self.norm_mlp(slots)), attention
 
 
 class Slots(GenerativeModel):
@@ -115,8 +136,11 @@ class Slots(GenerativeModel):
         self.encoder_position = nn.Linear(4, config.channels)
         self.to_inputs = nn.Sequential(nn.LayerNorm(config.channels), nn.Linear(config.channels, d), nn.ReLU(),
                                        nn.Linear(d, d))
-        self.slot_mu = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
-        self.slot_log_sigma = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
+        if config.init == "learnt":
+            self.slot_queries = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, self.num_slots, d)))
+        else:
+            self.slot_mu = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
+            self.slot_log_sigma = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
         self.attention = SlotAttention(d, config.iterations, config.mlp_hidden)
         self.decoder_slot = nn.Linear(d, config.channels)
         self.decoder_position = nn.Linear(4, config.channels)
@@ -151,9 +175,15 @@ class Slots(GenerativeModel):
     def initial_slots(self, batch: int, slots: int | None = None) -> torch.Tensor:
         """(B, K, D) slots drawn from the learnt Gaussian with the global torch generator (callers seed it):
         K = `slots` or the model's own number. Training draws anew for every image; in eval mode one draw is
-        shared by the batch, so an image's split depends on the seed alone, not on the images beside it."""
-        mu, sigma = self.slot_mu, self.slot_log_sigma.exp()  # (1, 1, D) each
+        shared by the batch, so an image's split depends on the seed alone, not on the images beside it. With
+        init "learnt" the slots are the learnt starting points, the same for every image."""
         k = slots or self.num_slots
+        if self.config.init == "learnt":
+            if k != self.num_slots:
+                raise UserError(f"This slots run learnt {self.num_slots} starting slots (model option init "
+                                f"'learnt'), so it decomposes into {self.num_slots}, not {k}: drop the slot count.")
+            return self.slot_queries.expand(batch, -1, -1)
+        mu, sigma = self.slot_mu, self.slot_log_sigma.exp()  # (1, 1, D) each
         noise = torch.randn(batch if self.training else 1, k, mu.shape[-1], device=mu.device)
         return mu + sigma * noise.expand(batch, k, -1)
 
@@ -179,7 +209,8 @@ class Slots(GenerativeModel):
     def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
         """x (B, C, H, W) of levels -> its slots' images and masks; `slots` other than the trained number
         works too (the slots share one learnt distribution), as in the paper's tests on more objects."""
-        slots, attention = self.attention(self.inputs(x), self.initial_slots(len(x), slots))  # (B, K, D), (B, K, N)
+        slots, attention = self.attention(self.inputs(x), self.initial_slots(len(x), slots),  # (B, K, D), (B, K, N)
+                                          implicit=self.config.implicit)
         return self.decode_slots(slots, attention, self.attention_weight)
 
     def loss(self, batch: dict) -> dict:
