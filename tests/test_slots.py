@@ -99,6 +99,44 @@ def test_implicit_differentiation_keeps_the_values_and_passes_the_starts_gradien
     torch.testing.assert_close(through[0], moved.grad.sum(0))
 
 
+def test_a_slot_in_its_own_frame_draws_the_same_picture_wherever_it_stands():
+    """Frames "slot": moving a slot's frame by one pixel moves what the decoder draws by one pixel (away from
+    the border, where the convolutions' padding differs), and the relative grid is the frame's."""
+    from genlab.models.slot_frames import Frames, coordinates
+
+    model = _model(slots=1, frames="slot")
+    step = 2 / (12 - 1)  # one pixel on [-1, 1]
+    slots = torch.randn(1, 1, model.config.slot_dim)
+    scales = torch.full((1, 1, 2), 0.3)
+    at = Frames(torch.tensor([[[0.0, 0.0]]]), scales)
+    moved = Frames(torch.tensor([[[step, step]]]), scales)
+    assert torch.allclose(at.relative(coordinates(12, 12))[0, 0, 5, 5], torch.tensor([-step, -step]) / 0.3 * 0.5,
+                          atol=1e-6)
+    with torch.no_grad():
+        here = model.decode_slots(slots, frames=at).images[0, 0]  # (C, H, W)
+        there = model.decode_slots(slots, frames=moved).images[0, 0]
+    torch.testing.assert_close(there[:, 4:9, 4:9], here[:, 3:8, 3:8], atol=1e-5, rtol=1e-4)
+
+
+def test_slot_frames_follow_the_attention_and_train():
+    """After a round each slot's position is the attention-weighted mean of the positions, its scale their
+    spread; the framed model's loss reaches every weight of its attention and decoder."""
+    model = _model(frames="slot").train()
+    x = torch.randint(0, 256, (2, 3, 12, 12))
+    inputs, start = model.inputs(x), model.initial_slots(2)
+    frames = model.initial_frames(2, 4)
+    coords = model.coords.flatten(0, 1)  # (N, 2)
+    _, attention, after = model.attention._framed_round(start, frames, inputs, inputs, coords)
+    weights = attention / attention.sum(2, keepdim=True)
+    torch.testing.assert_close(after.positions, weights @ coords)
+    assert (after.scales >= 0.02).all() and after.scales.shape == (2, 4, 2)
+    model.zero_grad()
+    model.loss({"x": x})["loss"].backward()
+    for name in ("attention.mix.weight", "attention.embed_relative.weight", "decoder_position.weight"):
+        assert model.get_parameter(name).grad.abs().sum() > 0, name
+    assert not hasattr(model, "encoder_position")  # positions reach the slots relative to their frames only
+
+
 def test_learnt_starting_slots_split_an_image_without_noise_and_only_into_their_number():
     model = _model(init="learnt", implicit=True)
     x = torch.randint(0, 256, (2, 3, 12, 12))

@@ -87,7 +87,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                 "one call with both writes the whole page from their records."),
          Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation "
                 "FG-ARI against steps and CPU-minutes (run at OMP_NUM_THREADS=1), a page per dataset."),
-         Option("recipes", "", "With --probe: comma-separated recipes (paper, attention-fade, bo-qsa; default all); "
+         Option("recipes", "", "With --probe: comma-separated recipes (paper, attention, attention-fade, bo-qsa, "
+                "bo-qsa-attention, isa, isa-bo-qsa; default all); "
                 "two processes may train one each, then one call with all writes the page."))),
     "molecules": Benchmark(
         "genlab.benchmarks.molecules:molecules",

@@ -25,15 +25,22 @@ from genlab.files import atomic_write
 from genlab.tables import Table
 
 # recipe -> (what it is, model options beyond the benchmark's architecture). Candidates from the issue: the
-# paper's masks; masks from attention that fade into the paper's over the first steps (slots must then draw
-# their own object's shape, so two pieces of one colour need two slots).
+# paper's masks; masks from attention (the benchmark's choice for multi-dsprites), alone or fading into the
+# paper's over the first steps (slots must then draw their own object's shape, so two pieces of one colour need
+# two slots); BO-QSA (Jia et al. 2023): learnt starting slots and implicit differentiation with the start's
+# gradient straight through, with either masks; slot-centric frames (Invariant Slot Attention, Biza et al.
+# 2023), alone or with BO-QSA.
 RECIPES: dict[str, tuple[str, dict]] = {
     "paper": ("the paper's masks", {}),
+    "attention": ("masks from attention", {"masks": "attention"}),
     "attention-fade": ("masks from attention, faded out over 2,000 steps", {"masks": "attention",
                                                                            "attention_fade": 2000}),
-    # BO-QSA (Jia et al. 2023): learnt starting slots, implicit differentiation with the start's gradient
-    # straight through; the paper's masks
-    "bo-qsa": ("learnt starting slots, implicit gradient (BO-QSA)", {"init": "learnt", "implicit": True}),
+    "bo-qsa": ("BO-QSA: learnt starting slots, implicit gradient", {"init": "learnt", "implicit": True}),
+    "bo-qsa-attention": ("BO-QSA with masks from attention", {"init": "learnt", "implicit": True,
+                                                              "masks": "attention"}),
+    # Invariant Slot Attention (Biza et al. 2023): slot-centric frames for the attention and the decoder
+    "isa": ("slot-centric frames (ISA)", {"frames": "slot"}),
+    "isa-bo-qsa": ("slot-centric frames with BO-QSA", {"frames": "slot", "init": "learnt", "implicit": True}),
 }
 EVAL_EVERY = 250  # steps between points of a curve
 

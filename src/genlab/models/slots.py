@@ -26,6 +26,8 @@ from torch import nn
 from genlab.data.spec import DatasetSpec
 from genlab.errors import UserError
 from genlab.models.base import Decomposition, GenerativeModel, ModelConfig, to_unit_range
+from genlab.models.slot_frames import Frames, InvariantSlotAttention, coordinates
+from genlab.models.slots_attention import SlotAttention
 
 DEFAULT_SLOTS = 7  # when the dataset's masks do not say how many objects a scene holds
 
@@ -58,6 +60,11 @@ class SlotsConfig(ModelConfig):
     # and does not grow with the rounds; the starting slots get the last round's gradient straight through
     # (BO-QSA's bi-level estimate).
     implicit: bool = False
+    # "image": every slot sees the image's positions as they are (the paper). "slot": Invariant Slot Attention
+    # (Biza et al. 2023): each slot has a position and a scale, and its keys, values and decoder see positions
+    # relative to them (models/slot_frames.py), so a slot is local and draws a shape the same wherever it is.
+    frames: Literal["image", "slot"] = "image"
+    start_scale: float = Field(0.25, gt=0)  # frames "slot": each slot's scale before the first round (on [-1, 1])
 
 
 def position_grid(height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
@@ -73,47 +80,6 @@ def _convs(channels_in: int, channels: int, layers: int, kernel: int) -> list[nn
     for i in range(layers):
         out += [nn.Conv2d(channels_in if i == 0 else channels, channels, kernel, padding=kernel // 2), nn.ReLU(inplace=True)]
     return out
-
-
-class SlotAttention(nn.Module):
-    """K slots (B, K, D) refined by `iterations` rounds of attention over inputs (B, N, D)."""
-
-    def __init__(self, dim: int, iterations: int, hidden: int, eps: float = 1e-8):
-        super().__init__()
-        self.iterations, self.eps, self.scale = iterations, eps, dim**-0.5
-        self.norm_inputs, self.norm_slots, self.norm_mlp = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.to_q = nn.Linear(dim, dim, bias=False)
-        self.to_k = nn.Linear(dim, dim, bias=False)
-        self.to_v = nn.Linear(dim, dim, bias=False)
-        self.gru = nn.GRUCell(dim, dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
-
-    def forward(self, inputs: torch.Tensor, slots: torch.Tensor, implicit: bool = False
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(slots (B, K, D), the last round's attention (B, K, N), each input's shares over the slots).
-        implicit: the rounds before the last without a gradient, the last from their detached result, with the
-        starting slots' gradient passed straight through (Chang et al. 2022; BO-QSA)."""
-        inputs = self.norm_inputs(inputs)
-        keys, values = self.to_k(inputs), self.to_v(inputs)  # (B, N, D) each
-        start = slots
-        for i in range(self.iterations):
-            last = i == self.iterations - 1
-            if implicit and last:
-                slots = slots.detach() + (start - start.detach())  # the value of the rounds, the start's gradient
-            with torch.set_grad_enabled(torch.is_grad_enabled() and (last or not implicit)):
-                slots, attention = self._round(slots, keys, values)
-        return slots, attention
-
-    def _round(self, slots: torch.Tensor, keys: torch.Tensor, values: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One round: slots (B, K, D) attend to keys and values (B, N, D); the slots after it and the attention."""
-        b, k, d = slots.shape
-        queries = self.to_q(self.norm_slots(slots)) * self.scale  # (B, K, D)
-        attention = torch.einsum("bkd,bnd->bkn", queries, keys).softmax(dim=1) + self.eps  # slots compete
-        weights = attention / attention.sum(dim=2, keepdim=True)  # (B, K, N): a weighted mean per slot
-        updates = torch.einsum("bkn,bnd->bkd", weights, values)  # (B, K, D)
-        slots = self.gru(updates.reshape(b * k, d), slots.reshape(b * k, d)).reshape(b, k, d)
-        return slots + self.mlp(self.norm_mlp(slots)), attention
 
 
 class Slots(GenerativeModel):
@@ -133,7 +99,11 @@ class Slots(GenerativeModel):
         d = config.slot_dim
         self.register_buffer("grid", position_grid(height, width), persistent=False)  # (H, W, 4)
         self.encoder = nn.Sequential(*_convs(channels, config.channels, config.encoder_layers, config.kernel))
-        self.encoder_position = nn.Linear(4, config.channels)
+        framed = config.frames == "slot"
+        if framed:  # positions reach the slots relative to their frames only
+            self.register_buffer("coords", coordinates(height, width), persistent=False)  # (H, W, 2)
+        else:
+            self.encoder_position = nn.Linear(4, config.channels)
         self.to_inputs = nn.Sequential(nn.LayerNorm(config.channels), nn.Linear(config.channels, d), nn.ReLU(),
                                        nn.Linear(d, d))
         if config.init == "learnt":
@@ -141,9 +111,9 @@ class Slots(GenerativeModel):
         else:
             self.slot_mu = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
             self.slot_log_sigma = nn.Parameter(nn.init.xavier_uniform_(torch.empty(1, 1, d)))
-        self.attention = SlotAttention(d, config.iterations, config.mlp_hidden)
+        self.attention = (InvariantSlotAttention if framed else SlotAttention)(d, config.iterations, config.mlp_hidden)
         self.decoder_slot = nn.Linear(d, config.channels)
-        self.decoder_position = nn.Linear(4, config.channels)
+        self.decoder_position = nn.Linear(2 if framed else 4, config.channels)
         self.decoder = nn.Sequential(*_convs(config.channels, config.channels, config.decoder_layers, config.kernel),
                                      nn.Conv2d(config.channels, channels + 1, 3, padding=1))
         if config.masks == "attention" and config.attention_fade:
@@ -168,8 +138,9 @@ class Slots(GenerativeModel):
     # --- networks ---------------------------------------------------------------------------
     def inputs(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder's inputs to slot attention (B, H * W, D) for images x (B, C, H, W) of levels."""
-        h = self.encoder(to_unit_range(x, self.spec.levels))  # (B, channels, H, W)
-        h = h.permute(0, 2, 3, 1) + self.encoder_position(self.grid)  # (B, H, W, channels)
+        h = self.encoder(to_unit_range(x, self.spec.levels)).permute(0, 2, 3, 1)  # (B, H, W, channels)
+        if self.config.frames == "image":
+            h = h + self.encoder_position(self.grid)
         return self.to_inputs(h.flatten(1, 2))  # (B, H * W, D)
 
     def initial_slots(self, batch: int, slots: int | None = None) -> torch.Tensor:
@@ -187,17 +158,27 @@ class Slots(GenerativeModel):
         noise = torch.randn(batch if self.training else 1, k, mu.shape[-1], device=mu.device)
         return mu + sigma * noise.expand(batch, k, -1)
 
-    def decode_slots(self, slots: torch.Tensor, attention: torch.Tensor | None = None, weight: float = 1.0
-                     ) -> Decomposition:
+    def initial_frames(self, batch: int, slots: int) -> Frames:
+        """Frames "slot": each slot's frame before the first round, its position uniform over the image (drawn
+        with the global generator, per image in training and shared by the batch in eval mode, as the slots) and
+        its scale start_scale."""
+        positions = torch.rand(batch if self.training else 1, slots, 2, device=self.coords.device) * 2 - 1
+        positions = positions.expand(batch, -1, -1)  # (B, K, 2)
+        return Frames(positions, torch.full_like(positions, self.config.start_scale))
+
+    def decode_slots(self, slots: torch.Tensor, attention: torch.Tensor | None = None, weight: float = 1.0,
+                     frames: Frames | None = None) -> Decomposition:
         """Each slot (B, K, D) broadcast over the image, decoded on its own, and the masks' mix; with the last
-        round's attention (B, K, H * W) `weight` times its log joins the mask logits (the option masks "attention").
+        round's attention (B, K, H * W) `weight` times its log joins the mask logits (the option masks "attention");
+        with frames (frames "slot") each slot is drawn on the image's positions relative to its frame.
 
         The broadcast is projected before the convolutions: slot and position each through a linear map to
         the decoder's width, summed, ReLU. That is what the paper's first convolution computes on a broadcast
         slot plus position embedding, up to the image border, at a fraction of its cost."""
         b, k, _ = slots.shape
         height, width = self.grid.shape[:2]
-        broadcast = self.decoder_slot(slots).reshape(b * k, 1, 1, -1) + self.decoder_position(self.grid)
+        where = self.grid if frames is None else frames.relative(self.coords).reshape(b * k, height, width, 2)
+        broadcast = self.decoder_slot(slots).reshape(b * k, 1, 1, -1) + self.decoder_position(where)  # (B*K, H, W, C)
         out = self.decoder(broadcast.relu().permute(0, 3, 1, 2)).reshape(b, k, -1, height, width)  # (B, K, C+1, H, W)
         images, logits = out[:, :, :-1], out[:, :, -1]  # (B, K, C, H, W), (B, K, H, W)
         if attention is not None and weight > 0:
@@ -209,9 +190,14 @@ class Slots(GenerativeModel):
     def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
         """x (B, C, H, W) of levels -> its slots' images and masks; `slots` other than the trained number
         works too (the slots share one learnt distribution), as in the paper's tests on more objects."""
-        slots, attention = self.attention(self.inputs(x), self.initial_slots(len(x), slots),  # (B, K, D), (B, K, N)
-                                          implicit=self.config.implicit)
-        return self.decode_slots(slots, attention, self.attention_weight)
+        inputs, start = self.inputs(x), self.initial_slots(len(x), slots)  # (B, N, D), (B, K, D)
+        if self.config.frames == "image":
+            slots, attention = self.attention(inputs, start, implicit=self.config.implicit)  # (B, K, D), (B, K, N)
+            return self.decode_slots(slots, attention, self.attention_weight)
+        frames = self.initial_frames(len(x), start.shape[1])
+        slots, attention, frames = self.attention(inputs, start, frames, self.coords.flatten(0, 1),
+                                                  implicit=self.config.implicit)
+        return self.decode_slots(slots, attention, self.attention_weight, frames)
 
     def loss(self, batch: dict) -> dict:
         if self.training and hasattr(self, "steps_trained"):
