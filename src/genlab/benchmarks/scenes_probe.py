@@ -99,7 +99,7 @@ def _plot(curves: dict[str, list], floor: float, path: Path, title: str) -> None
 def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".join(RECIPES), seed: int = 0
           ) -> Path:
     """Train (or reuse) the `recipes` of RECIPES (comma-separated) on `dataset` for `steps` steps at one seed
-    and write scenes-probe-DATASET.md with the curves and the test scores beside the floor."""
+    and write scenes-probe-DATASET-STEPS.md with the curves and the test scores beside the floor."""
     positive("--steps", steps, "3000")
     if dataset not in DATASETS:
         raise UserError(f"--datasets {dataset!r} for --probe: choose one of {', '.join(DATASETS)}.")
@@ -110,7 +110,7 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
     side = 35 if dataset == "tetrominoes" else size
     found = {recipe: _measured(out, dataset, size, recipe, steps, seed) for recipe in chosen}
     floor = next(iter(found.values()))["scores"]["kmeans"]  # the same test scenes and k for every recipe
-    picture = out / "scenes" / f"probe-{dataset}-{side}.png"
+    picture = out / "scenes" / f"probe-{dataset}-{side}-{steps}.png"
     _plot({RECIPES[r][0]: f["curve"] for r, f in found.items()}, floor["fg_ari"], picture,
           f"{dataset} ({side}x{side}), seed {seed}")
     rows = [(RECIPES[r][0], *(f"{100 * f['scores']['model'][m]:.1f}" for m in METRICS), f"{f['minutes']:.1f}",
@@ -127,6 +127,6 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
         *Table(("recipe", *(f"test {label} %" for label in METRICS.values()), "training minutes",
                 "best validation FG-ARI %"), rows).markdown(), "",
         f"![validation FG-ARI against steps and minutes](scenes/{picture.name})", ""])
-    path = out / f"scenes-probe-{dataset}.md"
+    path = out / f"scenes-probe-{dataset}-{steps}.md"
     atomic_write(path, text.encode())
     return path
