@@ -189,3 +189,20 @@ def test_the_studio_benchmark_times_the_api_on_hard_linked_copies(digits_run, tm
     assert weights.stat().st_ino == (digits_run / "model.safetensors").stat().st_ino  # linked, not copied
     timings = _api_timings(root, repeats=1)
     assert len(timings) == 3 and all(first > 0 and median > 0 for first, median in timings.values())
+
+
+def test_a_kept_record_outlives_a_config_field_added_at_its_default(tmp_path):
+    """Records keyed by a run config made before a field existed (training.compile, say) still hold for a config
+    that leaves the field at its default, and not for one that sets it (the scenes records predate compile)."""
+    from genlab.benchmarks.runs import kept
+    from genlab.config import load_config
+
+    config = load_config(None, {"data": {"source": "digits"}, "model": {"name": "vae"}, "training": {"steps": 5}})
+    old = config.model_dump(mode="json")
+    del old["training"]["compile"]
+    path = tmp_path / "record.json"
+    kept(path, {"config": old, "samples": 3}, lambda: 1)
+    assert kept(path, {"config": config.model_dump(mode="json"), "samples": 3}, lambda: 2) == 1
+    on = load_config(None, {"data": {"source": "digits"}, "model": {"name": "vae"},
+                            "training": {"steps": 5, "compile": True}})
+    assert kept(path, {"config": on.model_dump(mode="json"), "samples": 3}, lambda: 3) == 3

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from genlab.config import RunConfig, TrainingConfig
+from genlab.config import DataConfig, RunConfig, TrainingConfig
 from genlab.errors import UserError
 from genlab.files import read_json, write_json
 from genlab.models.loading import Run, load_run
@@ -94,14 +94,35 @@ def _finished(path: Path) -> Run:
 
 def kept(path: Path, key: Any, compute: Callable[[], Any]) -> Any:
     """compute()'s JSON-able result, kept in `path` with the `key` it was made from (a run's config, the
-    settings of a measurement): read back from there while the key is the same, computed and kept otherwise."""
+    settings of a measurement): read back from there while the key is the same (as `settings` compares it),
+    computed and kept otherwise."""
     if path.exists():
         record = read_json(path)
-        if record.get("key") == key:
+        if settings(record.get("key")) == settings(key):
             return record["result"]
     result = compute()
     write_json(path, {"key": key, "result": result})
     return result
+
+
+def settings(key: Any) -> Any:
+    """A kept key as compared: within every run config it holds (a dict with "data", "model" and "training"),
+    the data and training fields at their defaults are left out. A field added to the config after a record
+    was kept takes the default that behaves as before (training.compile, say), so the record still holds for
+    a config that leaves it there, and one that sets it is another setting."""
+    if isinstance(key, list):
+        return [settings(item) for item in key]
+    if not isinstance(key, dict):
+        return key
+    if {"data", "model", "training"} <= key.keys():
+        defaults = {"data": DataConfig().model_dump(mode="json"), "training": TrainingConfig().model_dump(mode="json")}
+        return {name: ({k: v for k, v in section.items() if defaults[name].get(k, _ABSENT) != v}
+                       if name in defaults and isinstance(section, dict) else settings(section))
+                for name, section in key.items()}
+    return {name: settings(value) for name, value in key.items()}
+
+
+_ABSENT = object()
 
 
 def training_minutes(run: Run) -> float:

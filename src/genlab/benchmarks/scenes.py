@@ -8,6 +8,7 @@ folders: a run with a record of the same config is neither trained nor scored ag
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def _overview(run, path: Path) -> None:
 def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6000, size: int = 32,
            datasets: str = "tetrominoes,multi-dsprites", probe: bool = False, recipes: str = "") -> Path | list[Path]:
     """Train (or reuse) Slot Attention for `seeds` seeds on tetrominoes (35x35) and multi-dsprites (at `size`),
-    seed 0 for `first_steps` and the others for `steps`, and write scenes.md with an overview per dataset.
+    seed 0 for `first_steps` and the others for `steps`, and write scenes.md with an overview per dataset and
+    scenes.json beside it (each row's mean and std over seeds, the floor's and the paper's figures).
     `datasets` picks some of them (two processes can then train one each; the page lists those picked).
     probe: instead, the candidate `recipes`' (all when empty) learning curves at `steps` steps, a page per
     dataset (benchmarks/scenes_probe.py)."""
@@ -89,7 +91,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
                                             "": {"seed": seed}})
                 name = _run_name(dataset, sides[dataset], variant, seed)
                 scored[dataset, variant].append(_recorded(out, name, config))
-    rows, pictures = [], []
+    rows, pictures, summary = [], [], []
     for dataset in chosen:
         name = f"{dataset} ({sides[dataset]}x{sides[dataset]})"
         for variant, (label, _) in VARIANTS.items():
@@ -97,9 +99,15 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
             seeds_used = f"{'seeds' if len(runs) > 1 else 'seed'} {', '.join(map(str, range(len(runs))))}"
             rows.append((f"{name}: {label} ({seeds_used})", *(mean_std([r.model[m] for r in runs], 1, 100)
                                                              for m in METRICS)))
+            summary.append({"dataset": dataset, "method": label, "variant": variant, "seeds": len(runs),
+                            **{m: _spread([r.model[m] for r in runs]) for m in METRICS}})
             pictures.append((f"{name}, {label}", f"scenes/{_run_name(dataset, sides[dataset], variant, 0)}.png"))
         floor = scored[dataset, DATASETS[dataset]["main"]][0].kmeans  # the same test scenes and k for every run
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS)))
+        summary.append({"dataset": dataset, "method": "k-means, colour + position (floor)", "variant": "floor",
+                        "seeds": 1, **{m: _spread([floor[m]]) for m in METRICS}})
+        summary.append({"dataset": dataset, "method": "Slot Attention (paper)", "variant": "paper-figure",
+                        "fg_ari_percent": DATASETS[dataset]["paper"]})
         rows.append((f"{dataset}: Slot Attention (paper)", DATASETS[dataset]["paper"], "", ""))
         rows.append((f"{dataset}: IODINE (paper)", DATASETS[dataset]["iodine"], "", ""))
     arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
@@ -127,5 +135,11 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
         "each slot alone (white where its mask is empty).", "",
         *[line for label, path in pictures for line in (f"**{label}**", "", f"![{label}]({path})", "")]])
     path = out / "scenes.md"
+    atomic_write(out / "scenes.json", json.dumps({"scenes": SCENES, "rows": summary}, indent=1).encode())
     atomic_write(path, text.encode())
     return path
+
+
+def _spread(values: list[float]) -> dict:
+    """{"mean", "std"} of per-seed figures as fractions (sample std; 0 for one seed)."""
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
