@@ -19,7 +19,7 @@ def test_a_tiny_probe_writes_curves_and_scores_and_reuses_its_records(tmp_path, 
     for label, _ in scenes_probe.RECIPES.values():
         assert f"| {label} |" in text
     assert "k-means, colour + position (floor)" in text and (tmp_path / "scenes" / "probe-tetrominoes-35-2.png").exists()
-    record = json.loads((tmp_path / "scenes" / "probe-tetrominoes-35-paper-0.json").read_text())["result"]
+    record = json.loads((tmp_path / "scenes" / "probe-tetrominoes-35-paper-2-0.json").read_text())["result"]
     assert [point[0] for point in record["curve"]] == [1, 2] and record["scores"]["scenes"] == 4
     assert all(0 <= point[1] < 5 and -1 <= point[2] <= 1 for point in record["curve"])
 

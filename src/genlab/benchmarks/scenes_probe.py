@@ -3,9 +3,9 @@ each, so a recipe is chosen by evidence before the long budget is spent: validat
 against CPU-minutes (a recipe with a cheaper step may win per minute and lose per step), and each run's test
 FG-ARI and mBO beside the k-means floor.
 
-Each recipe's curve and scores are kept beside the page (OUT/scenes/probe-DATASET-RECIPE.json, keyed by the
-run's config), so the page is remade from the records on a machine without the run folders; interrupted
-runs resume (benchmarks/runs.py)."""
+Each recipe's curve and scores are kept beside the page (OUT/scenes/probe-DATASET-SIDE-RECIPE-STEPS-SEED.json,
+keyed by the run's config), so the page is remade from the records on a machine without the run folders;
+interrupted runs resume (benchmarks/runs.py)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _measured(out: Path, dataset: str, size: int, recipe: str, steps: int, seed:
     """The recipe's curve, test scores and minutes: from its record when kept from the same config, else
     trained (or resumed, or reused from OUT/runs), scored and kept."""
     config = _config(dataset, size, recipe, steps, seed)
-    name = f"probe-{dataset}-{35 if dataset == 'tetrominoes' else size}-{recipe}-{seed}"
+    name = f"probe-{dataset}-{35 if dataset == 'tetrominoes' else size}-{recipe}-{steps}-{seed}"  # budgets side by side
 
     def measure() -> dict:
         run = train_or_reuse(out / "runs" / name, config, same_settings=True)
