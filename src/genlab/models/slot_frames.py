@@ -60,14 +60,7 @@ class InvariantSlotAttention(SlotAttention):
         round's attention (B, K, N), the frames it gives). implicit: as SlotAttention's."""
         inputs = self.norm_inputs(inputs)
         keys, values = self.to_k(inputs), self.to_v(inputs)  # (B, N, D) each
-        start = slots
-        for i in range(self.iterations):
-            last = i == self.iterations - 1
-            if implicit and last:
-                slots, frames = slots.detach() + (start - start.detach()), frames.detach()
-            with torch.set_grad_enabled(torch.is_grad_enabled() and (last or not implicit)):
-                slots, attention, frames = self._framed_round(slots, frames, keys, values, coords)
-        return slots, attention, frames
+        return self.iterate(slots, frames, implicit, lambda s, f: self._framed_round(s, f, keys, values, coords))
 
     def _framed_round(self, slots: torch.Tensor, frames: Frames, keys: torch.Tensor, values: torch.Tensor,
                       coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Frames]:

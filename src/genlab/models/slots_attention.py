@@ -4,6 +4,9 @@ GRU and a residual MLP update it from that."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -28,14 +31,24 @@ class SlotAttention(nn.Module):
         starting slots' gradient passed straight through (Chang et al. 2022; BO-QSA)."""
         inputs = self.norm_inputs(inputs)
         keys, values = self.to_k(inputs), self.to_v(inputs)  # (B, N, D) each
+        slots, attention, _ = self.iterate(slots, None, implicit, lambda s, _: (*self._round(s, keys, values), None))
+        return slots, attention
+
+    def iterate(self, slots: torch.Tensor, state: Any, implicit: bool,
+                one_round: Callable[[torch.Tensor, Any], tuple[torch.Tensor, torch.Tensor, Any]]
+                ) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """`iterations` rounds of one_round(slots, state) -> (slots, attention, state); implicit: the rounds
+        before the last without a gradient, the last from their result detached (state too, by its .detach()),
+        with the starting slots' gradient passed straight through."""
         start = slots
         for i in range(self.iterations):
             last = i == self.iterations - 1
             if implicit and last:
                 slots = slots.detach() + (start - start.detach())  # the value of the rounds, the start's gradient
+                state = None if state is None else state.detach()
             with torch.set_grad_enabled(torch.is_grad_enabled() and (last or not implicit)):
-                slots, attention = self._round(slots, keys, values)
-        return slots, attention
+                slots, attention, state = one_round(slots, state)
+        return slots, attention, state
 
     def _round(self, slots: torch.Tensor, keys: torch.Tensor, values: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor]:
