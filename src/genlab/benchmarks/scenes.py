@@ -15,7 +15,8 @@ import numpy as np
 
 from genlab.benchmarks.checks import positive
 from genlab.benchmarks.runs import kept, train_or_reuse
-from genlab.benchmarks.scene_settings import ARCHITECTURE, BATCH, DATASETS, LR, SCENES, VARIANTS, WARMUP, scores
+from genlab.benchmarks.scene_settings import (ARCHITECTURE, BATCH, DATASETS, LR, SCENES, VARIANTS, WARMUP, scores,
+                                              side)
 from genlab.config import load_config
 from genlab.errors import UserError
 from genlab.evaluation.objects import METRICS, ObjectsResult
@@ -75,7 +76,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
 
         return [probe_recipes(out, dataset=dataset, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
                 for dataset in chosen]
-    sides = {dataset: 35 if dataset == "tetrominoes" else size for dataset in chosen}
+    sides = {dataset: side(dataset, size) for dataset in chosen}
     scored: dict[tuple[str, str], list[ObjectsResult]] = {(d, v): [] for d in chosen for v in VARIANTS}
     for seed in range(seeds):  # seed by seed, so a benchmark stopped early has every dataset at its first seeds
         for variant, (_, options) in VARIANTS.items():

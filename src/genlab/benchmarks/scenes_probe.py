@@ -17,7 +17,7 @@ import numpy as np
 from genlab.benchmarks.checks import positive
 from genlab.benchmarks.machine import describe
 from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
-from genlab.benchmarks.scene_settings import ARCHITECTURE, BATCH, DATASETS, LR, WARMUP, scores
+from genlab.benchmarks.scene_settings import ARCHITECTURE, BATCH, DATASETS, LR, WARMUP, scores, side
 from genlab.config import load_config
 from genlab.errors import UserError
 from genlab.evaluation.objects import METRICS
@@ -68,7 +68,7 @@ def _measured(out: Path, dataset: str, size: int, recipe: str, steps: int, seed:
     """The recipe's curve, test scores and minutes: from its record when kept from the same config, else
     trained (or resumed, or reused from OUT/runs), scored and kept."""
     config = _config(dataset, size, recipe, steps, seed)
-    name = f"probe-{dataset}-{35 if dataset == 'tetrominoes' else size}-{recipe}-{steps}-{seed}"  # budgets side by side
+    name = f"probe-{dataset}-{side(dataset, size)}-{recipe}-{steps}-{seed}"  # budgets side by side
 
     def measure() -> dict:
         run = train_or_reuse(out / "runs" / name, config, same_settings=True)
@@ -107,12 +107,12 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
     if not chosen or any(name not in RECIPES for name in chosen):
         raise UserError(f"--recipes {recipes!r}: choose from {', '.join(RECIPES)}, separated by commas.")
     out = Path(out)
-    side = 35 if dataset == "tetrominoes" else size
+    pixels = side(dataset, size)
     found = {recipe: _measured(out, dataset, size, recipe, steps, seed) for recipe in chosen}
     floor = next(iter(found.values()))["scores"]["kmeans"]  # the same test scenes and k for every recipe
-    picture = out / "scenes" / f"probe-{dataset}-{side}-{steps}.png"
+    picture = out / "scenes" / f"probe-{dataset}-{pixels}-{steps}.png"
     _plot({RECIPES[r][0]: f["curve"] for r, f in found.items()}, floor["fg_ari"], picture,
-          f"{dataset} ({side}x{side}), seed {seed}")
+          f"{dataset} ({pixels}x{pixels}), seed {seed}")
     rows = [(RECIPES[r][0], *(f"{100 * f['scores']['model'][m]:.1f}" for m in METRICS), f"{f['minutes']:.1f}",
              f"{max((p[2] for p in f['curve']), default=float('nan')) * 100:.1f}") for r, f in found.items()]
     rows.append(("k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS), "", ""))
