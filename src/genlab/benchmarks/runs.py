@@ -105,6 +105,9 @@ def kept(path: Path, key: Any, compute: Callable[[], Any]) -> Any:
     return result
 
 
+_ABSENT = object()  # a field a default config does not have
+
+
 def settings(key: Any) -> Any:
     """A kept key as compared: within every run config it holds (a dict with "data", "model" and "training"),
     the data and training fields at their defaults are left out. A field added to the config after a record
@@ -120,9 +123,6 @@ def settings(key: Any) -> Any:
                        if name in defaults and isinstance(section, dict) else settings(section))
                 for name, section in key.items()}
     return {name: settings(value) for name, value in key.items()}
-
-
-_ABSENT = object()
 
 
 def training_minutes(run: Run) -> float:

@@ -206,7 +206,7 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
     training case again with training.compile, in the row below it (before and after, in one run)."""
     from genlab.machine import cpu_name
     from genlab.models.registry import MODELS
-    from genlab.training.peak import PEAK_SIZE, measure_kernels
+    from genlab.training.peak import PEAK_SIZE, kernels_in_words, measure_kernels
     from genlab.training.threads import torch_threads
 
     if not threads or any(t < 1 for t in threads):
@@ -225,7 +225,7 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
     timed = [t for t in INFERENCE if inference]
     peak_size = PEAK_SIZE if peak_size is None else peak_size
     result: dict = {"cpu": cpu_name(), "torch": torch.__version__, "steps": steps, "warmup": warmup,
-                    "peak_size": peak_size, "kernel_gflops": {}, "families": families, "inference_timed": inference,
+                    "peak_size": peak_size, "peak_kernels": kernels_in_words(peak_size), "kernel_gflops": {}, "families": families, "inference_timed": inference,
                     "peak_gflops": {}, "training": {c.label: {"family": c.family, "data": c.data} for c in cases},
                     "inference": {t.label: {"unit": t.unit} for t in timed}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -233,8 +233,7 @@ def speed_bench(out: Path, *, threads: list[int], steps: int = 10, warmup: int =
             with torch_threads(count):
                 kernels = result["kernel_gflops"][str(count)] = measure_kernels(size=peak_size)
                 peak = result["peak_gflops"][str(count)] = max(kernels.values())
-                progress(f"{count} thread(s): peak {peak:.0f} GFLOP/s ("
-                         + ", ".join(f"{name} {gflops:.0f}" for name, gflops in kernels.items()) + ")")
+                progress(f"{count} thread(s): peak {peak:.0f} GFLOP/s{_kernels(result, count)}")
                 for case in cases:
                     got = _measured(lambda: time_training(case, steps, warmup, seed=seed))
                     if "ms_per_step" in got:
@@ -289,13 +288,11 @@ def _write(out: Path, result: dict, threads: list[int]) -> list[Path]:
                  for label, entry in result["inference"].items()]
     peaks = "; ".join(f"{float(result['peak_gflops'][str(t)]):.0f} GFLOP/s on {t} thread(s)" + _kernels(result, t)
                       for t in threads)
-    size = result["peak_size"]
     text = "\n".join([
         "# Speed against this machine's own peak", "",
         f"`{_command(result, threads)}` on {result['cpu']}, "
-        f"torch {result['torch']}. Peak: the faster of two fp32 kernels, a {size} x {size} matmul and a 3 x 3 "
-        f"convolution of {max(size // 8, 8)} channels over 16 images of 32 x 32 (on AMD CPUs torch's matmul takes "
-        f"MKL's AVX2 path while its convolutions use AVX-512): {peaks}. "
+        f"torch {result['torch']}. Peak: the faster of two fp32 kernels, {result['peak_kernels']} (on AMD CPUs "
+        f"torch's matmul takes MKL's AVX2 path while its convolutions use AVX-512): {peaks}. "
         "Training: the mean of "
         f"{result['steps']} steps after {result['warmup']} warm-up steps, at each thread count in turn (the number "
         "in brackets). FLOPs: matmuls and convolutions of one training step, forward and backward, as "

@@ -43,13 +43,24 @@ def _fastest(run: Callable[[], Any], device: torch.device, repeats: int) -> floa
     return best
 
 
+def conv_channels(size: int) -> int:
+    """The peak convolution's channels for a peak size: size / 8 (256 at 2048), at least 8."""
+    return max(size // 8, 8)
+
+
+def kernels_in_words(size: int = PEAK_SIZE) -> str:
+    """What measure_kernels times, as a benchmark page says it."""
+    return (f"a {size} x {size} matmul and a 3 x 3 convolution of {conv_channels(size)} channels over 16 images "
+            "of 32 x 32")
+
+
 def measure_kernels(device: torch.device | str = "cpu", size: int = PEAK_SIZE, repeats: int = 5) -> dict[str, float]:
     """GFLOP/s of two fp32 kernels on `device`, each its fastest of `repeats` calls: "matmul", of two
     size x size matrices, and "conv3x3", a 3 x 3 convolution of size / 8 channels over 16 images of 32 x 32."""
     device = torch.device(device)
     noise = torch.Generator(device).manual_seed(0)  # the caller's random state stays as it was
     a, b = (torch.randn(size, size, device=device, generator=noise) for _ in range(2))
-    channels = max(size // 8, 8)
+    channels = conv_channels(size)
     images = torch.randn(16, channels, 32, 32, device=device, generator=noise)  # (B, C, H, W)
     kernel = torch.randn(channels, channels, 3, 3, device=device, generator=noise)  # (C_out, C_in, 3, 3)
     flops = {"matmul": 2 * size**3, "conv3x3": 2 * 16 * 32 * 32 * channels**2 * 9}
