@@ -118,7 +118,7 @@ def test_a_generated_bench_command_passes_parsed_options_to_its_function():
     ("likelihood", ("digits", "out"), {"iwae_k": 0}, "--iwae"),
     ("compression", ("out",), {"datasets": [], "codec_steps": 0, "refine": 0}, "--codec-steps"),
     ("compression", ("out",), {"datasets": [], "codec_steps": 1, "refine": -1}, "--refine"),
-    ("scenes", ("out",), {"first_steps": 0}, "--first-steps"),
+    ("scenes", ("out",), {"steps": 0}, "--steps"),
     ("scenes", ("out",), {"size": 48}, "--size"),
     ("scenes", ("out",), {"datasets": "tetrominoes,clevr"}, "--datasets"),
     ("video", ("out",), {"video_steps": 0}, "--video-steps"),

@@ -153,15 +153,32 @@ def test_one_latent_encoding_two_factors_lowers_mig_and_dci_disentanglement(pool
     assert entangled["disentanglement"] < clean["disentanglement"] - 0.15
 
 
+def test_a_rotation_of_the_factors_scores_a_lower_mig_and_the_factor_map_says_which_latent_is_which(pools):
+    """MIG as disentanglement_lib warns it is read: the factors themselves near their ceiling, the same factors
+    rotated pairwise by 45 degrees (each latent now half of two factors) far lower; the factor map names each
+    clean latent's factor and spreads a rotated one over two."""
+    fit = pools[0].astype(float) / (np.array(SIZES) - 1)  # (N, 4) on [0, 1]
+    half = np.sqrt(0.5)
+    rotation = np.array([[half, half, 0, 0], [-half, half, 0, 0], [0, 0, half, half], [0, 0, -half, half]])
+    clean = metrics.mig(metrics.Pool(fit, pools[0]))
+    rotated = metrics.mig(metrics.Pool(fit @ rotation.T, pools[0]))
+    assert clean > 0.9 and rotated < clean - 0.3
+    shares = metrics.factor_information(fit[:, [2, 0, 3, 1]], pools[0])  # (D, K)
+    assert shares.argmax(1).tolist() == [2, 0, 3, 1] and np.all(shares.max(1) > 0.95)
+    spread = metrics.factor_information(fit @ rotation.T, pools[0])
+    assert np.all(np.sort(spread, 1)[:, -2] > 0.1)  # each rotated latent carries a share of two factors
+
+
 # --- through the CLI ---------------------------------------------------------------------------
 
 
-def test_train_evaluate_and_traverse_on_dsprites(genlab, user_error, tmp_path):
+def test_train_evaluate_and_traverse_on_dsprites(genlab, user_error, tmp_path, metrics):
     trained = genlab("train", "--data", "dsprites", "--size", "32", "--model", "tcvae", "--steps", "4",
                      "--batch-size", "16", "--set", "model.channels=4", "--set", "model.latent_dim=3",
                      "--set", "model.blocks=0", "--quiet", "--out", "run")
     assert trained.returncode == 0, str(trained)
     run = tmp_path / "run"
+    assert 0 <= [r for r in metrics(run) if r.get("split") == "val"][-1]["val_mig"] <= 1  # the curve's points
     # DCI's trees cost seconds per representation even on few points (113 factor values): the metric tests
     # above cover it
     evaluated = genlab("evaluate", "run", "--iwae", "1", "--samples", "0", "--factor-points", "400",
@@ -176,7 +193,7 @@ def test_train_evaluate_and_traverse_on_dsprites(genlab, user_error, tmp_path):
     walked = genlab("traverse", "run", "-o", "walk.png", "--images", "2", "--steps", "5")
     assert walked.returncode == 0, str(walked)
     picture = Image.open(tmp_path / "walk.png")
-    assert picture.height == 3 * (64 + 1) + 1  # three latents, 32-pixel images enlarged to 64
+    assert picture.height == 18 + 3 * (64 + 1) + 1  # the factor names, three latents (32-pixel images at 64)
     user_error(genlab("traverse", "run", "-o", "walk.jpg"), "PNG")
     assert not (tmp_path / "walk.jpg").exists()
     user_error(genlab("evaluate", "run", "--factor-metrics", "mig,bogus"), "bogus")
@@ -209,3 +226,54 @@ def test_the_evaluators_factor_metrics_are_the_metrics_groups():
     from genlab.metrics.disentanglement import GROUPS
 
     assert FACTOR_METRICS == GROUPS
+
+
+def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent_carries(tmp_path, monkeypatch):
+    from genlab.benchmarks import disentanglement as bench
+
+    monkeypatch.setattr(bench, "MODELS", {"beta-TCVAE, beta = 6": ("tcvae", {"tc_weight": 6.0})})
+    monkeypatch.setattr(bench, "ARCHITECTURE", {"latent_dim": 3, "channels": 4, "blocks": 0})
+    page = bench.disentanglement(tmp_path, seeds=1, steps=2, size=32, points=40)
+    text = page.read_text()
+    assert page.name == "disentanglement-dsprites-32.md" and "**beta-TCVAE, beta = 6**: latents carrying a factor:" in text
+    summary = json.loads((tmp_path / "disentanglement-dsprites-32.json").read_text())
+    model, ceiling = summary["rows"][0], summary["rows"][1]
+    assert model["model"] == "beta-TCVAE, beta = 6" and model["seeds"] == 1 and model["mig"]["std"] == 0.0
+    assert ceiling["model"] == "ground-truth factors (ceiling)" and ceiling["mig"]["mean"] > model["mig"]["mean"]
+    assert (tmp_path / "disentanglement" / "dsprites-tcvae-tc_weight6-0.png").exists()
+
+
+def test_chen_et_als_fully_connected_network_encodes_decodes_and_trains():
+    from genlab.models.registry import build_model
+
+    data = load_dataset("dsprites", size=(32, 32))
+    torch.manual_seed(0)
+    model = build_model("tcvae", data.spec, {"network": "mlp", "hidden": 16, "latent_dim": 3})
+    x = torch.from_numpy(np.asarray(data.train.x[:8])).long()
+    losses = model.loss({"x": x})
+    losses["loss"].backward()
+    assert torch.isfinite(losses["loss"]) and model.encoder[1].weight.grad is not None
+    assert model.encode(x).shape == (8, 3) and model.decode(torch.zeros(2, 3)).shape == (2, 1, 32, 32)
+    linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.in_features for m in linear] == [32 * 32, 16, 16, 3, 16, 16, 16]  # encoder, posterior, decoder
+
+
+def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the_records(tmp_path, monkeypatch):
+    from genlab.benchmarks import disentanglement_probe as probe
+    from genlab.benchmarks.disentanglement import disentanglement
+
+    tiny = {"latent_dim": 3, "tc_weight": 6.0}
+    monkeypatch.setattr(probe, "RECIPES", {"conv": ("conv", "tcvae", tiny | {"channels": 4, "blocks": 0}, 16, 1e-3),
+                                           "mlp": ("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 16, 1e-3)})
+    monkeypatch.setattr(probe, "EVAL_EVERY", 1)
+    monkeypatch.setattr(probe, "POINTS", 40)
+    page = disentanglement(tmp_path, size=32, steps=2, probe=True, recipes="conv,mlp")
+    text = page.read_text()
+    assert page.name == "disentanglement-probe-32-2.md" and "| mlp |" in text and "untrained encoder (floor)" in text
+    record = json.loads((tmp_path / "disentanglement" / "probe-dsprites-32-mlp-2-0.json").read_text())["result"]
+    assert [point[0] for point in record["curve"]] == [1, 2] and set(record["model"]) == {"mig", "factor_vae"}
+    assert (tmp_path / "disentanglement" / "probe-dsprites-32-2.png").exists()
+    for run in (tmp_path / "runs").iterdir():  # the page is remade from the records alone
+        for item in run.iterdir():
+            item.unlink() if item.is_file() else None
+    assert disentanglement(tmp_path, size=32, steps=2, probe=True, recipes="conv,mlp").read_text() == text

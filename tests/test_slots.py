@@ -4,7 +4,6 @@ symmetry over slots, and train -> evaluate -> decompose through the CLI with its
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from genlab.data.scenes import tetrominoes
 from genlab.data.spec import DatasetSpec, ExtraSpec
 from genlab.errors import UserError
 from genlab.metrics.kmeans_segments import kmeans_segments
-from genlab.metrics.segmentation import ari_per_image, mean_best_overlap, segmentation_scores
+from genlab.metrics.segmentation import ari_per_image, mean_best_overlap, same_colour_scenes, segmentation_scores
 
 # A tiny network: every option of the family at its smallest useful size.
 TINY = {"channels": 8, "slot_dim": 8, "mlp_hidden": 8, "kernel": 3, "encoder_layers": 1, "decoder_layers": 1}
@@ -51,6 +50,17 @@ def test_mean_best_overlap_counts_each_object_by_its_best_segment():
     half = true.copy()
     half[0, 1:3, 4:6] = 9  # object 2 split in half: its best segment covers half of it
     assert mean_best_overlap(true, half) == pytest.approx((1.0 + 0.5) / 2)
+
+
+def test_same_colour_scenes_are_the_ones_with_two_objects_of_one_colour():
+    true = np.repeat(_two_objects(), 3, axis=0)  # (3, 6, 6)
+    x = np.zeros((3, 3, 6, 6), np.uint8)
+    x[:, :, true[0] == 1] = 200  # object 1 in one colour in every scene
+    x[0][:, true[0] == 2] = 200  # scene 0: object 2 in the same colour
+    x[1][:, true[0] == 2] = np.array([200, 200, 90])[:, None]  # scene 1: another colour in one channel
+    x[2][:, true[0] == 2] = 200
+    x[2][:, 1, 4] = 10  # scene 2: the same colour but one stray pixel (the median ignores it)
+    assert same_colour_scenes(x, true).tolist() == [True, False, True]
 
 
 def test_kmeans_floor_splits_flat_coloured_objects_exactly():
@@ -148,6 +158,8 @@ def test_learnt_starting_slots_split_an_image_without_noise_and_only_into_their_
     assert not hasattr(model, "slot_mu")
     with pytest.raises(UserError, match="learnt 4 starting slots"):
         model.decompose(x, slots=5)
+    with torch.no_grad():  # the paper's start draws any number of slots
+        assert _model(init="gaussian", implicit=False).decompose(x, slots=6).masks.shape == (2, 6, 12, 12)
 
 
 def test_slots_default_to_the_masks_labels_and_outputs_are_whole():
@@ -290,9 +302,11 @@ def test_decompose_refuses_what_it_cannot_split(scenes_run, digits_run, genlab_a
     with pytest.raises(UserError, match="--resize"):
         decompose(run, small, scenes_run / "never")
     assert not (scenes_run / "never").exists()
-    resized = decompose(run, small, scenes_run / "resized", resize=True, slots=6)  # more slots than trained
+    with pytest.raises(UserError, match="learnt 4 starting slots"):  # the default start: BO-QSA's learnt slots
+        decompose(run, small, scenes_run / "never", resize=True, slots=6)
+    resized = decompose(run, small, scenes_run / "resized", resize=True)
     assert any("resized" in note for note in resized.notes)
-    assert Image.open(scenes_run / "resized" / "small" / "mask-6.png").size == (35, 35)
+    assert Image.open(scenes_run / "resized" / "small" / "mask-4.png").size == (35, 35)
     with pytest.raises(UserError, match="--slots 0"):
         decompose(run, small, scenes_run / "never", slots=0)
     with pytest.raises(UserError, match="slots run"):
@@ -314,30 +328,6 @@ def test_a_users_npz_masks_are_renumbered_per_scene_and_an_empty_one_refused(tmp
     np.savez(tmp_path / "empty.npz", x=x, masks=np.zeros_like(masks))
     with pytest.raises(UserError, match="marks no object"):
         load_dataset(str(tmp_path / "empty.npz"))
-
-
-def test_bench_scenes_keeps_a_record_per_finished_run_and_reuses_it_without_the_run(scenes_run, tmp_path,
-                                                                                    monkeypatch):
-    from genlab.benchmarks import scenes as bench
-    from genlab.config import load_config
-
-    def config(steps: int):
-        return load_config(None, {"data": {"source": str(scenes_run / "scenes.npz")},
-                                  "model": {"name": "slots"} | TINY,
-                                  "training": {"steps": steps, "batch_size": 4}})
-
-    first = bench._recorded(tmp_path, "run-0", config(2))
-    assert (tmp_path / "scenes" / "run-0.json").exists() and (tmp_path / "scenes" / "run-0.png").exists()
-    assert -1 <= first.model["fg_ari"] <= 1 and first.slots == 4
-    shutil.rmtree(tmp_path / "runs")  # another machine: the record is all that is left
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("trained again")
-
-    monkeypatch.setattr(bench, "train_or_reuse", no_training)
-    assert bench._recorded(tmp_path, "run-0", config(2)) == first
-    with pytest.raises(AssertionError, match="trained again"):  # another config is another run
-        bench._recorded(tmp_path, "run-0", config(3))
 
 
 def test_decompose_reads_awkward_colour_images_without_inventing_alpha(scenes_run, genlab_at, awkward_images, tmp_path):

@@ -29,6 +29,11 @@ def mean_std(values: Sequence[float], digits: int = 3, scale: float = 1.0) -> st
     return f"{scale * statistics.fmean(values):.{digits}f} ± {scale * spread:.{digits}f}"
 
 
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """{"mean", "std"} of per-seed figures for a JSON summary: the sample standard deviation (0 for one seed)."""
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
 @dataclass
 class Table:
     """Rows of already-formatted cells under `columns`; the first column is left-aligned, the rest right."""

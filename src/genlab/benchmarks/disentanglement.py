@@ -1,21 +1,25 @@
 """`genlab bench disentanglement`: beta-VAE (beta 1 and 4), beta-TCVAE and FactorVAE on dSprites at one CPU
 budget each, over seeds: the five metrics mean ± std beside the ceiling (the factors themselves) and the
-floor (an untrained encoder), and one traversal picture per model."""
+floor (an untrained encoder), one traversal picture per model with its factor map (which factor each latent
+carries), and the table as JSON beside the page."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-
 from genlab.benchmarks.checks import positive
+from genlab.benchmarks.disentanglement_probe import RECIPES, probe as probe_recipes
 from genlab.benchmarks.runs import train_or_reuse
 from genlab.config import load_config
+from genlab.errors import UserError
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.disentanglement import LABELS, DisentanglementResult
 from genlab.files import atomic_write
 from genlab.metrics.disentanglement import METRICS
-from genlab.reports.traversal import write_traversal
-from genlab.tables import Table, mean_std
+from genlab.media.traversal import NAMED
+from genlab.reports.traversal import factor_map, write_traversal
+from genlab.tables import Table, mean_std, spread
 
 # label -> (family, its options). Chen et al. use beta = 6 for beta-TCVAE on dSprites; FactorVAE's gamma is
 # in the best range of Kim & Mnih's dSprites sweep.
@@ -48,13 +52,20 @@ def _scores(run, points: int) -> tuple[DisentanglementResult, float]:
     return evaluation["disentanglement"], evaluation["likelihood"].bits_per_dim
 
 
-def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32, points: int = 10_000) -> Path:
+def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32, points: int = 10_000,
+                    probe: bool = False, recipes: str = "") -> Path:
     """Train (or reuse) every model of MODELS for `seeds` seeds on dsprites at `size`, evaluate the five
-    metrics on `points` examples, and write disentanglement-dsprites.md with a traversal per model."""
+    metrics on `points` examples, and write disentanglement-dsprites.md with a traversal per model and the
+    table as JSON beside it. probe: instead, the candidate `recipes`' (all when empty) MIG curves at `steps`
+    steps (benchmarks/disentanglement_probe.py)."""
     positive("--seeds", seeds, "3")
     positive("--steps", steps, "10000")
     positive("--points", points, "10000")
+    if size not in (32, 64):
+        raise UserError(f"--size {size}: dSprites is drawn at 32 or 64 pixels square; use one of them.")
     out = Path(out)
+    if probe:
+        return probe_recipes(out, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
     pictures = out / "disentanglement"
     labels = list(MODELS)
     runs = {}
@@ -67,7 +78,7 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
                                                      "eval_every": steps},
                                         "": {"seed": seed}})
             runs[label, seed] = train_or_reuse(out / "runs" / _run_name(label, seed), config, same_settings=True)
-    rows, reference, traversals = [], None, []
+    rows, reference, traversals, summary = [], None, [], []
     for label in labels:
         scored = [_scores(runs[label, seed], points) for seed in range(seeds)]
         # The reference rows are the same for every run: the factors, and an untrained encoder, which all
@@ -75,12 +86,18 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         reference = scored[0][0]
         name = _run_name(label, 0) + ".png"
         write_traversal(runs[label, 0], pictures / name, images=3)
-        traversals.append((label, f"disentanglement/{name}"))
+        traversals.append((label, f"disentanglement/{name}", _carried(runs[label, 0])))
         rows.append((label, *(mean_std([result.model[m] for result, _ in scored]) for m in METRICS),
                      mean_std([bits for _, bits in scored])))
+        summary.append({"model": label, "family": MODELS[label][0], "options": MODELS[label][1], "seeds": seeds,
+                        **{m: spread([result.model[m] for result, _ in scored]) for m in METRICS},
+                        "bits_per_dim": spread([bits for _, bits in scored])})
     rows.append(("ground-truth factors (ceiling)", *(f"{reference.ground_truth[m]:.3f}" for m in METRICS), ""))
     rows.append(("untrained encoder (floor)", *(f"{reference.untrained[m]:.3f}" for m in METRICS), ""))
     rows.append(("disentanglement_lib, dSprites (range)", *(ANCHOR.get(m, "") for m in METRICS), ""))
+    summary += [{"model": "ground-truth factors (ceiling)", **{m: spread([reference.ground_truth[m]]) for m in METRICS}},
+                {"model": "untrained encoder (floor)", **{m: spread([reference.untrained[m]]) for m in METRICS}},
+                {"model": "disentanglement_lib, dSprites (range)", **ANCHOR}]
     arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
     text = "\n".join([
         f"# Disentanglement on dSprites ({size}x{size})", "",
@@ -96,8 +113,24 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         *Table(("model", *(LABELS[m] for m in METRICS), "bits/dim"), rows).markdown(), "",
         "## Traversals (seed 0)", "",
         "One row per latent, the most used first (its KL to the prior at the left); each row sweeps that latent from "
-        "-2 to +2 in three test images' codes.", "",
-        *[line for label, path in traversals for line in (f"**{label}**", "", f"![{label}]({path})", "")]])
-    path = out / f"disentanglement-dsprites{'' if size == 64 else f'-{size}'}.md"
+        "-2 to +2 in three test images' codes. At the right, the factor map: each latent's share of each factor's "
+        f"entropy (its mutual information with the factor over the factor's entropy, on 10,000 test images, binned "
+        f"as MIG bins), the row named after the factor it carries most where that share is at least {NAMED:g}.", "",
+        *[line for label, path, carried in traversals
+          for line in (f"**{label}**: {carried}", "", f"![{label}]({path})", "")]])
+    stem = f"disentanglement-dsprites{'' if size == 64 else f'-{size}'}"
+    atomic_write(out / f"{stem}.json", json.dumps({"size": size, "steps": steps, "points": points,
+                                                  "rows": summary}, indent=1).encode())
+    path = out / f"{stem}.md"
     atomic_write(path, text.encode())
     return path
+
+
+def _carried(run) -> str:
+    """Which factor each active latent of the run carries, as the traversal's rows name them: "z3 position_x
+    0.62, ..." (the latents whose largest share of a factor's entropy is at least NAMED), or "none"."""
+    names, shares = factor_map(run, run.dataset().test)
+    found = [(float(row.max()), f"z{d} {names[int(row.argmax())]} {row.max():.2f}") for d, row in enumerate(shares)
+             if row.max() >= NAMED]
+    return "latents carrying a factor: " + (", ".join(text for _, text in sorted(found, reverse=True)) or "none")
+

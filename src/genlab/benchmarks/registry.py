@@ -74,14 +74,20 @@ BENCHMARKS: dict[str, Benchmark] = {
          Option("steps", 10_000, "Training steps per run (batch 64)."),
          Option("size", 32, "dSprites drawn at 32 (cheaper) or 64 pixels square."),
          Option("points", 10_000, "Training examples the metrics fit on (half as many test examples scored); "
-                "disentanglement_lib's 10,000 by default."))),
+                "disentanglement_lib's 10,000 by default."),
+         Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation MIG "
+                "against steps and CPU-minutes and its test MIG and FactorVAE score (run at OMP_NUM_THREADS=1)."),
+         Option("recipes", "", "With --probe: comma-separated recipes (conv, conv-256, mlp, mlp-2048, "
+                "factorvae-conv, factorvae-mlp; default all); two processes may train one each, then one call with "
+                "all writes the page."))),
     "scenes": Benchmark(
         "genlab.benchmarks.scenes:scenes",
-        "Slot Attention on tetrominoes and multi-dsprites over seeds: FG-ARI, ARI and mean best overlap beside k-means "
-        "on colour and position and the paper's figures, with the test scenes split into slots.",
+        "Slot Attention on tetrominoes and multi-dsprites over seeds: FG-ARI, ARI and mean best overlap (and FG-ARI on "
+        "scenes with two objects of one colour) beside k-means on colour and position and the paper's figures, with "
+        "learning curves and the test scenes split into slots. Run it at OMP_NUM_THREADS=1, two processes side by side.",
         (Option("seeds", 3, "Seeds per dataset; the table gives mean ± std."),
-         Option("steps", 3000, "Training steps of seeds 1 and up (batch 32)."),
-         Option("first_steps", 6000, "Training steps of seed 0 (its pictures are shown)."),
+         Option("steps", 10_000, "Training steps of each run of the chosen recipes (batch 32; about an hour a run "
+                "on one thread)."),
          Option("size", 32, "multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
          Option("datasets", "tetrominoes,multi-dsprites", "Comma-separated; two processes may train one each, then "
                 "one call with both writes the whole page from their records."),

@@ -1,9 +1,11 @@
-"""`genlab bench scenes`: Slot Attention on tetrominoes and multi-dsprites at a CPU budget, over seeds: FG-ARI,
-ARI and mean best overlap mean ± std beside the k-means floor and the paper's figures, and one overview
-picture (scenes split into slots) per dataset.
+"""`genlab bench scenes`: Slot Attention on tetrominoes and multi-dsprites at a CPU budget, over seeds: each
+dataset's chosen recipe (the probe's winner, scene_settings.DATASETS) for every seed, the paper's settings at
+seed 0 beside it, FG-ARI, ARI and mean best overlap mean ± std with FG-ARI over the scenes where two objects
+share a colour, beside the k-means floor and the paper's figures; the learning curves against steps and
+CPU-minutes, and one overview picture (scenes split into slots) per dataset.
 
-Each finished run leaves a record beside the page (OUT/scenes/NAME.json: its config and scores; seed 0's
-overview picture too), so the benchmark continues run by run on a machine that no longer has the run
+Each finished run leaves a record beside the page (OUT/scenes/NAME.json: its config, curve, scores and minutes;
+seed 0's overview picture too), so the benchmark continues run by run on a machine that no longer has the run
 folders: a run with a record of the same config is neither trained nor scored again."""
 
 from __future__ import annotations
@@ -14,56 +16,45 @@ from pathlib import Path
 import numpy as np
 
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.runs import kept, train_or_reuse
-from genlab.benchmarks.scene_settings import (ARCHITECTURE, BATCH, DATASETS, LR, SCENES, VARIANTS, WARMUP, scores,
-                                              side)
-from genlab.config import load_config
+from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.curves import plot_curves
+from genlab.benchmarks.scenes_probe import probe as probe_recipes
+from genlab.benchmarks.scene_settings import (ARCHITECTURE, BATCH, DATASETS, EVAL_EVERY, LR, RECIPES, SCENES,
+                                              WARMUP, measured, run_config, run_name, side)
 from genlab.errors import UserError
-from genlab.evaluation.objects import METRICS, ObjectsResult
+from genlab.evaluation.objects import METRICS
 from genlab.files import atomic_write
 from genlab.media.decomposition import overview_picture
 from genlab.media.grids import save_png
 from genlab.models.batched import decomposed
-from genlab.tables import Table, mean_std
+from genlab.tables import Table, mean_std, spread
 
 
-def _run_name(dataset: str, size: int, variant: str, seed: int) -> str:
-    """The paper variant keeps the names its records were first kept under."""
-    return f"{dataset}-{size}-slots-{'' if variant == 'paper' else variant + '-'}{seed}"
+def _overview(out: Path, dataset: str, size: int, recipe: str, steps: int) -> str:
+    """The page's path of eight test scenes of the recipe's seed-0 run split into its slots, with their true
+    objects: drawn once from the run (reused, or trained if its folder is gone), then kept beside the page."""
+    name = run_name(dataset, size, recipe, steps, 0)
+    path = out / "scenes" / f"{name}.png"
+    if not path.exists():
+        run = train_or_reuse(out / "runs" / name, run_config(dataset, size, recipe, steps, 0), same_settings=True)
+        test = run.dataset().test
+        x = test.x[:8]
+        recon, images, masks = decomposed(run.model, x)
+        save_png(overview_picture(x, recon, images, masks, run.spec.levels, np.asarray(test.extras["masks"][:8])),
+                 path)
+    return f"scenes/{path.name}"
 
 
-def _recorded(out: Path, name: str, config) -> ObjectsResult:
-    """The scores of run `name`: from its record in OUT/scenes when that was made from the same config, else
-    trained (or resumed, or reused from OUT/runs), scored and recorded, with the overview for seed 0."""
-
-    def measure() -> dict:
-        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
-        if config.seed == 0:
-            _overview(run, out / "scenes" / f"{name}.png")
-        return scores(run).model_dump(mode="json")
-
-    return ObjectsResult(**kept(out / "scenes" / f"{name}.json", config.model_dump(mode="json"), measure))
-
-
-def _overview(run, path: Path) -> None:
-    """Eight test scenes of the run split into its slots, with their true objects."""
-    test = run.dataset().test
-    x = test.x[:8]
-    recon, images, masks = decomposed(run.model, x)
-    save_png(overview_picture(x, recon, images, masks, run.spec.levels, np.asarray(test.extras["masks"][:8])), path)
-
-
-def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6000, size: int = 32,
+def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
            datasets: str = "tetrominoes,multi-dsprites", probe: bool = False, recipes: str = "") -> Path | list[Path]:
-    """Train (or reuse) Slot Attention for `seeds` seeds on tetrominoes (35x35) and multi-dsprites (at `size`),
-    seed 0 for `first_steps` and the others for `steps`, and write scenes.md with an overview per dataset and
-    scenes.json beside it (each row's mean and std over seeds, the floor's and the paper's figures).
-    `datasets` picks some of them (two processes can then train one each; the page lists those picked).
-    probe: instead, the candidate `recipes`' (all when empty) learning curves at `steps` steps, a page per
-    dataset (benchmarks/scenes_probe.py)."""
+    """Train (or reuse) each dataset's chosen recipe for `seeds` seeds of `steps` steps on tetrominoes (35x35) and
+    multi-dsprites (at `size`), the paper's settings at seed 0 beside it, and write scenes.md with the curves and
+    an overview per dataset and scenes.json beside it (each row's mean and std over seeds, the floor's and the
+    paper's figures). `datasets` picks some of them (two processes can then train one each; the page lists
+    those picked). probe: instead, the candidate `recipes`' (all when empty) learning curves at `steps` steps,
+    a page per dataset (benchmarks/scenes_probe.py)."""
     positive("--seeds", seeds, "3")
-    positive("--steps", steps, "3000")
-    positive("--first-steps", first_steps, "6000")
+    positive("--steps", steps, "10000")
     if size not in (32, 64):
         raise UserError(f"--size {size}: multi-dsprites is drawn at 32 or 64 pixels square; use one of them.")
     chosen = [name.strip() for name in datasets.split(",") if name.strip()]
@@ -72,75 +63,102 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 3000, first_steps: int = 6
         raise UserError(f"--datasets {datasets!r}: choose from {', '.join(DATASETS)}, separated by commas.")
     out = Path(out)
     if probe:
-        from genlab.benchmarks.scenes_probe import RECIPES, probe as probe_recipes
-
         return [probe_recipes(out, dataset=dataset, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
                 for dataset in chosen]
-    sides = {dataset: side(dataset, size) for dataset in chosen}
-    scored: dict[tuple[str, str], list[ObjectsResult]] = {(d, v): [] for d in chosen for v in VARIANTS}
-    for seed in range(seeds):  # seed by seed, so a benchmark stopped early has every dataset at its first seeds
-        for variant, (_, options) in VARIANTS.items():
-            for dataset in chosen:
-                if seed > 0 and variant != DATASETS[dataset]["main"]:
-                    continue
-                data = {"source": dataset} | ({} if dataset == "tetrominoes" else {"size": [size, size]})
-                budget = first_steps if seed == 0 else steps
-                model = {"name": "slots", "slots": DATASETS[dataset]["slots"]} | ARCHITECTURE | options
-                config = load_config(None, {"data": data, "model": model,
-                                            "training": {"steps": budget, "batch_size": BATCH, "lr": LR,
-                                                         "warmup_steps": WARMUP, "eval_every": min(budget, 1000)},
-                                            "": {"seed": seed}})
-                name = _run_name(dataset, sides[dataset], variant, seed)
-                scored[dataset, variant].append(_recorded(out, name, config))
-    rows, pictures, summary = [], [], []
+    # (dataset, recipe, steps) -> the records of its seeds; seed by seed, so a benchmark stopped early has every
+    # dataset at its first seeds
+    found: dict[tuple[str, str, int], list[dict]] = {}
+    for seed in range(seeds):
+        for dataset in chosen:
+            main = DATASETS[dataset]["main"]
+            found.setdefault((dataset, main, steps), []).append(measured(out, dataset, size, main, steps, seed))
     for dataset in chosen:
-        name = f"{dataset} ({sides[dataset]}x{sides[dataset]})"
-        for variant, (label, _) in VARIANTS.items():
-            runs = scored[dataset, variant]
-            seeds_used = f"{'seeds' if len(runs) > 1 else 'seed'} {', '.join(map(str, range(len(runs))))}"
-            rows.append((f"{name}: {label} ({seeds_used})", *(mean_std([r.model[m] for r in runs], 1, 100)
-                                                             for m in METRICS)))
-            summary.append({"dataset": dataset, "method": label, "variant": variant, "seeds": len(runs),
-                            **{m: _spread([r.model[m] for r in runs]) for m in METRICS}})
-            pictures.append((f"{name}, {label}", f"scenes/{_run_name(dataset, sides[dataset], variant, 0)}.png"))
-        floor = scored[dataset, DATASETS[dataset]["main"]][0].kmeans  # the same test scenes and k for every run
-        rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS)))
-        summary.append({"dataset": dataset, "method": "k-means, colour + position (floor)", "variant": "floor",
-                        "seeds": 1, **{m: _spread([floor[m]]) for m in METRICS}})
-        summary.append({"dataset": dataset, "method": "Slot Attention (paper)", "variant": "paper-figure",
+        for recipe, budget in DATASETS[dataset]["beside"]:
+            found[dataset, recipe, budget] = [measured(out, dataset, size, recipe, budget, 0)]
+    rows, summary, figures = [], [], []
+    for dataset in chosen:
+        name = f"{dataset} ({side(dataset, size)}x{side(dataset, size)})"
+        runs = {key: records for key, records in found.items() if key[0] == dataset}
+        for (_, recipe, budget), records in runs.items():
+            label = f"{name}: {RECIPES[recipe][0]}, {budget:,} steps"
+            row, figures_of = _row(label, records)
+            rows.append(row)
+            summary.append({"dataset": dataset, "method": RECIPES[recipe][0], "recipe": recipe, "steps": budget,
+                            **figures_of})
+        floor = found[dataset, DATASETS[dataset]["main"], steps][0]["scores"]  # the same test scenes and k
+        same = floor.get("same_colour") or {}
+        rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor['kmeans'][m]:.1f}" for m in METRICS),
+                     f"{100 * same['kmeans']:.1f}" if same.get("scenes") else "", "", ""))
+        summary.append({"dataset": dataset, "method": "k-means, colour + position (floor)", "recipe": "floor",
+                        "seeds": 1, **{m: spread([floor["kmeans"][m]]) for m in METRICS},
+                        "same_colour_fg_ari": spread([same["kmeans"]]) if same.get("scenes") else None,
+                        "same_colour_scenes": same.get("scenes", 0)})
+        summary.append({"dataset": dataset, "method": "Slot Attention (paper)", "recipe": "paper-figure",
                         "fg_ari_percent": DATASETS[dataset]["paper"]})
-        rows.append((f"{dataset}: Slot Attention (paper)", DATASETS[dataset]["paper"], "", ""))
-        rows.append((f"{dataset}: IODINE (paper)", DATASETS[dataset]["iodine"], "", ""))
+        rows.append((f"{dataset}: Slot Attention (paper)", DATASETS[dataset]["paper"], "", "", "", "", ""))
+        rows.append((f"{dataset}: IODINE (paper)", DATASETS[dataset]["iodine"], "", "", "", "", ""))
+        figures.append(_figures(out, dataset, size, steps, runs, floor["kmeans"]["fg_ari"]))
+    machine = next(iter(found.values()))[0]["machine"]
     arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
     text = "\n".join([
         "# Object discovery: Slot Attention on tetrominoes and multi-dsprites", "",
-        f"`genlab bench scenes --seeds {seeds} --steps {steps} --first-steps {first_steps} --size {size}`: seed 0 "
-        f"trained {first_steps:,} steps{f', seeds 1-{seeds - 1} {steps:,}' if seeds > 1 else ''} (batch {BATCH}, Adam {LR:g} with {WARMUP:,} "
-        f"warm-up steps then cosine decay; {arch}) on genlab's procedural scenes; scored on {SCENES:,} test scenes "
-        f"each; mean ± std over the seeds (sample std), in percent. FG-ARI leaves the background out, ARI counts it, "
-        "mBO is each true object's best IoU with a slot.", "",
-        "Two ways to make the masks. The paper's: each slot's mask logits come from its decoder alone. "
-        "genlab's (`--set model.masks=attention`): the logits are added to the log of the share of each pixel the "
-        "slot won in the last round of attention, so the reconstruction's gradient reaches the grouping from the "
-        "first step; with the paper's masks every slot first paints the background, a plateau that lasts longer "
-        "than this budget on multi-dsprites. But masks from attention let a slot paint one colour wherever the "
-        "attention puts it, and on tetrominoes two pieces of one colour then share a slot. So each dataset trains "
-        "the variant that works on it for every seed (tetrominoes the paper's masks, multi-dsprites masks from "
-        "attention) and the other at seed 0 beside it. Everything else is the paper's model.", "",
-        "The floor clusters each test image on its own by pixel colour and position (k = the slots), learning nothing. "
-        "The paper's rows are Locatello et al. 2020, Table 1: 500,000 steps at batch 64 on 8 GPUs, on DeepMind's "
-        "multi_object_datasets (64x64 and 35x35), which genlab cannot download and draws its own way.", "",
-        *Table(("scenes: method", *(f"{label} %" for label in METRICS.values())), rows).markdown(), "",
-        "## Test scenes split into slots (seed 0)", "",
-        "Each row: the scene, its reconstruction, the true objects, each pixel coloured by the slots' masks, and "
-        "each slot alone (white where its mask is empty).", "",
-        *[line for label, path in pictures for line in (f"**{label}**", "", f"![{label}]({path})", "")]])
+        f"`OMP_NUM_THREADS=1 genlab bench scenes --seeds {seeds} --steps {steps} --size {size}`: each dataset's "
+        f"chosen recipe trained {steps:,} steps for each seed, the earlier settings at seed 0 beside it (batch "
+        f"{BATCH}, Adam {LR:g} with {WARMUP:,} warm-up steps then cosine decay over the run; {arch}), one torch "
+        f"thread a run on {machine}, two runs side by side; genlab's procedural scenes, validation FG-ARI every "
+        f"{EVAL_EVERY} steps, the figures on {SCENES:,} test scenes each; mean ± std over the seeds (sample std), "
+        "in percent. FG-ARI leaves the background out, ARI counts it, mBO is each true object's best IoU with a "
+        "slot. The same-colour column is FG-ARI over the test scenes where two objects share one colour, which "
+        "a split by colour cannot separate.", "",
+        "The recipes were chosen by the probe (`genlab bench scenes --probe`, scenes-probe-*.md): BO-QSA (Jia et "
+        "al. 2023: learnt starting slots, implicit differentiation with the start's gradient straight through) "
+        "on both datasets, with the paper's masks on tetrominoes and masks from attention on multi-dsprites "
+        "(`--set model.masks=attention`: each slot's mask logits plus the log of the share of each pixel it won "
+        "in the last round of attention, so the reconstruction's gradient reaches the grouping from the first "
+        "step; with the paper's masks every slot first paints the background). Masks from attention let a slot "
+        "paint one colour wherever the attention puts it, so tetrominoes keeps the paper's masks.", "",
+        "The floor clusters each test image on its own by pixel colour and position (k = the slots), learning "
+        "nothing. The paper's rows are Locatello et al. 2020, Table 1: 500,000 steps at batch 64 on 8 GPUs, on "
+        "DeepMind's multi_object_datasets (64x64 and 35x35), which genlab cannot download and draws its own way.", "",
+        *Table(("scenes: method", *(f"{label} %" for label in METRICS.values()), "FG-ARI, same-colour scenes %",
+                "lowest seed's FG-ARI %", "minutes a run"), rows).markdown(), "",
+        "## Learning curves and test scenes split into slots (seed 0)", "",
+        "Validation FG-ARI against steps and CPU-minutes; then eight test scenes, each row: the scene, its "
+        "reconstruction, the true objects, each pixel coloured by the slots' masks, and each slot alone (white "
+        "where its mask is empty).", "",
+        *[line for label, curves, overview in figures
+          for line in (f"**{label}**", "", f"![learning curves, {label}]({curves})", "",
+                       f"![test scenes split into slots, {label}]({overview})", "")]])
     path = out / "scenes.md"
     atomic_write(out / "scenes.json", json.dumps({"scenes": SCENES, "rows": summary}, indent=1).encode())
     atomic_write(path, text.encode())
     return path
 
 
-def _spread(values: list[float]) -> dict:
-    """{"mean", "std"} of per-seed figures as fractions (sample std; 0 for one seed)."""
-    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+def _row(label: str, records: list[dict]) -> tuple[tuple, dict]:
+    """The page's row of a recipe's seeds and its figures for scenes.json."""
+    scores = [r["scores"] for r in records]
+    same = [s["same_colour"]["model"] for s in scores if (s.get("same_colour") or {}).get("scenes")]
+    seeds = f"{'seeds' if len(records) > 1 else 'seed'} {', '.join(map(str, range(len(records))))}"
+    fg_ari = [s["model"]["fg_ari"] for s in scores]
+    minutes = float(np.mean([r["minutes"] for r in records]))
+    row = (f"{label} ({seeds})", *(mean_std([s["model"][m] for s in scores], 1, 100) for m in METRICS),
+           mean_std(same, 1, 100) if len(same) == len(scores) else "", f"{100 * min(fg_ari):.1f}", f"{minutes:.0f}")
+    return row, {"seeds": len(records), **{m: spread([s["model"][m] for s in scores]) for m in METRICS},
+                 "same_colour_fg_ari": spread(same) if len(same) == len(scores) else None,
+                 "fg_ari_per_seed": fg_ari, "minutes_per_run": minutes}
+
+
+def _figures(out: Path, dataset: str, size: int, steps: int, runs: dict, floor: float) -> tuple[str, str, str]:
+    """(label, curves picture, overview picture) of a dataset: every run's validation curve, and the chosen
+    recipe's seed-0 run split into slots."""
+    pixels = side(dataset, size)
+    main = DATASETS[dataset]["main"]
+    curves = {f"{RECIPES[recipe][0]}, {budget:,} steps, seed {seed}": record["curve"]
+              for (_, recipe, budget), records in runs.items() for seed, record in enumerate(records)}
+    picture = out / "scenes" / f"curves-{dataset}-{pixels}-{steps}.png"
+    plot_curves(curves, floor, picture, title=f"{dataset} ({pixels}x{pixels})", figure="validation FG-ARI %",
+                floor_label="k-means floor (test)")
+    return (f"{dataset} ({pixels}x{pixels}), {RECIPES[main][0]}", f"scenes/{picture.name}",
+            _overview(out, dataset, size, main, steps))
+

@@ -149,6 +149,17 @@ def mutual_information(codes_binned: np.ndarray, factors: np.ndarray) -> np.ndar
                      for d in range(codes_binned.shape[1])])
 
 
+def factor_information(codes: np.ndarray, factors: np.ndarray, num_bins: int = 20) -> np.ndarray:
+    """Each latent's share of each factor's entropy, I(z_d; v_k) / H(v_k) for codes (N, D) binned as MIG bins
+    them and factor indices (N, K): (D, K) on [0, 1], 0 for a factor with one value. A latent that follows one
+    factor alone has one large entry in its row: the map says which factor each latent carries."""
+    from sklearn.metrics import mutual_info_score
+
+    info = mutual_information(discretise(codes, num_bins), factors)  # (D, K) nats
+    entropy = np.array([mutual_info_score(column, column) for column in factors.T])  # (K,)
+    return np.divide(info, entropy, out=np.zeros_like(info), where=entropy > 0)
+
+
 def mig(fit: Pool, *, num_train: int = 10_000, num_bins: int = 20) -> float:
     """Mutual information gap (Chen et al. 2018): per factor, (I of its most informative latent - I of the
     second) / H(factor), averaged over factors; latents binned in num_bins equal-width bins. The

@@ -14,6 +14,9 @@ labels' values mean nothing, so every score here is the same under any relabelli
 - **Mean best overlap** (mBO, Pont-Tuset et al. 2016): for each true object, the best intersection over
   union with any predicted segment, averaged over the objects of all images: whether each object has a
   segment of its own, which ARI does not see when objects are small.
+
+`same_colour_scenes` picks the scenes where two objects share one colour, on which a split by colour alone
+(k-means' floor) must fail: FG-ARI over them says whether a model tells such objects apart.
 """
 
 from __future__ import annotations
@@ -64,3 +67,16 @@ def segmentation_scores(true: np.ndarray, predicted: np.ndarray) -> dict[str, fl
     return {"fg_ari": float(np.nanmean(ari_per_image(true, predicted, foreground_only=True))),
             "ari": float(np.mean(ari_per_image(true, predicted, foreground_only=False))),
             "mbo": mean_best_overlap(true, predicted)}
+
+
+def same_colour_scenes(images: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Whether each scene (N,) holds two objects of one colour: images (N, C, H, W) of integer levels and their
+    true label maps (N, H, W); an object's colour is the median of its visible pixels, per channel."""
+    images, true = np.asarray(images), np.asarray(true)
+    found = np.zeros(len(true), bool)
+    for i, (image, labels) in enumerate(zip(images, true)):
+        pixels = image.reshape(image.shape[0], -1)  # (C, H * W)
+        flat = labels.reshape(-1)
+        colours = [tuple(np.median(pixels[:, flat == label], axis=1)) for label in np.unique(flat[flat != 0])]
+        found[i] = len(set(colours)) < len(colours)
+    return found

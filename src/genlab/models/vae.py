@@ -2,7 +2,7 @@
 
 The decoder outputs a categorical (few levels) or a discretised logistic mixture (many levels) per
 sub-pixel, so -ELBO is a true upper bound on the code length of the discrete images. Encoder and decoder
-are the shared convolutional parts (models/conv_parts.py).
+are the shared convolutional parts (models/conv_parts.py), or fully connected ones (models/mlp_parts.py).
 """
 
 from __future__ import annotations
@@ -18,14 +18,19 @@ from genlab.models.base import GenerativeModel, LogLikelihood, ModelConfig, to_u
 from genlab.models.bounds import LOG_2PI, gaussian_kl_per_latent, gaussian_kl_to_standard, importance_weighted
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
+from genlab.models.mlp_parts import MLPDecoder, mlp_encoder
 from genlab.units import bits_per_dim
 
 
 
 class VAEConfig(ModelConfig):
     latent_dim: int = Field(32, gt=0)
-    channels: int = Field(32, gt=0)  # width at full resolution; doubles once per downsampling, capped at 4x
-    blocks: int = Field(1, ge=0)  # residual blocks per resolution
+    # "conv": the shared conv pyramid (models/conv_parts.py); "mlp": fully connected layers of `hidden` units
+    # (models/mlp_parts.py), Chen et al.'s beta-TCVAE network for dSprites
+    network: Literal["conv", "mlp"] = "conv"
+    channels: int = Field(32, gt=0)  # conv: width at full resolution; doubles once per downsampling, capped at 4x
+    blocks: int = Field(1, ge=0)  # conv: residual blocks per resolution
+    hidden: int = Field(1200, gt=0)  # mlp: units per layer (Chen et al.'s 1,200)
     beta: float = Field(1.0, ge=0)  # weight of the KL term (beta-VAE); 1.0 keeps the loss an ELBO
     # Free bits (Kingma et al. 2016, IAF, eq. 15): each latent's batch-mean KL counts in the training loss as
     # at least this many nats, so no gradient pulls a latent below it to the prior and a noisy step cannot
@@ -59,10 +64,14 @@ class VAE(GenerativeModel):
         labels = self.num_classes if config.conditional else 0  # one-hot label beside features and codes
         # Created in this order (encoder, posterior, decoder), so the initial weights are those of every
         # earlier version of this family at the same seed.
-        self.encoder = conv_encoder(pyramid, config.blocks, config.dropout)
-        self.to_posterior = nn.Linear(pyramid.flat + labels, 2 * config.latent_dim)
-        self.decoder = ConvDecoder(pyramid, config.latent_dim + labels, self.head.params_per_channel, config.blocks,
-                                   config.dropout)
+        if config.network == "mlp":
+            self.encoder, features = mlp_encoder(spec.shape, config.hidden), config.hidden
+        else:
+            self.encoder, features = conv_encoder(pyramid, config.blocks, config.dropout), pyramid.flat
+        self.to_posterior = nn.Linear(features + labels, 2 * config.latent_dim)
+        code, params = config.latent_dim + labels, self.head.params_per_channel
+        self.decoder = MLPDecoder(spec.shape, code, params, config.hidden) if config.network == "mlp" else \
+            ConvDecoder(pyramid, code, params, config.blocks, config.dropout)
 
     def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Old decoder names (from_latent.*, dec_blocks.*, to_params.*) -> decoder.*; other names unchanged."""

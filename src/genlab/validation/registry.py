@@ -13,6 +13,7 @@ VALIDATORS: dict[str, str] = {
     "decompose": "genlab.validation.decompose:Decompose",
     "forecast": "genlab.validation.forecast:Forecast",
     "classify": "genlab.validation.classify:Classify",
+    "factors": "genlab.validation.factors:Factors",
     "loss": "genlab.validation.loss:Loss",
     "samples": "genlab.validation.samples:Samples",
 }

@@ -1,0 +1,96 @@
+"""`genlab bench disentanglement --probe`: short runs of candidate recipes on dSprites, one torch thread each, so
+the long budget goes to the recipe the evidence picks: validation MIG (on 5,000 validation images, every
+EVAL_EVERY steps) against steps and against CPU-minutes, and each run's MIG and FactorVAE score on the test
+split (disentanglement_lib's procedures, 10,000 fitting points) beside the untrained encoder and the factors.
+
+Each recipe's curve and scores are kept beside the page (OUT/disentanglement/probe-dsprites-SIZE-RECIPE-STEPS-
+SEED.json, keyed by the run's config), so the page is remade from the records on a machine without the run
+folders; interrupted runs resume (benchmarks/runs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genlab.benchmarks.checks import positive
+from genlab.benchmarks.curves import plot_curves, validation_curve
+from genlab.benchmarks.machine import describe
+from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
+from genlab.config import load_config
+from genlab.errors import UserError
+from genlab.evaluation import evaluate
+from genlab.files import atomic_write
+from genlab.tables import Table
+
+CONV = {"latent_dim": 10, "channels": 16, "blocks": 0}  # the benchmark's conv network
+MLP = {"latent_dim": 10, "network": "mlp", "hidden": 1200}  # Chen et al.'s (rtqichen/beta-tcvae) for dSprites
+# recipe -> (what it is, family, model options, batch, learning rate). Candidates from the issue: the benchmark's
+# conv network at its batch and at a larger one; Chen et al.'s MLP at a CPU-sized batch and at theirs (2,048);
+# FactorVAE on either network. Large batches suit the minibatch-weighted TC estimate and a CPU's throughput.
+RECIPES: dict[str, tuple[str, str, dict, int, float]] = {
+    "conv": ("beta-TCVAE 6, conv, batch 64", "tcvae", CONV | {"tc_weight": 6.0}, 64, 1e-3),
+    "conv-256": ("beta-TCVAE 6, conv, batch 256", "tcvae", CONV | {"tc_weight": 6.0}, 256, 1e-3),
+    "mlp": ("beta-TCVAE 6, MLP 1,200, batch 256", "tcvae", MLP | {"tc_weight": 6.0}, 256, 1e-3),
+    "mlp-2048": ("beta-TCVAE 6, MLP 1,200, batch 2,048 (Chen et al.)", "tcvae", MLP | {"tc_weight": 6.0}, 2048, 1e-3),
+    "factorvae-conv": ("FactorVAE 35, conv, batch 64", "factorvae", CONV | {"tc_weight": 35.0}, 64, 1e-3),
+    "factorvae-mlp": ("FactorVAE 35, MLP 1,200, batch 256", "factorvae", MLP | {"tc_weight": 35.0}, 256, 1e-3),
+}
+EVAL_EVERY = 500  # steps between points of a curve
+POINTS = 10_000  # training examples the final metrics are fitted on (disentanglement_lib's)
+FINAL = ("mig", "factor_vae")  # the issue's two targets, scored at the end of each run
+
+
+def _config(size: int, recipe: str, steps: int, seed: int):
+    _, family, options, batch, lr = RECIPES[recipe]
+    return load_config(None, {"data": {"source": "dsprites", "size": [size, size]},
+                              "model": {"name": family} | options,
+                              "training": {"steps": steps, "batch_size": batch, "lr": lr, "eval_every": EVAL_EVERY},
+                              "": {"seed": seed}})
+
+
+def _measured(out: Path, size: int, recipe: str, steps: int, seed: int) -> dict:
+    """{"curve", "model", "untrained", "ground_truth", "minutes", "machine"} of the recipe's run: from its record
+    when kept from the same config, else trained (or resumed, or reused from OUT/runs), scored and kept."""
+    config = _config(size, recipe, steps, seed)
+    name = f"probe-dsprites-{size}-{recipe}-{steps}-{seed}"
+
+    def measure() -> dict:
+        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
+        result = evaluate(run, iwae_k=1, samples=0, factor_points=POINTS, factor_metrics=FINAL)
+        scores = result["disentanglement"]
+        return {"curve": validation_curve(run, "val_mig"), "model": scores.model, "untrained": scores.untrained,
+                "ground_truth": scores.ground_truth, "minutes": training_minutes(run), "machine": describe()}
+
+    return kept(out / "disentanglement" / f"{name}.json", config.model_dump(mode="json"), measure)
+
+
+def probe(out: Path, *, size: int, steps: int, recipes: str = ",".join(RECIPES), seed: int = 0) -> Path:
+    """Train (or reuse) the `recipes` of RECIPES (comma-separated) on dSprites at `size` for `steps` steps at one
+    seed and write disentanglement-probe-SIZE-STEPS.md with the MIG curves and the test scores."""
+    positive("--steps", steps, "5000")
+    chosen = [name.strip() for name in recipes.split(",") if name.strip()]
+    if not chosen or any(name not in RECIPES for name in chosen):
+        raise UserError(f"--recipes {recipes!r}: choose from {', '.join(RECIPES)}, separated by commas.")
+    out = Path(out)
+    found = {recipe: _measured(out, size, recipe, steps, seed) for recipe in chosen}
+    first = next(iter(found.values()))
+    picture = out / "disentanglement" / f"probe-dsprites-{size}-{steps}.png"
+    plot_curves({RECIPES[r][0]: f["curve"] for r, f in found.items()}, first["untrained"]["mig"], picture,
+                title=f"dSprites ({size}x{size}), seed {seed}", figure="validation MIG", scale=1.0,
+                floor_label="untrained encoder (test)")
+    rows = [(RECIPES[r][0], *(f"{f['model'][m]:.3f}" for m in FINAL), f"{f['minutes']:.1f}",
+             f"{max((p[2] for p in f['curve']), default=float('nan')):.3f}") for r, f in found.items()]
+    rows += [(label, *(f"{first[key][m]:.3f}" for m in FINAL), "", "")
+             for label, key in (("untrained encoder (floor)", "untrained"), ("ground-truth factors (ceiling)", "ground_truth"))]
+    text = "\n".join([
+        "# Disentanglement recipes on dSprites: a probe", "",
+        f"`OMP_NUM_THREADS=1 genlab bench disentanglement --probe --size {size} --steps {steps} --recipes {recipes}`: "
+        f"each recipe trained {steps:,} steps at seed {seed} on genlab's dSprites ({size}x{size}; 10 latents), one "
+        f"torch thread on {first['machine']}, two recipes side by side; validation MIG on 5,000 validation images "
+        f"every {EVAL_EVERY} steps, MIG and the FactorVAE score at the end fitted on {POINTS:,} training images "
+        "(disentanglement_lib's procedures). One seed: a probe ranks recipes, it does not measure them.", "",
+        *Table(("recipe", "test MIG", "test FactorVAE score", "training minutes", "best validation MIG"),
+               rows).markdown(), "",
+        f"![validation MIG against steps and minutes](disentanglement/{picture.name})", ""])
+    path = out / f"disentanglement-probe-{size}-{steps}.md"
+    atomic_write(path, text.encode())
+    return path
