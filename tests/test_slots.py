@@ -339,3 +339,19 @@ def test_decompose_reads_awkward_colour_images_without_inventing_alpha(scenes_ru
     done = genlab_at(["decompose", "run", folder, "--resize", "-o", tmp_path / "out"], scenes_run)
     assert done.returncode == 0 and "CMYK" in done.stdout and "alpha" not in done.stdout, str(done)
     assert all((tmp_path / "out" / f"{name}-overview.png").exists() for name in ("cmyk", "rgb16", "palette"))
+
+
+def test_a_new_run_takes_the_familys_choices_for_a_builtin_dataset_under_its_own(tmp_path, monkeypatch):
+    from genlab.config import load_config
+    from genlab.models.registry import options_for_data
+    from genlab.models.slots import SlotsConfig
+    from genlab.training.run import train
+
+    assert options_for_data("slots", "multi-dsprites", {}) == {"masks": "attention"}  # the probe's pick there
+    assert options_for_data("slots", "tetrominoes", {"masks": "attention"}) == {"masks": "attention"}
+    monkeypatch.setattr(SlotsConfig, "FOR_DATA", {"digits": {"masks": "attention", "iterations": 2}})
+    config = load_config(None, {"data": {"source": "digits"}, "model": {"name": "slots", "iterations": 1} | TINY,
+                                "training": {"steps": 1, "batch_size": 4, "eval_every": 1}})
+    train(config, tmp_path / "run", quiet=True)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["config"]["model"]
+    assert saved["masks"] == "attention" and saved["iterations"] == 1  # recorded; the run's own option wins

@@ -21,15 +21,16 @@ from genlab.evaluation.objects import ObjectsResult
 # Slot Attention, Biza et al. 2023), alone or with BO-QSA.
 PAPER_START = {"init": "gaussian", "implicit": False}  # slots drawn from one Gaussian, gradient through the rounds
 BO_QSA = {"init": "learnt", "implicit": True}
+DECODER, ATTENTION = {"masks": "decoder"}, {"masks": "attention"}
 RECIPES: dict[str, tuple[str, dict]] = {
-    "paper": ("the paper's masks", PAPER_START),
-    "attention": ("masks from attention", {"masks": "attention"} | PAPER_START),
-    "attention-fade": ("masks from attention, faded out over 2,000 steps", {"masks": "attention",
-                                                                           "attention_fade": 2000} | PAPER_START),
-    "bo-qsa": ("BO-QSA: learnt starting slots, implicit gradient", BO_QSA),
-    "bo-qsa-attention": ("BO-QSA with masks from attention", BO_QSA | {"masks": "attention"}),
-    "isa": ("slot-centric frames (ISA)", {"frames": "slot"} | PAPER_START),
-    "isa-bo-qsa": ("slot-centric frames with BO-QSA", {"frames": "slot"} | BO_QSA),
+    "paper": ("the paper's masks", PAPER_START | DECODER),
+    "attention": ("masks from attention", ATTENTION | PAPER_START),
+    "attention-fade": ("masks from attention, faded out over 2,000 steps", ATTENTION | {"attention_fade": 2000}
+                       | PAPER_START),
+    "bo-qsa": ("BO-QSA: learnt starting slots, implicit gradient", BO_QSA | DECODER),
+    "bo-qsa-attention": ("BO-QSA with masks from attention", BO_QSA | ATTENTION),
+    "isa": ("slot-centric frames (ISA)", {"frames": "slot"} | PAPER_START | DECODER),
+    "isa-bo-qsa": ("slot-centric frames with BO-QSA", {"frames": "slot"} | BO_QSA | DECODER),
 }
 # dataset -> its slots (objects + background, as the paper), the recipe the benchmark trains for every seed (the
 # probe's winner on it, benchmarks/results/scenes-probe-*.md), the recipes shown beside it at seed 0 with their

@@ -28,6 +28,10 @@ class ModelConfig(BaseModel):
     # config.json that lacks one is read with it, not with today's default (registry.saved_options), so an
     # older run loads and resumes as what it was.
     BEFORE_IT_EXISTED: ClassVar[dict[str, Any]] = {}
+    # Built-in dataset -> the options the family's evidence picked there (a benchmark's probe), taken by a new
+    # run on that dataset for each option it does not set (registry.options_for_data); config.json records
+    # them, so a change here never alters a saved run.
+    FOR_DATA: ClassVar[dict[str, dict[str, Any]]] = {}
 
 
 class Decomposition(NamedTuple):

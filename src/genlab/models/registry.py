@@ -73,6 +73,12 @@ def saved_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return model_class(name).Config.BEFORE_IT_EXISTED | options
 
 
+def options_for_data(name: str, source: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A new run's options on data `source`: the family's choices for that built-in (its Config's FOR_DATA)
+    under the ones given."""
+    return model_class(name).Config.FOR_DATA.get(source, {}) | options
+
+
 def build_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """Every option of the family, the ones not given at their defaults: what config.json records."""
     return model_config(name, options).model_dump()

@@ -34,6 +34,9 @@ DEFAULT_SLOTS = 7  # when the dataset's masks do not say how many objects a scen
 
 class SlotsConfig(ModelConfig):
     BEFORE_IT_EXISTED = {"init": "gaussian", "implicit": False}  # runs saved before BO-QSA started as the paper
+    # multi-dsprites: the paper's masks leave every slot on the background for thousands of steps, masks from
+    # attention do not (benchmarks/results/scenes-probe-multi-dsprites-*.md, scenes.md)
+    FOR_DATA = {"multi-dsprites": {"masks": "attention"}}
     slots: int | None = Field(None, gt=0)  # None: one per object the dataset's masks can hold, plus the background
     slot_dim: int = Field(64, gt=0)
     iterations: int = Field(3, gt=0)  # rounds of attention

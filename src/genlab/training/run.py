@@ -18,7 +18,7 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
 from genlab.models.loading import resolve_device
-from genlab.models.registry import build_model, build_options, saved_options
+from genlab.models.registry import build_model, build_options, options_for_data, saved_options
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
 from genlab.training.batches import default_batch_size
 from genlab.training.distributed import World, close_world, init_world
@@ -132,6 +132,9 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
         raise UserError("train needs a config for a new run (or resume=True to continue one).")
     elif folder.holds_run() or folder.has_weights():
         raise UserError(f"{folder.path} already holds a run: pass --resume to continue it, or choose another --out.")
+    else:  # a new run takes its family's choices for a built-in dataset where it sets none
+        config = config.model_copy(update={"model": ModelSection(
+            name=config.model.name, **options_for_data(config.model.name, config.data.source, config.model.options))})
     if folder.path.exists() and not folder.path.is_dir():
         raise UserError(f"--out {folder.path} is a file, not a folder: choose another --out.")
     fresh_folder = not folder.path.exists()
