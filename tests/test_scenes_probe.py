@@ -31,7 +31,7 @@ def test_a_tiny_probe_writes_curves_and_scores_and_reuses_its_records(tmp_path, 
 
 
 def test_the_benchmark_trains_the_chosen_recipe_over_seeds_beside_the_paper_and_remakes_its_page(tmp_path, monkeypatch):
-    """Every seed of the chosen recipe and the paper's settings beside it at seed 0 are kept with their curves;
+    """Every seed of the chosen recipe and an earlier recipe beside it at seed 0 are kept with their curves;
     the page has a row each (with the same-colour scenes' FG-ARI), the floor, curves and the overview, and
     scenes.json the same figures; a second call remakes both from the records alone."""
     monkeypatch.setattr(scene_settings, "SCENES", 6)
@@ -50,7 +50,11 @@ def test_the_benchmark_trains_the_chosen_recipe_over_seeds_beside_the_paper_and_
     chosen = next(row for row in rows if row["recipe"] == "bo-qsa")
     assert chosen["seeds"] == 2 and len(chosen["fg_ari_per_seed"]) == 2 and chosen["steps"] == 2
     record = json.loads((tmp_path / "scenes" / "probe-tetrominoes-35-bo-qsa-2-1.json").read_text())["result"]
-    assert record["scores"]["same_colour"]["scenes"] >= 0 and len(record["curve"]) == 2
+    assert len(record["curve"]) == 2
+    same = record["scores"]["same_colour"]  # 6 test scenes: some hold two pieces of one colour
+    assert same["scenes"] > 0 and -1 <= same["model"] <= 1 and chosen["same_colour_fg_ari"] is not None
+    floor_row = next(line for line in text.splitlines() if "k-means, colour + position (floor)" in line)
+    assert f"| {100 * same['kmeans']:.1f} |" in floor_row
 
     for run in (tmp_path / "runs").iterdir():  # the page is remade from the records alone
         for item in run.iterdir():

@@ -355,3 +355,12 @@ def test_a_new_run_takes_the_familys_choices_for_a_builtin_dataset_under_its_own
     train(config, tmp_path / "run", quiet=True)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())["config"]["model"]
     assert saved["masks"] == "attention" and saved["iterations"] == 1  # recorded; the run's own option wins
+
+
+def test_a_slots_run_saved_before_bo_qsa_loads_with_the_papers_start_it_trained():
+    from genlab.models.registry import model_config, saved_options
+
+    saved = {"conditional": False, "slots": 4, "masks": "decoder"} | TINY  # a config.json's model options then
+    old = model_config("slots", saved_options("slots", saved))
+    assert (old.init, old.implicit) == ("gaussian", False)
+    assert (model_config("slots", {}).init, model_config("slots", {}).implicit) == ("learnt", True)

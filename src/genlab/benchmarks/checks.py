@@ -16,3 +16,11 @@ def at_least_zero(option: str, value: float, example: str) -> None:
     """Refuse a negative value where 0 means "none"."""
     if not value >= 0:
         raise UserError(f"{option} {value:g} must be 0 (none) or positive: pass {option} {example}, for example.")
+
+
+def names_from(option: str, value: str, known) -> list[str]:
+    """The comma-separated names of `value`, each one of `known`; refused when one is not, or none is given."""
+    chosen = [name.strip() for name in value.split(",") if name.strip()]
+    if not chosen or any(name not in known for name in chosen):
+        raise UserError(f"{option} {value!r}: choose from {', '.join(known)}, separated by commas.")
+    return chosen

@@ -17,7 +17,7 @@ from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.disentanglement import LABELS, DisentanglementResult
 from genlab.files import atomic_write
 from genlab.metrics.disentanglement import METRICS
-from genlab.media.traversal import NAMED
+from genlab.media.traversal import NAMED, carried
 from genlab.reports.traversal import factor_map, write_traversal
 from genlab.tables import Table, mean_std, spread
 
@@ -97,7 +97,7 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
     rows.append(("disentanglement_lib, dSprites (range)", *(ANCHOR.get(m, "") for m in METRICS), ""))
     summary += [{"model": "ground-truth factors (ceiling)", **{m: spread([reference.ground_truth[m]]) for m in METRICS}},
                 {"model": "untrained encoder (floor)", **{m: spread([reference.untrained[m]]) for m in METRICS}},
-                {"model": "disentanglement_lib, dSprites (range)", **ANCHOR}]
+                {"model": "disentanglement_lib, dSprites (range)", "range": ANCHOR}]
     arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
     text = "\n".join([
         f"# Disentanglement on dSprites ({size}x{size})", "",
@@ -130,7 +130,6 @@ def _carried(run) -> str:
     """Which factor each active latent of the run carries, as the traversal's rows name them: "z3 position_x
     0.62, ..." (the latents whose largest share of a factor's entropy is at least NAMED), or "none"."""
     names, shares = factor_map(run, run.dataset().test)
-    found = [(float(row.max()), f"z{d} {names[int(row.argmax())]} {row.max():.2f}") for d, row in enumerate(shares)
-             if row.max() >= NAMED]
-    return "latents carrying a factor: " + (", ".join(text for _, text in sorted(found, reverse=True)) or "none")
-
+    found = sorted(((row.max(), f"z{d} {carried(names, row)} {row.max():.2f}") for d, row in enumerate(shares)
+                    if carried(names, row)), reverse=True)
+    return "latents carrying a factor: " + (", ".join(text for _, text in found) or "none")

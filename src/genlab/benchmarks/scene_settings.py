@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from genlab.benchmarks.curves import validation_curve
 from genlab.benchmarks.machine import describe
 from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
 from genlab.config import load_config
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.objects import ObjectsResult
+from genlab.files import read_json
+from genlab.media.decomposition import overview_picture
+from genlab.media.grids import save_png
+from genlab.models.batched import decomposed
 
 # The recipes, each a name -> (what it is, model options beyond ARCHITECTURE), stated in full so a run keeps its
 # recipe when the family's defaults move. Candidates from the issue: the paper's masks; masks from attention,
@@ -83,16 +89,31 @@ def run_name(dataset: str, size: int, recipe: str, steps: int, seed: int) -> str
 
 def measured(out: Path, dataset: str, size: int, recipe: str, steps: int, seed: int) -> dict:
     """{"curve", "scores", "minutes", "machine"} of `recipe`'s run: from its record (OUT/scenes/NAME.json) when
-    kept from the same config, else trained (or resumed, or reused from OUT/runs/NAME), scored and kept."""
+    kept from the same config, else trained (or resumed, or reused from OUT/runs/NAME), scored and kept, with
+    seed 0's overview (OUT/scenes/NAME.png). A record kept before the same-colour figure existed is scored
+    again where its run folder is still there (and kept as it is where not)."""
     config = run_config(dataset, size, recipe, steps, seed)
     name = run_name(dataset, size, recipe, steps, seed)
+    record, folder = out / "scenes" / f"{name}.json", out / "runs" / name
 
     def measure() -> dict:
-        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
+        run = train_or_reuse(folder, config, same_settings=True)
+        if seed == 0:
+            overview(run, out / "scenes" / f"{name}.png")
         return {"curve": validation_curve(run, "val_fg_ari"), "scores": scores(run).model_dump(mode="json"),
                 "minutes": training_minutes(run), "machine": describe()}
 
-    return kept(out / "scenes" / f"{name}.json", config.model_dump(mode="json"), measure)
+    if record.exists() and folder.is_dir() and not read_json(record)["result"]["scores"].get("same_colour"):
+        record.unlink()
+    return kept(record, config.model_dump(mode="json"), measure)
+
+
+def overview(run, path: Path) -> None:
+    """Eight test scenes of the run split into its slots, with their true objects."""
+    test = run.dataset().test
+    x = test.x[:8]
+    recon, images, masks = decomposed(run.model, x)
+    save_png(overview_picture(x, recon, images, masks, run.spec.levels, np.asarray(test.extras["masks"][:8])), path)
 
 
 def same_colour(scores: dict, who: str) -> str:

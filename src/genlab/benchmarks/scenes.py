@@ -1,6 +1,6 @@
 """`genlab bench scenes`: Slot Attention on tetrominoes and multi-dsprites at a CPU budget, over seeds: each
-dataset's chosen recipe (the probe's winner, scene_settings.DATASETS) for every seed, the paper's settings at
-seed 0 beside it, FG-ARI, ARI and mean best overlap mean ± std with FG-ARI over the scenes where two objects
+dataset's chosen recipe (the probe's winner, scene_settings.DATASETS) for every seed, earlier recipes at seed 0
+beside it, FG-ARI, ARI and mean best overlap mean ± std with FG-ARI over the scenes where two objects
 share a colour, beside the k-means floor and the paper's figures; the learning curves against steps and
 CPU-minutes, and one overview picture (scenes split into slots) per dataset.
 
@@ -15,40 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab.benchmarks.checks import positive
-from genlab.benchmarks.runs import train_or_reuse
+from genlab.benchmarks.checks import names_from, positive
 from genlab.benchmarks.curves import plot_curves
 from genlab.benchmarks.scenes_probe import probe as probe_recipes
 from genlab.benchmarks.scene_settings import (ARCHITECTURE, BATCH, DATASETS, EVAL_EVERY, LR, RECIPES, SCENES,
-                                              WARMUP, measured, run_config, run_name, side)
+                                              WARMUP, measured, run_name, side)
 from genlab.errors import UserError
 from genlab.evaluation.objects import METRICS
 from genlab.files import atomic_write
-from genlab.media.decomposition import overview_picture
-from genlab.media.grids import save_png
-from genlab.models.batched import decomposed
 from genlab.tables import Table, mean_std, spread
-
-
-def _overview(out: Path, dataset: str, size: int, recipe: str, steps: int) -> str:
-    """The page's path of eight test scenes of the recipe's seed-0 run split into its slots, with their true
-    objects: drawn once from the run (reused, or trained if its folder is gone), then kept beside the page."""
-    name = run_name(dataset, size, recipe, steps, 0)
-    path = out / "scenes" / f"{name}.png"
-    if not path.exists():
-        run = train_or_reuse(out / "runs" / name, run_config(dataset, size, recipe, steps, 0), same_settings=True)
-        test = run.dataset().test
-        x = test.x[:8]
-        recon, images, masks = decomposed(run.model, x)
-        save_png(overview_picture(x, recon, images, masks, run.spec.levels, np.asarray(test.extras["masks"][:8])),
-                 path)
-    return f"scenes/{path.name}"
 
 
 def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
            datasets: str = "tetrominoes,multi-dsprites", probe: bool = False, recipes: str = "") -> Path | list[Path]:
     """Train (or reuse) each dataset's chosen recipe for `seeds` seeds of `steps` steps on tetrominoes (35x35) and
-    multi-dsprites (at `size`), the paper's settings at seed 0 beside it, and write scenes.md with the curves and
+    multi-dsprites (at `size`), earlier recipes at seed 0 beside it, and write scenes.md with the curves and
     an overview per dataset and scenes.json beside it (each row's mean and std over seeds, the floor's and the
     paper's figures). `datasets` picks some of them (two processes can then train one each; the page lists
     those picked). probe: instead, the candidate `recipes`' (all when empty) learning curves at `steps` steps,
@@ -57,10 +38,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
     positive("--steps", steps, "10000")
     if size not in (32, 64):
         raise UserError(f"--size {size}: multi-dsprites is drawn at 32 or 64 pixels square; use one of them.")
-    chosen = [name.strip() for name in datasets.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in DATASETS]
-    if unknown or not chosen:
-        raise UserError(f"--datasets {datasets!r}: choose from {', '.join(DATASETS)}, separated by commas.")
+    chosen = names_from("--datasets", datasets, DATASETS)
     out = Path(out)
     if probe:
         return [probe_recipes(out, dataset=dataset, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
@@ -74,7 +52,8 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
             found.setdefault((dataset, main, steps), []).append(measured(out, dataset, size, main, steps, seed))
     for dataset in chosen:
         for recipe, budget in DATASETS[dataset]["beside"]:
-            found[dataset, recipe, budget] = [measured(out, dataset, size, recipe, budget, 0)]
+            if (dataset, recipe, budget) not in found:  # a recipe beside the chosen one, at seed 0
+                found[dataset, recipe, budget] = [measured(out, dataset, size, recipe, budget, 0)]
     rows, summary, figures = [], [], []
     for dataset in chosen:
         name = f"{dataset} ({side(dataset, size)}x{side(dataset, size)})"
@@ -85,8 +64,9 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
             rows.append(row)
             summary.append({"dataset": dataset, "method": RECIPES[recipe][0], "recipe": recipe, "steps": budget,
                             **figures_of})
-        floor = found[dataset, DATASETS[dataset]["main"], steps][0]["scores"]  # the same test scenes and k
-        same = floor.get("same_colour") or {}
+        main_runs = found[dataset, DATASETS[dataset]["main"], steps]
+        floor = main_runs[0]["scores"]  # the same test scenes and k for every run
+        same = next((r["scores"]["same_colour"] for r in main_runs if r["scores"].get("same_colour")), {})
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor['kmeans'][m]:.1f}" for m in METRICS),
                      f"{100 * same['kmeans']:.1f}" if same.get("scenes") else "", "", ""))
         summary.append({"dataset": dataset, "method": "k-means, colour + position (floor)", "recipe": "floor",
@@ -128,7 +108,7 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
         "where its mask is empty).", "",
         *[line for label, curves, overview in figures
           for line in (f"**{label}**", "", f"![learning curves, {label}]({curves})", "",
-                       f"![test scenes split into slots, {label}]({overview})", "")]])
+                       *((f"![test scenes split into slots, {label}]({overview})", "") if overview else ()))]])
     path = out / "scenes.md"
     atomic_write(out / "scenes.json", json.dumps({"scenes": SCENES, "rows": summary}, indent=1).encode())
     atomic_write(path, text.encode())
@@ -159,6 +139,7 @@ def _figures(out: Path, dataset: str, size: int, steps: int, runs: dict, floor: 
     picture = out / "scenes" / f"curves-{dataset}-{pixels}-{steps}.png"
     plot_curves(curves, floor, picture, title=f"{dataset} ({pixels}x{pixels})", figure="validation FG-ARI %",
                 floor_label="k-means floor (test)")
+    overview = out / "scenes" / f"{run_name(dataset, size, main, steps, 0)}.png"  # drawn when seed 0 was scored
     return (f"{dataset} ({pixels}x{pixels}), {RECIPES[main][0]}", f"scenes/{picture.name}",
-            _overview(out, dataset, size, main, steps))
+            f"scenes/{overview.name}" if overview.exists() else None)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genlab.benchmarks.checks import positive
+from genlab.benchmarks.checks import names_from, positive
 from genlab.benchmarks.curves import plot_curves
 from genlab.benchmarks.scene_settings import DATASETS, EVAL_EVERY, RECIPES, measured, same_colour, side
 from genlab.errors import UserError
@@ -27,9 +27,7 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
     positive("--steps", steps, "3000")
     if dataset not in DATASETS:
         raise UserError(f"--datasets {dataset!r} for --probe: choose one of {', '.join(DATASETS)}.")
-    chosen = [name.strip() for name in recipes.split(",") if name.strip()]
-    if not chosen or any(name not in RECIPES for name in chosen):
-        raise UserError(f"--recipes {recipes!r}: choose from {', '.join(RECIPES)}, separated by commas.")
+    chosen = names_from("--recipes", recipes, RECIPES)
     out = Path(out)
     pixels = side(dataset, size)
     found = {recipe: measured(out, dataset, size, recipe, steps, seed) for recipe in chosen}

@@ -32,7 +32,7 @@ class ObjectsResult(Result):
     kmeans: dict[str, float]
     # FG-ARI over the scenes holding two objects of one colour: {"scenes", "model", "kmeans"}; None in records
     # made before it was measured
-    same_colour: dict[str, float] | None = None
+    same_colour: dict[str, int | float] | None = None
 
     def headline(self) -> tuple[str, float] | None:
         return "FG-ARI", self.model["fg_ari"]
@@ -75,7 +75,7 @@ class Objects(Evaluator):
 
 
 def _same_colour(x: np.ndarray, true: np.ndarray, predicted: np.ndarray, k: int, levels: int, seed: int
-                 ) -> dict[str, float]:
+                 ) -> dict[str, int | float]:
     """{"scenes": how many of the scenes x (N, C, H, W) hold two objects of one colour, and when any, "model" and
     "kmeans": the mean FG-ARI over them of the predicted label maps (N, H, W) and of the floor's (k clusters)}."""
     same = same_colour_scenes(x, true)  # (N,)

@@ -19,6 +19,17 @@ HEADER = 18  # pixels above the rows for the factor map's column names
 NAMED = 0.1  # a latent is named after a factor when it carries at least this share of the factor's entropy
 
 
+def carried(names: list[str], shares: np.ndarray) -> str | None:
+    """The factor a latent carries most, by its shares of the factors' entropies (K,), or None below NAMED."""
+    return names[int(shares.argmax())] if len(names) and shares.max() >= NAMED else None
+
+
+def _short(name: str) -> str:
+    """A factor's name in at most 10 characters, for the map's header and the row labels."""
+    name = name.replace("_", " ")
+    return name if len(name) <= 10 else name[:9] + "."
+
+
 def traversal_picture(images: np.ndarray, levels: int, kl: np.ndarray, latents: np.ndarray,
                       factors: tuple[list[str], np.ndarray] | None = None) -> Image.Image:
     """images (D, n, steps, C, H, W) of levels, kl (D,) nats (NaN: unknown) and the latent index of each row
@@ -29,7 +40,7 @@ def traversal_picture(images: np.ndarray, levels: int, kl: np.ndarray, latents: 
     cell_h, cell_w = h * scale, w * scale
     sweeps_width = LABEL_WIDTH + n * steps * (cell_w + 1) + (n - 1) * GAP
     names, shares = factors if factors is not None else ([], np.zeros((d, 0)))
-    label_width = LABEL_WIDTH + (60 if factors is not None else 0)
+    label_width = LABEL_WIDTH + (90 if factors is not None else 0)  # room for the factor's name
     header = HEADER if factors is not None else 0
     width = sweeps_width + (label_width - LABEL_WIDTH) + (GAP + len(names) * (cell_h + 1) if factors else 0)
     canvas = Image.new("RGB", (width, header + d * (cell_h + 1) + 1), "white")
@@ -38,14 +49,13 @@ def traversal_picture(images: np.ndarray, levels: int, kl: np.ndarray, latents: 
     small = ImageFont.load_default(size=10)
     map_left = width - len(names) * (cell_h + 1)
     for k, name in enumerate(names):
-        short = name.replace("_", " ") if len(name) <= 10 else name[:9] + "."
-        draw.text((map_left + k * (cell_h + 1) + cell_h // 2, HEADER // 2), short, fill="black", font=small,
+        draw.text((map_left + k * (cell_h + 1) + cell_h // 2, HEADER // 2), _short(name), fill="black", font=small,
                   anchor="mm")
     for row in range(d):
         top = header + row * (cell_h + 1) + 1
         label = f"z{latents[row]}" + ("" if np.isnan(kl[row]) else f"  KL {kl[row]:.2f}")
-        if len(names) and shares[row].max() >= NAMED:
-            label += f"  {names[int(shares[row].argmax())]}"
+        factor = carried(names, shares[row])
+        label += f"  {_short(factor)}" if factor else ""
         draw.text((6, top + cell_h // 2), label, fill="black", font=font, anchor="lm")
         for example in range(n):
             tiles = to_uint8(images[row, example], levels)  # (steps, H, W, C)

@@ -58,8 +58,8 @@ class SlotsConfig(ModelConfig):
     # Where the slots start. "gaussian": each drawn from one learnt Gaussian (the paper), so slots are
     # interchangeable and any number can be drawn. "learnt": K learnt starting points, one per slot (BO-QSA, Jia
     # et al. 2023), so a slot can specialise (the background, say) and an image's split needs no noise; the
-    # default with `implicit`, since the two together beat the paper's start on tetrominoes and multi-dsprites
-    # at the same steps (benchmarks/results/scenes-probe-*.md), but a run then splits into its K slots only.
+    # default with `implicit`, since the two together beat the paper's start at the same steps where measured
+    # (benchmarks/results/scenes-probe-*.md), but a run then splits into its K slots only.
     init: Literal["gaussian", "learnt"] = "learnt"
     # Implicit differentiation (Chang et al. 2022): the rounds of attention before the last run without a
     # gradient and the last one starts from their result detached, so the gradient is that of a fixed point
