@@ -76,7 +76,7 @@ BENCHMARKS: dict[str, Benchmark] = {
          Option("points", 10_000, "Training examples the metrics fit on (half as many test examples scored); "
                 "disentanglement_lib's 10,000 by default."),
          Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation MIG "
-                "against steps and CPU-minutes and its test MIG and FactorVAE score (run at OMP_NUM_THREADS=1)."),
+                "against steps and CPU-minutes and its final MIG and FactorVAE score (run at OMP_NUM_THREADS=1)."),
          Option("recipes", "", "With --probe: comma-separated recipes (conv, conv-256, mlp, mlp-2048, "
                 "factorvae-conv, factorvae-mlp; default all); two processes may train one each, then one call with "
                 "all writes the page."))),
@@ -91,8 +91,9 @@ BENCHMARKS: dict[str, Benchmark] = {
          Option("size", 32, "multi-dsprites drawn at 32 (cheaper) or 64 pixels square; tetrominoes are 35."),
          Option("datasets", "tetrominoes,multi-dsprites", "Comma-separated; two processes may train one each, then "
                 "one call with both writes the whole page from their records."),
-         Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation "
-                "FG-ARI against steps and CPU-minutes (run at OMP_NUM_THREADS=1), a page per dataset."),
+         Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0 (--steps 3000 for "
+                "a short probe), its validation FG-ARI against steps and CPU-minutes (run at OMP_NUM_THREADS=1), a "
+                "page per dataset."),
          Option("recipes", "", "With --probe: comma-separated recipes (paper, attention, attention-fade, bo-qsa, "
                 "bo-qsa-attention, isa, isa-bo-qsa; default all); "
                 "two processes may train one each, then one call with all writes the page."))),
