@@ -206,3 +206,19 @@ def test_a_kept_record_outlives_a_config_field_added_at_its_default(tmp_path):
     on = load_config(None, {"data": {"source": "digits"}, "model": {"name": "vae"},
                             "training": {"steps": 5, "compile": True}})
     assert kept(path, {"config": on.model_dump(mode="json"), "samples": 3}, lambda: 3) == 3
+
+
+def test_a_run_saved_before_an_option_existed_has_the_settings_it_trained_with():
+    """A slots run saved before BO-QSA has no `init` in its config.json: it is the paper's start it trained
+    with, so a benchmark asking for that start reuses it (it was deleted and retrained before), and one
+    asking for the learnt start does not."""
+    from genlab.benchmarks.runs import _same_settings
+    from genlab.config import load_config
+
+    def config(**model):
+        return load_config(None, {"data": {"source": "tetrominoes"}, "model": {"name": "slots", "masks": "decoder"} | model,
+                                  "training": {"steps": 3}})
+
+    saved = config()  # a config.json's options then: no init, no implicit
+    assert _same_settings(saved, config(init="gaussian", implicit=False))
+    assert not _same_settings(saved, config(init="learnt"))

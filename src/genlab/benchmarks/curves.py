@@ -30,7 +30,8 @@ def plot_curves(curves: dict[str, list], floor: float, path: Path, *, title: str
     label, the floor (its value unscaled) dashed; `figure` names the y axis."""
     from genlab.reports.plots import plt, save_figure
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    rows = (len(curves) + 2) // 2  # legend rows under the plots
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6 + 0.22 * rows), sharey=True)
     for label, curve in curves.items():
         steps, minutes, values = zip(*curve) if curve else ((), (), ())
         axes[0].plot(steps, [scale * v for v in values], "o-", ms=3, label=label)
@@ -39,6 +40,9 @@ def plot_curves(curves: dict[str, list], floor: float, path: Path, *, title: str
         ax.axhline(scale * floor, ls="--", color="grey", label=floor_label)
         ax.set(xlabel=xlabel)
         ax.grid(alpha=0.3)
-    axes[0].set(ylabel=figure, title=title)
-    axes[1].legend(fontsize=8, loc="lower right")
+    axes[0].set(ylabel=figure)
+    fig.suptitle(title)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.22 * rows / (3.6 + 0.22 * rows) + 0.02, 1, 1))
     save_figure(fig, path)

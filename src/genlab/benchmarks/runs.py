@@ -29,6 +29,7 @@ from genlab.config import DataConfig, RunConfig, TrainingConfig
 from genlab.errors import UserError
 from genlab.files import read_json, write_json
 from genlab.models.loading import Run, load_run
+from genlab.models.registry import saved_options
 from genlab.runs import RunFolder
 from genlab.runs.weights import read_tensors
 from genlab.training.run import BUDGET_KEYS, train, training_split
@@ -46,6 +47,8 @@ def _same_settings(trained: RunConfig, asked: RunConfig) -> bool:
     if _budget(trained.training) != _budget(asked.training) or trained.seed != asked.seed:
         return False
     done, wanted, missing = trained.model_dump(), asked.model_dump(), object()
+    # an option added since the run was saved counts at the value it trained with (the family's BEFORE_IT_EXISTED)
+    done["model"] = {"name": trained.model.name} | saved_options(trained.model.name, trained.model.options)
     return all(done[section].get(key, missing) == value
                for section in ("data", "model", "training") for key, value in wanted[section].items()
                if value is not None)
@@ -61,6 +64,15 @@ def finished(run: Run) -> bool:
     total = total_steps(cfg, steps_per_epoch)
     return (total is not None and run.step >= total) or \
         bool(cfg.minutes and float(meta.get("elapsed", 0.0)) >= 60 * cfg.minutes)
+
+
+def finished_run(folder: Path | str, config: RunConfig) -> Run | None:
+    """The finished run of `config`'s settings in `folder`, or None when there is none (nothing is trained)."""
+    folder = RunFolder(folder)
+    if not (folder.holds_run() and folder.has_weights()):
+        return None
+    run = load_run(folder.path)
+    return run if _same_settings(run.config, config) and finished(run) else None
 
 
 def train_or_reuse(folder: Path | str, config: RunConfig, *, retrain: bool = False,

@@ -10,7 +10,7 @@ import numpy as np
 
 from genlab.benchmarks.curves import validation_curve
 from genlab.benchmarks.machine import describe
-from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
+from genlab.benchmarks.runs import finished_run, kept, train_or_reuse, training_minutes
 from genlab.config import load_config
 from genlab.evaluation import evaluate, read_evaluation
 from genlab.evaluation.objects import ObjectsResult
@@ -93,7 +93,7 @@ def measured(out: Path, dataset: str, size: int, recipe: str, steps: int, seed: 
     """{"curve", "scores", "minutes", "machine"} of `recipe`'s run: from its record (OUT/scenes/NAME.json) when
     kept from the same config, else trained (or resumed, or reused from OUT/runs/NAME), scored and kept, with
     seed 0's overview (OUT/scenes/NAME.png). A record kept before the same-colour figure existed is scored
-    again where its run folder is still there (and kept as it is where not)."""
+    again where its finished run is still there (and kept as it is where not)."""
     config = run_config(dataset, size, recipe, steps, seed)
     name = run_name(dataset, size, recipe, steps, seed)
     record, folder = out / "scenes" / f"{name}.json", out / "runs" / name
@@ -105,7 +105,8 @@ def measured(out: Path, dataset: str, size: int, recipe: str, steps: int, seed: 
         return {"curve": validation_curve(run, "val_fg_ari"), "scores": scores(run).model_dump(mode="json"),
                 "minutes": training_minutes(run), "machine": describe()}
 
-    if record.exists() and folder.is_dir() and not read_json(record)["result"]["scores"].get("same_colour"):
+    if record.exists() and not read_json(record)["result"]["scores"].get("same_colour") and \
+            finished_run(folder, config) is not None:
         record.unlink()
     return kept(record, config.model_dump(mode="json"), measure)
 

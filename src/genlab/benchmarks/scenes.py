@@ -83,9 +83,10 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
     text = "\n".join([
         "# Object discovery: Slot Attention on tetrominoes and multi-dsprites", "",
         f"`OMP_NUM_THREADS=1 genlab bench scenes --seeds {seeds} --steps {steps} --size {size}`: each dataset's "
-        f"chosen recipe trained {steps:,} steps for each seed, the earlier settings at seed 0 beside it (batch "
-        f"{BATCH}, Adam {LR:g} with {WARMUP:,} warm-up steps then cosine decay over the run; {arch}), one torch "
-        f"thread a run on {machine}, two runs side by side; genlab's procedural scenes, validation FG-ARI every "
+        f"chosen recipe trained {steps:,} steps for each seed, and beside it at seed 0 the paper's settings, the "
+        f"benchmark's earlier recipe and the chosen one at the probe's budget (batch {BATCH}, Adam {LR:g} with "
+        f"{WARMUP:,} warm-up steps then cosine decay over the run; {arch}), each run on {machine}, two runs side "
+        f"by side; genlab's procedural scenes, validation FG-ARI every "
         f"{EVAL_EVERY} steps, the figures on {SCENES:,} test scenes each; mean ± std over the seeds (sample std), "
         "in percent. FG-ARI leaves the background out, ARI counts it, mBO is each true object's best IoU with a "
         "slot. The same-colour column is FG-ARI over the test scenes where two objects share one colour, which "
@@ -122,8 +123,11 @@ def _row(label: str, records: list[dict]) -> tuple[tuple, dict]:
     seeds = f"{'seeds' if len(records) > 1 else 'seed'} {', '.join(map(str, range(len(records))))}"
     fg_ari = [s["model"]["fg_ari"] for s in scores]
     minutes = float(np.mean([r["minutes"] for r in records]))
-    row = (f"{label} ({seeds})", *(mean_std([s["model"][m] for s in scores], 1, 100) for m in METRICS),
-           mean_std(same, 1, 100) if len(same) == len(scores) else "", f"{100 * min(fg_ari):.1f}", f"{minutes:.0f}")
+    def cell(values: list[float]) -> str:  # one seed: its figure alone
+        return mean_std(values, 1, 100) if len(values) > 1 else f"{100 * values[0]:.1f}"
+
+    row = (f"{label} ({seeds})", *(cell([s["model"][m] for s in scores]) for m in METRICS),
+           cell(same) if same and len(same) == len(scores) else "", f"{100 * min(fg_ari):.1f}", f"{minutes:.0f}")
     return row, {"seeds": len(records), **{m: spread([s["model"][m] for s in scores]) for m in METRICS},
                  "same_colour_fg_ari": spread(same) if len(same) == len(scores) else None,
                  "fg_ari_per_seed": fg_ari, "minutes_per_run": minutes}
