@@ -40,7 +40,8 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
              same_colour(f["scores"], "model"), f"{f['minutes']:.1f}",
              f"{max((p[2] for p in f['curve']), default=float('nan')) * 100:.1f}") for r, f in found.items()]
     rows.append(("k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS),
-                 same_colour(next(iter(found.values()))["scores"], "kmeans"), "", ""))
+                 next((same_colour(f["scores"], "kmeans") for f in found.values() if same_colour(f["scores"], "kmeans")),
+                      ""), "", ""))
     machine = next(iter(found.values()))["machine"]
     text = "\n".join([
         f"# Slot Attention recipes on {dataset}: a probe", "",
