@@ -85,8 +85,9 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         # four models share (their VAE parts are built first, from the same evaluation seed).
         reference = scored[0][0]
         name = _run_name(label, 0) + ".png"
-        write_traversal(runs[label, 0], pictures / name, images=3)
-        traversals.append((label, f"disentanglement/{name}", _carried(runs[label, 0])))
+        factors = factor_map(runs[label, 0], runs[label, 0].dataset().test)  # once, for the picture and the text
+        write_traversal(runs[label, 0], pictures / name, images=3, factors=factors)
+        traversals.append((label, f"disentanglement/{name}", _carried(*factors)))
         rows.append((label, *(mean_std([result.model[m] for result, _ in scored]) for m in METRICS),
                      mean_std([bits for _, bits in scored])))
         summary.append({"model": label, "family": MODELS[label][0], "options": MODELS[label][1], "seeds": seeds,
@@ -126,10 +127,9 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
     return path
 
 
-def _carried(run) -> str:
-    """Which factor each active latent of the run carries, as the traversal's rows name them: "z3 position_x
-    0.62, ..." (the latents whose largest share of a factor's entropy is at least NAMED), or "none"."""
-    names, shares = factor_map(run, run.dataset().test)
+def _carried(names: list[str], shares) -> str:
+    """Which factor each active latent carries, from a factor map (its names, shares (D, K)), as the traversal's
+    rows name them: "z3 position_x 0.62, ..." (largest share of a factor's entropy at least NAMED), or "none"."""
     found = sorted(((row.max(), f"z{d} {carried(names, row)} {row.max():.2f}") for d, row in enumerate(shares)
                     if carried(names, row)), reverse=True)
     return "latents carrying a factor: " + (", ".join(text for _, text in found) or "none")

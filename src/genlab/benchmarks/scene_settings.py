@@ -124,3 +124,10 @@ def same_colour(scores: dict, who: str) -> str:
     record's scores; empty where none do."""
     same = scores.get("same_colour") or {}
     return f"{100 * same[who]:.1f}" if same.get("scenes") else ""
+
+
+def floor_scores(records: list[dict]) -> dict:
+    """Scores holding the floor's figures for runs on one dataset's test scenes (the same k-means for all): the
+    first record with the same-colour figure, else the first record (kept before that figure existed)."""
+    return next((r["scores"] for r in records if (r["scores"].get("same_colour") or {}).get("scenes")),
+                records[0]["scores"])

@@ -19,7 +19,7 @@ from genlab.benchmarks.checks import names_from, positive
 from genlab.benchmarks.curves import plot_curves
 from genlab.benchmarks.scenes_probe import probe as probe_recipes
 from genlab.benchmarks.scene_settings import (ARCHITECTURE, BATCH, DATASETS, EVAL_EVERY, LR, RECIPES, SCENES,
-                                              WARMUP, measured, run_name, side)
+                                              WARMUP, floor_scores, measured, run_name, side)
 from genlab.errors import UserError
 from genlab.evaluation.objects import METRICS
 from genlab.files import atomic_write
@@ -64,9 +64,8 @@ def scenes(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32,
             rows.append(row)
             summary.append({"dataset": dataset, "method": RECIPES[recipe][0], "recipe": recipe, "steps": budget,
                             **figures_of})
-        main_runs = found[dataset, DATASETS[dataset]["main"], steps]
-        floor = main_runs[0]["scores"]  # the same test scenes and k for every run
-        same = next((r["scores"]["same_colour"] for r in main_runs if r["scores"].get("same_colour")), {})
+        floor = floor_scores(found[dataset, DATASETS[dataset]["main"], steps])
+        same = floor.get("same_colour") or {}
         rows.append((f"{name}: k-means, colour + position (floor)", *(f"{100 * floor['kmeans'][m]:.1f}" for m in METRICS),
                      f"{100 * same['kmeans']:.1f}" if same.get("scenes") else "", "", ""))
         summary.append({"dataset": dataset, "method": "k-means, colour + position (floor)", "recipe": "floor",

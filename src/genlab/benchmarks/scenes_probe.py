@@ -13,7 +13,8 @@ from pathlib import Path
 
 from genlab.benchmarks.checks import names_from, positive
 from genlab.benchmarks.curves import plot_curves
-from genlab.benchmarks.scene_settings import DATASETS, EVAL_EVERY, RECIPES, measured, same_colour, side
+from genlab.benchmarks.scene_settings import (DATASETS, EVAL_EVERY, RECIPES, floor_scores, measured, same_colour,
+                                              side)
 from genlab.errors import UserError
 from genlab.evaluation.objects import METRICS
 from genlab.files import atomic_write
@@ -31,7 +32,8 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
     out = Path(out)
     pixels = side(dataset, size)
     found = {recipe: measured(out, dataset, size, recipe, steps, seed) for recipe in chosen}
-    floor = next(iter(found.values()))["scores"]["kmeans"]  # the same test scenes and k for every recipe
+    floor_of = floor_scores(list(found.values()))  # the same test scenes and k for every recipe
+    floor = floor_of["kmeans"]
     picture = out / "scenes" / f"probe-{dataset}-{pixels}-{steps}.png"
     plot_curves({RECIPES[r][0]: f["curve"] for r, f in found.items()}, floor["fg_ari"], picture,
                 title=f"{dataset} ({pixels}x{pixels}), seed {seed}", figure="validation FG-ARI %",
@@ -40,8 +42,7 @@ def probe(out: Path, *, dataset: str, size: int, steps: int, recipes: str = ",".
              same_colour(f["scores"], "model"), f"{f['minutes']:.1f}",
              f"{max((p[2] for p in f['curve']), default=float('nan')) * 100:.1f}") for r, f in found.items()]
     rows.append(("k-means, colour + position (floor)", *(f"{100 * floor[m]:.1f}" for m in METRICS),
-                 next((same_colour(f["scores"], "kmeans") for f in found.values() if same_colour(f["scores"], "kmeans")),
-                      ""), "", ""))
+                 same_colour(floor_of, "kmeans"), "", ""))
     machine = next(iter(found.values()))["machine"]
     text = "\n".join([
         f"# Slot Attention recipes on {dataset}: a probe", "",

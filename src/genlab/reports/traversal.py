@@ -22,9 +22,10 @@ FACTOR_EXAMPLES = 10_000  # examples the factor map bins, as MIG's num_train
 
 
 def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, span: float = 2.0, seed: int = 0,
-                    split: str = "test") -> Path:
+                    split: str = "test", factors: tuple[list[str], np.ndarray] | None = None) -> Path:
     """Traverse every latent around the codes of `images` test examples (chosen by `seed`) and write the
-    picture to `output` (.png), rows ordered by each latent's mean KL over the split."""
+    picture to `output` (.png), rows ordered by each latent's mean KL over the split; `factors`: the split's
+    factor_map when the caller has it already (else computed here)."""
     output = output_path(output, (".png",), "the traversal picture")
     if images < 1:
         raise UserError(f"--images {images} must be at least 1.")
@@ -33,7 +34,7 @@ def write_traversal(run: Run, output: Path, *, images: int = 3, steps: int = 9, 
     chosen = np.sort(np.random.default_rng(seed).permutation(len(held_out))[:images])
     sweeps, kl, latents = traversals(run, held_out.x[chosen], steps=steps, span=span,
                                      kl_examples=held_out.x[:KL_EXAMPLES])
-    factors = factor_map(run, held_out)
+    factors = factors or factor_map(run, held_out)
     save_png(traversal_picture(sweeps, run.spec.levels, kl, latents,
                                None if factors is None else (factors[0], factors[1][latents])), output)
     return output
