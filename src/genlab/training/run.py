@@ -146,7 +146,9 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
         if world.is_main:
             folder.write_info(_run_info(trainer.cfg, trainer.model, trainer.data, world.size, created_by))
         world.barrier()
-        return trainer.run(stop_at_step)
+        result = trainer.run(stop_at_step)
+        world.barrier()  # rank 0 validates and reports alone: every rank leaves the group together
+        return result
     except BaseException:
         # A run that never reached its first checkpoint is no run: leave nothing behind.
         if world.is_main and fresh_folder and not folder.has_weights():
