@@ -258,20 +258,40 @@ def test_chen_et_als_fully_connected_network_encodes_decodes_and_trains():
     assert [m.in_features for m in linear] == [32 * 32, 16, 16, 3, 16, 16, 16]  # encoder, posterior, decoder
 
 
+def test_disentanglement_libs_strided_network_halves_to_four_by_four_and_refuses_other_sizes():
+    """The strided network: one ReLU-activated 4x4 stride-2 convolution per halving down to 4x4 (three at
+    32x32, four at 64x64), images back at full size; a size that does not halve to 4x4 gets one clear line."""
+    from genlab.models.registry import build_model
+
+    for size, halvings in ((32, 3), (64, 4)):
+        data = load_dataset("dsprites", size=(size, size))
+        model = build_model("tcvae", data.spec, {"network": "strided", "latent_dim": 3})
+        strided = [m for m in model.encoder if isinstance(m, torch.nn.Conv2d)]
+        assert len(strided) == halvings and all(m.stride == (2, 2) for m in strided)
+        x = torch.from_numpy(np.asarray(data.train.x[:4])).long()
+        assert model.encode(x).shape == (4, 3) and model.decode(torch.zeros(2, 3)).shape == (2, 1, size, size)
+        losses = model.loss({"x": x})
+        losses["loss"].backward()
+        assert torch.isfinite(losses["loss"]) and strided[0].weight.grad is not None
+    with pytest.raises(UserError, match="network=strided needs square images"):
+        build_model("tcvae", load_dataset("mnist").spec, {"network": "strided"})
+
+
 def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the_records(tmp_path, monkeypatch):
     from genlab.benchmarks import disentanglement_probe as probe
     from genlab.benchmarks.disentanglement import disentanglement
 
     tiny = {"latent_dim": 3, "tc_weight": 6.0}
     monkeypatch.setattr(probe, "RECIPES", {"conv": ("conv", "tcvae", tiny | {"channels": 4, "blocks": 0}, 16, 1e-3),
-                                           "mlp": ("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 16, 1e-3)})
+                                           "mlp": ("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 8, 1e-3)})
+    monkeypatch.setattr(probe, "BATCH", 16)  # --steps counts steps at batch 16: the mlp at batch 8 trains twice as many
     monkeypatch.setattr(probe, "EVAL_EVERY", 1)
     monkeypatch.setattr(probe, "POINTS", 40)
     page = disentanglement(tmp_path, size=32, steps=2, probe=True, recipes="conv,mlp")
     text = page.read_text()
     assert page.name == "disentanglement-probe-32-2.md" and "| mlp |" in text and "untrained encoder (floor)" in text
     record = json.loads((tmp_path / "disentanglement" / "probe-dsprites-32-mlp-2-0.json").read_text())["result"]
-    assert [point[0] for point in record["curve"]] == [1, 2] and set(record["model"]) == {"mig", "factor_vae"}
+    assert [point[0] for point in record["curve"]] == [2, 4] and set(record["model"]) == {"mig", "factor_vae"}
     assert (tmp_path / "disentanglement" / "probe-dsprites-32-2.png").exists()
     for run in (tmp_path / "runs").iterdir():  # the page is remade from the records alone
         for item in run.iterdir():

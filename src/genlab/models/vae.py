@@ -7,7 +7,7 @@ are the shared convolutional parts (models/conv_parts.py), or fully connected on
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -19,15 +19,37 @@ from genlab.models.bounds import LOG_2PI, gaussian_kl_per_latent, gaussian_kl_to
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.models.mlp_parts import MLPDecoder, mlp_encoder
+from genlab.models.strided_parts import HIDDEN as STRIDED_HIDDEN
+from genlab.models.strided_parts import StridedDecoder, strided_encoder
 from genlab.units import bits_per_dim
 
+
+
+def _conv(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+    pyramid = Pyramid(shape, config.channels)
+    return (conv_encoder(pyramid, config.blocks, config.dropout), pyramid.flat,
+            lambda code, params: ConvDecoder(pyramid, code, params, config.blocks, config.dropout))
+
+
+def _mlp(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+    return mlp_encoder(shape, config.hidden), config.hidden, lambda code, params: MLPDecoder(shape, code, params, config.hidden)
+
+
+def _strided(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+    return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: StridedDecoder(shape, code, params)
+
+
+# network name -> (image shape, config) -> (encoder, its feature count, decoder(code size, head parameters per
+# channel)); the decoder is built after the posterior layer, so the weights' creation order stays as it was
+NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided}
 
 
 class VAEConfig(ModelConfig):
     latent_dim: int = Field(32, gt=0)
     # "conv": the shared conv pyramid (models/conv_parts.py); "mlp": fully connected layers of `hidden` units
-    # (models/mlp_parts.py), Chen et al.'s beta-TCVAE network for dSprites
-    network: Literal["conv", "mlp"] = "conv"
+    # (models/mlp_parts.py), Chen et al.'s beta-TCVAE network for dSprites; "strided": disentanglement_lib's
+    # 4x4 stride-2 convolutions with ReLU (models/strided_parts.py), for square images of 8, 16, 32, 64... pixels
+    network: Literal["conv", "mlp", "strided"] = "conv"
     channels: int = Field(32, gt=0)  # conv: width at full resolution; doubles once per downsampling, capped at 4x
     blocks: int = Field(1, ge=0)  # conv: residual blocks per resolution
     hidden: int = Field(1200, gt=0)  # mlp: units per layer (Chen et al.'s 1,200)
@@ -59,19 +81,13 @@ class VAE(GenerativeModel):
 
     def __init__(self, spec: DatasetSpec, config: VAEConfig):
         super().__init__(spec, config)
-        pyramid = Pyramid(spec.shape, config.channels)
         self.head = make_head(config.likelihood, spec.shape[0], spec.levels, config.mixtures)
         labels = self.num_classes if config.conditional else 0  # one-hot label beside features and codes
         # Created in this order (encoder, posterior, decoder), so the initial weights are those of every
         # earlier version of this family at the same seed.
-        if config.network == "mlp":
-            self.encoder, features = mlp_encoder(spec.shape, config.hidden), config.hidden
-        else:
-            self.encoder, features = conv_encoder(pyramid, config.blocks, config.dropout), pyramid.flat
+        self.encoder, features, decoder = NETWORKS[config.network](spec.shape, config)
         self.to_posterior = nn.Linear(features + labels, 2 * config.latent_dim)
-        code, params = config.latent_dim + labels, self.head.params_per_channel
-        self.decoder = MLPDecoder(spec.shape, code, params, config.hidden) if config.network == "mlp" else \
-            ConvDecoder(pyramid, code, params, config.blocks, config.dropout)
+        self.decoder = decoder(config.latent_dim + labels, self.head.params_per_channel)
 
     def upgrade_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Old decoder names (from_latent.*, dec_blocks.*, to_params.*) -> decoder.*; other names unchanged."""
