@@ -282,8 +282,8 @@ def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the
     from genlab.benchmarks.disentanglement import disentanglement
 
     tiny = {"latent_dim": 3, "tc_weight": 6.0}
-    monkeypatch.setattr(probe, "RECIPES", {"conv": ("conv", "tcvae", tiny | {"channels": 4, "blocks": 0}, 16, 1e-3),
-                                           "mlp": ("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 8, 1e-3)})
+    monkeypatch.setattr(probe, "RECIPES", {"conv": probe.Recipe("conv", "tcvae", tiny | {"channels": 4, "blocks": 0}, 16),
+                                           "mlp": probe.Recipe("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 8)})
     monkeypatch.setattr(probe, "BATCH", 16)  # --steps counts steps at batch 16: the mlp at batch 8 trains twice as many
     monkeypatch.setattr(probe, "EVAL_EVERY", 1)
     monkeypatch.setattr(probe, "POINTS", 40)
