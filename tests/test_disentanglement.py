@@ -174,10 +174,12 @@ def test_a_rotation_of_the_factors_scores_a_lower_mig_and_the_factor_map_says_wh
 
 def test_train_evaluate_and_traverse_on_dsprites(genlab, user_error, tmp_path, metrics):
     trained = genlab("train", "--data", "dsprites", "--size", "32", "--model", "tcvae", "--steps", "4",
-                     "--batch-size", "16", "--set", "model.channels=4", "--set", "model.latent_dim=3",
-                     "--set", "model.blocks=0", "--quiet", "--out", "run")
+                     "--batch-size", "16", "--set", "model.latent_dim=3", "--quiet", "--out", "run")
     assert trained.returncode == 0, str(trained)
     run = tmp_path / "run"
+    saved = json.loads((run / "config.json").read_text())["config"]  # the probe's recipe under the flags given
+    assert (saved["model"]["network"], saved["model"]["latent_dim"]) == ("strided", 3)
+    assert (saved["training"]["lr"], saved["training"]["precision"]) == (1e-3, "bf16")
     assert 0 <= [r for r in metrics(run) if r.get("split") == "val"][-1]["val_mig"] <= 1  # the curve's points
     # DCI's trees cost seconds per representation even on few points (113 factor values): the metric tests
     # above cover it
@@ -230,9 +232,11 @@ def test_the_evaluators_factor_metrics_are_the_metrics_groups():
 
 def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent_carries(tmp_path, monkeypatch):
     from genlab.benchmarks import disentanglement as bench
+    from genlab.benchmarks import disentanglement_probe as probe
 
-    monkeypatch.setattr(bench, "MODELS", {"beta-TCVAE, beta = 6": ("tcvae", {"tc_weight": 6.0})})
-    monkeypatch.setattr(bench, "ARCHITECTURE", {"latent_dim": 3, "channels": 4, "blocks": 0})
+    label = "beta-TCVAE, beta = 6"
+    monkeypatch.setattr(bench, "MODELS", {label: probe.Recipe(label, "tcvae", probe.STRIDED | {"latent_dim": 3, "tc_weight": 6.0})})
+    monkeypatch.setattr(probe, "EVAL_EVERY", 1)
     page = bench.disentanglement(tmp_path, seeds=1, steps=2, size=32, points=40)
     text = page.read_text()
     assert page.name == "disentanglement-dsprites-32.md" and "**beta-TCVAE, beta = 6**: latents carrying a factor:" in text
@@ -240,7 +244,13 @@ def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent
     model, ceiling = summary["rows"][0], summary["rows"][1]
     assert model["model"] == "beta-TCVAE, beta = 6" and model["seeds"] == 1 and model["mig"]["std"] == 0.0
     assert ceiling["model"] == "ground-truth factors (ceiling)" and ceiling["mig"]["mean"] > model["mig"]["mean"]
-    assert (tmp_path / "disentanglement" / "dsprites-tcvae-tc_weight6-0.png").exists()
+    assert (tmp_path / "disentanglement" / "dsprites-32-tcvae-tc_weight6-0.png").exists()
+    assert (tmp_path / "disentanglement" / "curves-dsprites-32-2.png").exists() and model["minutes"]["mean"] > 0
+    trained = json.loads((tmp_path / "runs" / "dsprites-32-tcvae-tc_weight6-0" / "config.json").read_text())["config"]
+    assert trained["model"]["network"] == "strided" and trained["training"]["eval_every"] == 1
+    for item in (tmp_path / "runs" / "dsprites-32-tcvae-tc_weight6-0").iterdir():  # the page is remade from the records
+        item.unlink() if item.is_file() else None
+    assert bench.disentanglement(tmp_path, seeds=1, steps=2, size=32, points=40).read_text() == text
 
 
 def test_chen_et_als_fully_connected_network_encodes_decodes_and_trains():
@@ -281,6 +291,10 @@ def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the
     from genlab.benchmarks import disentanglement_probe as probe
     from genlab.benchmarks.disentanglement import disentanglement
 
+    from genlab.benchmarks.registry import BENCHMARKS
+
+    listed = next(option.help for option in BENCHMARKS["disentanglement"].options if option.keyword == "recipes")
+    assert all(name in listed.split("(")[1].split(";")[0].split(", ") for name in probe.RECIPES)  # --help names them
     tiny = {"latent_dim": 3, "tc_weight": 6.0}
     monkeypatch.setattr(probe, "RECIPES", {"conv": probe.Recipe("conv", "tcvae", tiny | {"channels": 4, "blocks": 0}, 16),
                                            "mlp": probe.Recipe("mlp", "tcvae", tiny | {"network": "mlp", "hidden": 8}, 8)})

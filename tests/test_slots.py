@@ -350,11 +350,13 @@ def test_a_new_run_takes_the_familys_choices_for_a_builtin_dataset_under_its_own
     assert options_for_data("slots", "multi-dsprites", {}) == {"masks": "attention"}  # the probe's pick there
     assert options_for_data("slots", "tetrominoes", {"masks": "attention"}) == {"masks": "attention"}
     monkeypatch.setattr(SlotsConfig, "FOR_DATA", {"digits": {"masks": "attention", "iterations": 2}})
+    monkeypatch.setattr(SlotsConfig, "TRAINING_FOR_DATA", {"digits": {"lr": 5e-4, "eval_every": 9}})
     config = load_config(None, {"data": {"source": "digits"}, "model": {"name": "slots", "iterations": 1} | TINY,
                                 "training": {"steps": 1, "batch_size": 4, "eval_every": 1}})
     train(config, tmp_path / "run", quiet=True)
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())["config"]["model"]
-    assert saved["masks"] == "attention" and saved["iterations"] == 1  # recorded; the run's own option wins
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
+    assert saved["model"]["masks"] == "attention" and saved["model"]["iterations"] == 1  # the run's own option wins
+    assert saved["training"]["lr"] == 5e-4 and saved["training"]["eval_every"] == 1  # the same for training
 
 
 def test_a_slots_run_saved_before_bo_qsa_loads_with_the_papers_start_it_trained():

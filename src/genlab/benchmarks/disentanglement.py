@@ -9,11 +9,14 @@ import json
 from pathlib import Path
 
 from genlab.benchmarks.checks import positive
-from genlab.benchmarks.disentanglement_probe import RECIPES, probe as probe_recipes
-from genlab.benchmarks.runs import train_or_reuse
-from genlab.config import load_config
+from genlab.benchmarks.curves import plot_curves, validation_curve
+from genlab.benchmarks.disentanglement_probe import (EVAL_EVERY, FACTORVAE, RECIPES, STRIDED, TCVAE, Recipe,
+                                                     recipe_config)
+from genlab.benchmarks.disentanglement_probe import probe as probe_recipes
+from genlab.benchmarks.machine import describe
+from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
 from genlab.errors import UserError
-from genlab.evaluation import evaluate, read_evaluation
+from genlab.evaluation import evaluate
 from genlab.evaluation.disentanglement import LABELS, DisentanglementResult
 from genlab.files import atomic_write
 from genlab.metrics.disentanglement import METRICS
@@ -21,43 +24,57 @@ from genlab.media.traversal import NAMED, carried
 from genlab.reports.traversal import factor_map, write_traversal
 from genlab.tables import Table, mean_std, spread
 
-# label -> (family, its options). Chen et al. use beta = 6 for beta-TCVAE on dSprites; FactorVAE's gamma is
-# in the best range of Kim & Mnih's dSprites sweep.
-MODELS: dict[str, tuple[str, dict]] = {
-    "VAE (beta-VAE, beta = 1)": ("vae", {"beta": 1.0}),
-    "beta-VAE, beta = 4": ("vae", {"beta": 4.0}),
-    "beta-TCVAE, beta = 6": ("tcvae", {"tc_weight": 6.0}),
-    "FactorVAE, gamma = 35": ("factorvae", {"tc_weight": 35.0}),
-}
-# Every model: 10 latents, the conv pyramid without residual blocks at base width 16 (about 14 steps/s on
-# one core at 32x32), Adam at 1e-3, batch 64.
-ARCHITECTURE = {"latent_dim": 10, "channels": 16, "blocks": 0}
-LR, BATCH = 1e-3, 64
+# label -> recipe: the probe's winner (benchmarks/disentanglement_probe.py), disentanglement_lib's strided conv
+# network with 10 latents, Adam 1e-3 at batch 64 in bf16, for every family. Chen et al. use beta = 6 for
+# beta-TCVAE on dSprites; FactorVAE's gamma is in the best range of Kim & Mnih's dSprites sweep.
+MODELS: dict[str, Recipe] = {label: Recipe(label, family, STRIDED | options, precision="bf16") for label, family, options in (
+    ("VAE (beta-VAE, beta = 1)", "vae", {"beta": 1.0}),
+    ("beta-VAE, beta = 4", "vae", {"beta": 4.0}),
+    ("beta-TCVAE, beta = 6", "tcvae", TCVAE),
+    ("FactorVAE, gamma = 35", "factorvae", FACTORVAE))}
 # disentanglement_lib on dSprites (Locatello et al. 2019, 300k steps per model, over seeds and settings).
 ANCHOR = {"beta_vae": "0.6-0.9", "factor_vae": "0.5-0.85", "mig": "0.05-0.35", "dci_disentanglement": "0.1-0.6"}
 
 
-def _run_name(label: str, seed: int) -> str:
-    family, options = MODELS[label]
-    setting = "-".join(f"{k}{v:g}" for k, v in options.items())
-    return f"dsprites-{family}-{setting}-{seed}"
+def _run_name(label: str, size: int, seed: int) -> str:
+    recipe = MODELS[label]
+    setting = "-".join(f"{k}{v:g}" for k, v in recipe.options.items() if k not in STRIDED)
+    return f"dsprites-{size}-{recipe.family}-{setting}-{seed}"
 
 
-def _scores(run, points: int) -> tuple[DisentanglementResult, float]:
-    """The run's disentanglement result and test bits/dim (ELBO), reusing a current evaluation at `points`."""
-    evaluation = read_evaluation(run)
-    result = None if evaluation is None else evaluation.results.get("disentanglement")
-    if result is None or result.fit_points != min(points, len(run.dataset().train)) or set(result.model) != set(METRICS):
+def _measured(out: Path, label: str, size: int, steps: int, seed: int, points: int) -> dict:
+    """{"model", "ground_truth", "untrained" (metric -> score), "fit_points", "score_points", "bits_per_dim",
+    "curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which factor each latent
+    carries) with its traversal picture beside the page: from its record when kept from the same config and
+    points, else trained (or resumed, or reused from OUT/runs), scored and kept, so the page is remade from the
+    records on a machine without the run folders."""
+    config = recipe_config(MODELS[label], size, steps, seed)
+    name = _run_name(label, size, seed)
+
+    def measure() -> dict:
+        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
         evaluation = evaluate(run, iwae_k=1, samples=0, factor_points=points)
-    return evaluation["disentanglement"], evaluation["likelihood"].bits_per_dim
+        scores: DisentanglementResult = evaluation["disentanglement"]
+        record = {"model": scores.model, "ground_truth": scores.ground_truth, "untrained": scores.untrained,
+                  "fit_points": scores.fit_points, "score_points": scores.score_points,
+                  "bits_per_dim": evaluation["likelihood"].bits_per_dim, "curve": validation_curve(run, "val_mig"),
+                  "minutes": training_minutes(run), "machine": describe()}
+        if seed == 0:  # the factor map once, for the picture and the text
+            factors = factor_map(run, run.dataset().test)
+            write_traversal(run, out / "disentanglement" / f"{name}.png", images=3, factors=factors)
+            record["carried"] = _carried(*factors)
+        return record
+
+    return kept(out / "disentanglement" / f"{name}.json", {"config": config.model_dump(mode="json"), "points": points},
+                measure)
 
 
-def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 32, points: int = 10_000,
+def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 64, points: int = 10_000,
                     probe: bool = False, recipes: str = "") -> Path:
     """Train (or reuse) every model of MODELS for `seeds` seeds on dsprites at `size`, evaluate the five
-    metrics on `points` examples, and write disentanglement-dsprites.md with a traversal per model and the
-    table as JSON beside it. probe: instead, the candidate `recipes`' (all when empty) MIG curves at `steps`
-    steps (benchmarks/disentanglement_probe.py)."""
+    metrics on `points` examples, and write disentanglement-dsprites.md with the validation MIG curves, a
+    traversal per model and the table as JSON beside it. probe: instead, the candidate `recipes`' (all when
+    empty) MIG curves at `steps` steps (benchmarks/disentanglement_probe.py)."""
     positive("--seeds", seeds, "3")
     positive("--steps", steps, "10000")
     positive("--points", points, "10000")
@@ -66,59 +83,59 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
     out = Path(out)
     if probe:
         return probe_recipes(out, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
-    pictures = out / "disentanglement"
     labels = list(MODELS)
-    runs = {}
-    for seed in range(seeds):  # seed by seed, so a benchmark stopped early has every model at its first seeds
-        for label in labels:
-            family, options = MODELS[label]
-            config = load_config(None, {"data": {"source": "dsprites", "size": [size, size]},
-                                        "model": {"name": family} | ARCHITECTURE | options,
-                                        "training": {"steps": steps, "batch_size": BATCH, "lr": LR,
-                                                     "eval_every": steps},
-                                        "": {"seed": seed}})
-            runs[label, seed] = train_or_reuse(out / "runs" / _run_name(label, seed), config, same_settings=True)
-    rows, reference, traversals, summary = [], None, [], []
+    # seed by seed, so a benchmark stopped early has every model at its first seeds
+    found = {(label, seed): _measured(out, label, size, steps, seed, points) for seed in range(seeds) for label in labels}
+    # The reference rows are the same for every run: the factors, and an untrained encoder, which all four
+    # models share (their VAE parts are built first, from the same evaluation seed).
+    reference = found[labels[0], 0]
+    rows, summary = [], []
     for label in labels:
-        scored = [_scores(runs[label, seed], points) for seed in range(seeds)]
-        # The reference rows are the same for every run: the factors, and an untrained encoder, which all
-        # four models share (their VAE parts are built first, from the same evaluation seed).
-        reference = scored[0][0]
-        name = _run_name(label, 0) + ".png"
-        factors = factor_map(runs[label, 0], runs[label, 0].dataset().test)  # once, for the picture and the text
-        write_traversal(runs[label, 0], pictures / name, images=3, factors=factors)
-        traversals.append((label, f"disentanglement/{name}", _carried(*factors)))
-        rows.append((label, *(mean_std([result.model[m] for result, _ in scored]) for m in METRICS),
-                     mean_std([bits for _, bits in scored])))
-        summary.append({"model": label, "family": MODELS[label][0], "options": MODELS[label][1], "seeds": seeds,
-                        **{m: spread([result.model[m] for result, _ in scored]) for m in METRICS},
-                        "bits_per_dim": spread([bits for _, bits in scored])})
-    rows.append(("ground-truth factors (ceiling)", *(f"{reference.ground_truth[m]:.3f}" for m in METRICS), ""))
-    rows.append(("untrained encoder (floor)", *(f"{reference.untrained[m]:.3f}" for m in METRICS), ""))
+        scored = [found[label, seed] for seed in range(seeds)]
+        rows.append((label, *(mean_std([r["model"][m] for r in scored]) for m in METRICS),
+                     mean_std([r["bits_per_dim"] for r in scored])))
+        summary.append({"model": label, "family": MODELS[label].family, "options": MODELS[label].options,
+                        "seeds": seeds, **{m: spread([r["model"][m] for r in scored]) for m in METRICS},
+                        "bits_per_dim": spread([r["bits_per_dim"] for r in scored]),
+                        "minutes": spread([r["minutes"] for r in scored])})
+    rows.append(("ground-truth factors (ceiling)", *(f"{reference['ground_truth'][m]:.3f}" for m in METRICS), ""))
+    rows.append(("untrained encoder (floor)", *(f"{reference['untrained'][m]:.3f}" for m in METRICS), ""))
     rows.append(("disentanglement_lib, dSprites (range)", *(ANCHOR.get(m, "") for m in METRICS), ""))
-    summary += [{"model": "ground-truth factors (ceiling)", **{m: spread([reference.ground_truth[m]]) for m in METRICS}},
-                {"model": "untrained encoder (floor)", **{m: spread([reference.untrained[m]]) for m in METRICS}},
+    summary += [{"model": "ground-truth factors (ceiling)", **{m: spread([reference["ground_truth"][m]]) for m in METRICS}},
+                {"model": "untrained encoder (floor)", **{m: spread([reference["untrained"][m]]) for m in METRICS}},
                 {"model": "disentanglement_lib, dSprites (range)", "range": ANCHOR}]
-    arch = ", ".join(f"{k} {v}" for k, v in ARCHITECTURE.items())
+    pictures = out / "disentanglement"
+    curves = pictures / f"curves-dsprites-{size}-{steps}.png"
+    plot_curves({f"{label}, seed {seed}": found[label, seed]["curve"] for label in labels for seed in range(seeds)},
+                reference["untrained"]["mig"], curves,
+                title=f"dSprites ({size}x{size})", figure="validation MIG", scale=1.0,
+                floor_label="untrained encoder (test)")
+    minutes = [record["minutes"] for record in found.values()]
+    first = next(iter(MODELS.values()))
     text = "\n".join([
         f"# Disentanglement on dSprites ({size}x{size})", "",
         f"`genlab bench disentanglement --seeds {seeds} --steps {steps} --size {size} --points {points}`: every model "
-        f"trained {steps:,} steps (batch {BATCH}, Adam {LR:g}; {arch}) on genlab's dSprites (100,000 of the 737,280 "
-        f"grid combinations); metrics fitted on {reference.fit_points:,} training and scored on "
-        f"{reference.score_points:,} test examples with disentanglement_lib's procedures; mean ± std over {seeds} "
+        f"trained {steps:,} steps (batch {first.batch}, Adam {first.lr:g}, {first.precision}; disentanglement_lib's "
+        f"strided conv network, 10 latents) on genlab's dSprites (100,000 of the 737,280 grid combinations), one torch "
+        f"thread a run, two side by side, {min(minutes):.0f}-{max(minutes):.0f} training minutes a run on "
+        f"{reference['machine']}; metrics fitted on {reference['fit_points']:,} training and scored on "
+        f"{reference['score_points']:,} test examples with disentanglement_lib's procedures; mean ± std over {seeds} "
         "seeds (sample std). Higher is better for every metric; bits/dim is the test ELBO (lower is better).", "",
         "The ceiling row is each procedure's limit: MIG bins 40 orientations and 32 positions into 20 bins, and SAP's "
         "one-feature linear classifiers separate few of 32 or 40 ordered values, so even the factors themselves "
         "score below 1 there. The anchor row is disentanglement_lib's spread on dSprites over seeds and settings "
         "(Locatello et al. 2019: 64x64, 300,000 GPU steps per model).", "",
         *Table(("model", *(LABELS[m] for m in METRICS), "bits/dim"), rows).markdown(), "",
+        f"Validation MIG (2,000 validation images) every {EVAL_EVERY} steps of every run, against steps and "
+        "CPU-minutes:", "", f"![validation MIG curves](disentanglement/{curves.name})", "",
         "## Traversals (seed 0)", "",
         "One row per latent, the most used first (its KL to the prior at the left); each row sweeps that latent from "
         "-2 to +2 in three test images' codes. At the right, the factor map: each latent's share of each factor's "
         f"entropy (its mutual information with the factor over the factor's entropy, on 10,000 test images, binned "
         f"as MIG bins), the row named after the factor it carries most where that share is at least {NAMED:g}.", "",
-        *[line for label, path, carried in traversals
-          for line in (f"**{label}**: {carried}", "", f"![{label}]({path})", "")]])
+        *[line for label in labels for line in (
+            f"**{label}**: {found[label, 0]['carried']}", "",
+            f"![{label}](disentanglement/{_run_name(label, size, 0)}.png)", "")]])
     stem = f"disentanglement-dsprites{'' if size == 64 else f'-{size}'}"
     atomic_write(out / f"{stem}.json", json.dumps({"size": size, "steps": steps, "points": points,
                                                   "rows": summary}, indent=1).encode())

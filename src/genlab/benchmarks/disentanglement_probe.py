@@ -50,6 +50,10 @@ RECIPES: dict[str, Recipe] = {
     "factorvae-strided-bf16": Recipe("FactorVAE 35, conv, batch 64, bf16", "factorvae", STRIDED | FACTORVAE,
                                      precision="bf16"),
     "factorvae-mlp": Recipe("FactorVAE 35, MLP 1,200, batch 256", "factorvae", MLP | FACTORVAE, 256),
+    # stronger pressure towards one latent per factor: a larger TC weight; a large beta on the whole KL
+    "tcvae-10-bf16": Recipe("beta-TCVAE 10, conv, batch 64, bf16", "tcvae", STRIDED | {"tc_weight": 10.0},
+                            precision="bf16"),
+    "betavae-16-bf16": Recipe("beta-VAE 16, conv, batch 64, bf16", "vae", STRIDED | {"beta": 16.0}, precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
 EVAL_EVERY = 500  # steps between points of a curve
@@ -57,20 +61,21 @@ POINTS = 10_000  # training examples the final metrics are fitted on (disentangl
 FINAL = ("mig", "factor_vae")  # the issue's two targets, scored at the end of each run
 
 
-def _config(size: int, recipe: str, steps: int, seed: int):
-    chosen = RECIPES[recipe]
+def recipe_config(recipe: Recipe, size: int, steps: int, seed: int):
+    """The run config of `recipe` on dSprites at `size`: `steps` steps at batch BATCH (as many images at its own
+    batch), a validation MIG every EVAL_EVERY steps' worth of images."""
     return load_config(None, {"data": {"source": "dsprites", "size": [size, size]},
-                              "model": {"name": chosen.family} | chosen.options,
-                              "training": {"steps": max(1, steps * BATCH // chosen.batch), "batch_size": chosen.batch,
-                                           "lr": chosen.lr, "precision": chosen.precision,
-                                           "eval_every": max(1, EVAL_EVERY * BATCH // chosen.batch)},
+                              "model": {"name": recipe.family} | recipe.options,
+                              "training": {"steps": max(1, steps * BATCH // recipe.batch), "batch_size": recipe.batch,
+                                           "lr": recipe.lr, "precision": recipe.precision,
+                                           "eval_every": max(1, EVAL_EVERY * BATCH // recipe.batch)},
                               "": {"seed": seed}})
 
 
 def _measured(out: Path, size: int, recipe: str, steps: int, seed: int) -> dict:
     """{"curve", "model", "untrained", "ground_truth", "minutes", "machine"} of the recipe's run: from its record
     when kept from the same config, else trained (or resumed, or reused from OUT/runs), scored and kept."""
-    config = _config(size, recipe, steps, seed)
+    config = recipe_config(RECIPES[recipe], size, steps, seed)
     name = f"probe-dsprites-{size}-{recipe}-{steps}-{seed}"
 
     def measure() -> dict:

@@ -72,14 +72,14 @@ BENCHMARKS: dict[str, Benchmark] = {
         "DCI and SAP beside the factors themselves and an untrained encoder, and a latent traversal per model.",
         (Option("seeds", 3, "Seeds per model; the table gives mean ± std."),
          Option("steps", 10_000, "Training steps per run (batch 64)."),
-         Option("size", 32, "dSprites drawn at 32 (cheaper) or 64 pixels square."),
+         Option("size", 64, "dSprites drawn at 64 (the standard size) or 32 pixels square."),
          Option("points", 10_000, "Training examples the metrics fit on (half as many test examples scored); "
                 "disentanglement_lib's 10,000 by default."),
          Option("probe", False, "Instead: each candidate recipe trained --steps steps at seed 0, its validation MIG "
                 "against steps and CPU-minutes and its final MIG and FactorVAE score (run at OMP_NUM_THREADS=1)."),
-         Option("recipes", "", "With --probe: comma-separated recipes (conv, conv-256, mlp, mlp-2048, "
-                "factorvae-conv, factorvae-mlp; default all); two processes may train one each, then one call with "
-                "all writes the page."))),
+         Option("recipes", "", "With --probe: comma-separated recipes (strided, strided-bf16, strided-256, mlp, "
+                "factorvae-strided, factorvae-strided-bf16, factorvae-mlp, tcvae-10-bf16, betavae-16-bf16; default all); two processes may train one "
+                "each, then one call with all writes the page."))),
     "scenes": Benchmark(
         "genlab.benchmarks.scenes:scenes",
         "Slot Attention on tetrominoes and multi-dsprites over seeds: FG-ARI, ARI and mean best overlap (and FG-ARI on "

@@ -32,6 +32,9 @@ class ModelConfig(BaseModel):
     # run on that dataset for each option it does not set (registry.options_for_data); config.json records
     # them, so a change here never alters a saved run.
     FOR_DATA: ClassVar[dict[str, dict[str, Any]]] = {}
+    # The same for training settings (learning rate, precision, ...): taken by a new run on that dataset for
+    # each one the user does not set (registry.training_for_data).
+    TRAINING_FOR_DATA: ClassVar[dict[str, dict[str, Any]]] = {}
 
 
 class Decomposition(NamedTuple):

@@ -79,6 +79,13 @@ def options_for_data(name: str, source: str, options: dict[str, Any]) -> dict[st
     return model_class(name).Config.FOR_DATA.get(source, {}) | options
 
 
+def training_for_data(name: str, source: str, given: set[str]) -> dict[str, Any]:
+    """The family's training settings for built-in `source` (its Config's TRAINING_FOR_DATA) that a new run
+    takes: those not among the settings `given`."""
+    return {key: value for key, value in model_class(name).Config.TRAINING_FOR_DATA.get(source, {}).items()
+            if key not in given}
+
+
 def build_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """Every option of the family, the ones not given at their defaults: what config.json records."""
     return model_config(name, options).model_dump()

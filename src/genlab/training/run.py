@@ -18,7 +18,7 @@ from genlab.data.spec import Dataset, Split
 from genlab.errors import UserError
 from genlab.models.base import GenerativeModel
 from genlab.models.loading import resolve_device
-from genlab.models.registry import build_model, build_options, options_for_data, saved_options
+from genlab.models.registry import build_model, build_options, options_for_data, saved_options, training_for_data
 from genlab.runs import FORMAT_VERSION, ModelInfo, RunFolder, RunInfo
 from genlab.training.batches import default_batch_size
 from genlab.training.distributed import World, close_world, init_world
@@ -133,8 +133,10 @@ def train(config: RunConfig | None, out: Path, *, resume: bool = False, budget: 
     elif folder.holds_run() or folder.has_weights():
         raise UserError(f"{folder.path} already holds a run: pass --resume to continue it, or choose another --out.")
     else:  # a new run takes its family's choices for a built-in dataset where it sets none
-        config = config.model_copy(update={"model": ModelSection(
-            name=config.model.name, **options_for_data(config.model.name, config.data.source, config.model.options))})
+        name, source, training = config.model.name, config.data.source, config.training
+        config = config.model_copy(update={
+            "model": ModelSection(name=name, **options_for_data(name, source, config.model.options)),
+            "training": training.model_copy(update=training_for_data(name, source, training.model_fields_set))})
     if folder.path.exists() and not folder.path.is_dir():
         raise UserError(f"--out {folder.path} is a file, not a folder: choose another --out.")
     fresh_folder = not folder.path.exists()
