@@ -60,10 +60,10 @@ class FactorVAE(VAE):
         cross-entropy on the detached joint (class 0) and permuted (class 1) codes; logs "tc", "d_loss",
         "d_accuracy"."""
         frozen = {name: p.detach() for name, p in self.discriminator.named_parameters()}
-        logits = functional_call(self.discriminator, frozen, (z,))  # (B, 2), gradient reaches the VAE only
+        logits = functional_call(self.discriminator, frozen, (z,)).float()  # (B, 2), gradient reaches the VAE only
         tc = (logits[:, 0] - logits[:, 1]).mean()
         codes = z.detach()
-        d_logits = self.discriminator(torch.cat([codes, permute_dims(codes)]))  # (2B, 2)
+        d_logits = self.discriminator(torch.cat([codes, permute_dims(codes)])).float()  # (2B, 2)
         target = torch.arange(2, device=z.device).repeat_interleave(len(z))  # (2B,) 0: joint, 1: permuted
         d_loss = F.cross_entropy(d_logits, target)
         accuracy = (d_logits.argmax(1) == target).float().mean()

@@ -111,12 +111,14 @@ class VAE(GenerativeModel):
     def posterior(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance (B, Z) each of q(z | x) for images x (B, C, H, W) of integer levels."""
         features = self.encoder(to_unit_range(x, self.spec.levels))  # (B, flat)
-        mu, log_var = self.to_posterior(self._with_label(features, y)).chunk(2, dim=1)  # (B, Z) each
+        # fp32 even under bf16 autocast: the KL and TC terms compare small variances and sum over the batch
+        mu, log_var = self.to_posterior(self._with_label(features, y)).float().chunk(2, dim=1)  # (B, Z) each
         return mu, log_var.clamp(-12.0, 8.0)
 
     def _decoder_params(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Head parameters (B, C * params_per_channel, H, W) for codes z (B, Z) (and labels y (B,))."""
-        return self.decoder(self._with_label(z, y))
+        """Head parameters (B, C * params_per_channel, H, W) for codes z (B, Z) (and labels y (B,)), in fp32 even
+        under bf16 autocast (the log-likelihood sums thousands of pixels)."""
+        return self.decoder(self._with_label(z, y)).float()
 
     # --- protocol ---------------------------------------------------------------------------
     def _draw(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
