@@ -53,6 +53,7 @@ RECIPES: dict[str, Recipe] = {
     # the minibatch TC estimate of a batch of 64 caps the code near log 64 nats: a larger batch; or a large beta
     # on the whole KL, pressure towards one latent per factor without a TC estimate
     "strided-256-bf16": Recipe("beta-TCVAE 6, conv, batch 256, bf16", "tcvae", STRIDED | TCVAE, 256, precision="bf16"),
+    "strided-512-bf16": Recipe("beta-TCVAE 6, conv, batch 512, bf16", "tcvae", STRIDED | TCVAE, 512, precision="bf16"),
     "betavae-16-bf16": Recipe("beta-VAE 16, conv, batch 64, bf16", "vae", STRIDED | {"beta": 16.0}, precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
