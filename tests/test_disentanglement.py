@@ -283,6 +283,10 @@ def test_disentanglement_libs_strided_network_halves_to_four_by_four_and_refuses
         losses = model.loss({"x": x})
         losses["loss"].backward()
         assert torch.isfinite(losses["loss"]) and strided[0].weight.grad is not None
+    from genlab.models.vae import CHUNK, in_chunks
+
+    h = torch.randn(2 * CHUNK + 3, 1, 64, 64)  # three passes of the 64x64 encoder, the last of 3 rows
+    torch.testing.assert_close(in_chunks(model.encoder, h), model.encoder(h), atol=1e-5, rtol=1e-5)
     with pytest.raises(UserError, match="network=strided needs square images"):
         build_model("tcvae", load_dataset("mnist").spec, {"network": "strided"})
 
