@@ -234,8 +234,8 @@ def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent
     from genlab.benchmarks import disentanglement as bench
     from genlab.benchmarks import disentanglement_probe as probe
 
-    label = "beta-TCVAE, beta = 6"
-    monkeypatch.setattr(bench, "MODELS", {label: probe.Recipe(label, "tcvae", probe.STRIDED | {"latent_dim": 3, "tc_weight": 6.0})})
+    monkeypatch.setattr(bench, "MODELS", {"tcvae": probe.Recipe("beta-TCVAE, beta = 6", "tcvae",
+                                                                probe.STRIDED | {"latent_dim": 3, "tc_weight": 6.0}, 16)})
     monkeypatch.setattr(probe, "EVAL_EVERY", 1)
     page = bench.disentanglement(tmp_path, seeds=1, steps=2, size=32, points=40)
     text = page.read_text()
@@ -244,11 +244,11 @@ def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent
     model, ceiling = summary["rows"][0], summary["rows"][1]
     assert model["model"] == "beta-TCVAE, beta = 6" and model["seeds"] == 1 and model["mig"]["std"] == 0.0
     assert ceiling["model"] == "ground-truth factors (ceiling)" and ceiling["mig"]["mean"] > model["mig"]["mean"]
-    assert (tmp_path / "disentanglement" / "dsprites-32-tcvae-tc_weight6-0.png").exists()
+    assert (tmp_path / "disentanglement" / "dsprites-32-tcvae-0.png").exists()
     assert (tmp_path / "disentanglement" / "curves-dsprites-32-2.png").exists() and model["minutes"]["mean"] > 0
-    trained = json.loads((tmp_path / "runs" / "dsprites-32-tcvae-tc_weight6-0" / "config.json").read_text())["config"]
-    assert trained["model"]["network"] == "strided" and trained["training"]["eval_every"] == 1
-    for item in (tmp_path / "runs" / "dsprites-32-tcvae-tc_weight6-0").iterdir():  # the page is remade from the records
+    trained = json.loads((tmp_path / "runs" / "dsprites-32-tcvae-0" / "config.json").read_text())["config"]
+    assert trained["model"]["network"] == "strided" and (trained["training"]["steps"], trained["training"]["eval_every"]) == (8, 4)
+    for item in (tmp_path / "runs" / "dsprites-32-tcvae-0").iterdir():  # the page is remade from the records
         item.unlink() if item.is_file() else None
     assert bench.disentanglement(tmp_path, seeds=1, steps=2, size=32, points=40).read_text() == text
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from genlab.benchmarks.checks import positive
+from genlab.benchmarks.checks import names_from, positive
 from genlab.benchmarks.curves import plot_curves, validation_curve
-from genlab.benchmarks.disentanglement_probe import (EVAL_EVERY, FACTORVAE, RECIPES, STRIDED, TCVAE, Recipe,
+from genlab.benchmarks.disentanglement_probe import (BATCH, EVAL_EVERY, FACTORVAE, RECIPES, STRIDED, TCVAE, Recipe,
                                                      recipe_config)
 from genlab.benchmarks.disentanglement_probe import probe as probe_recipes
 from genlab.benchmarks.machine import describe
@@ -24,35 +24,35 @@ from genlab.media.traversal import NAMED, carried
 from genlab.reports.traversal import factor_map, write_traversal
 from genlab.tables import Table, mean_std, spread
 
-# label -> recipe: the probe's winner (benchmarks/disentanglement_probe.py), disentanglement_lib's strided conv
-# network with 10 latents, Adam 1e-3 at batch 64 in bf16, for every family. Chen et al. use beta = 6 for
+# name -> recipe: the probe's winner (benchmarks/disentanglement_probe.py), disentanglement_lib's strided conv
+# network with 10 latents, Adam 1e-3 at batch 256 in bf16, for every family (a batch of 64 keeps beta-TCVAE's
+# minibatch TC estimate from seeing more than about log 64 nats of code). Chen et al. use beta = 6 for
 # beta-TCVAE on dSprites; FactorVAE's gamma is in the best range of Kim & Mnih's dSprites sweep.
-MODELS: dict[str, Recipe] = {label: Recipe(label, family, STRIDED | options, precision="bf16") for label, family, options in (
-    ("VAE (beta-VAE, beta = 1)", "vae", {"beta": 1.0}),
-    ("beta-VAE, beta = 4", "vae", {"beta": 4.0}),
-    ("beta-TCVAE, beta = 6", "tcvae", TCVAE),
-    ("FactorVAE, gamma = 35", "factorvae", FACTORVAE))}
+MODELS: dict[str, Recipe] = {name: Recipe(label, family, STRIDED | options, 256, precision="bf16")
+                             for name, label, family, options in (
+    ("vae", "VAE (beta-VAE, beta = 1)", "vae", {"beta": 1.0}),
+    ("beta-vae", "beta-VAE, beta = 4", "vae", {"beta": 4.0}),
+    ("tcvae", "beta-TCVAE, beta = 6", "tcvae", TCVAE),
+    ("factorvae", "FactorVAE, gamma = 35", "factorvae", FACTORVAE))}
 # disentanglement_lib on dSprites (Locatello et al. 2019, 300k steps per model, over seeds and settings).
 ANCHOR = {"beta_vae": "0.6-0.9", "factor_vae": "0.5-0.85", "mig": "0.05-0.35", "dci_disentanglement": "0.1-0.6"}
 
 
-def _run_name(label: str, size: int, seed: int) -> str:
-    recipe = MODELS[label]
-    setting = "-".join(f"{k}{v:g}" for k, v in recipe.options.items() if k not in STRIDED)
-    return f"dsprites-{size}-{recipe.family}-{setting}-{seed}"
+def _run_name(name: str, size: int, seed: int) -> str:
+    return f"dsprites-{size}-{name}-{seed}"
 
 
-def _measured(out: Path, label: str, size: int, steps: int, seed: int, points: int) -> dict:
+def _measured(out: Path, name: str, size: int, steps: int, seed: int, points: int) -> dict:
     """{"model", "ground_truth", "untrained" (metric -> score), "fit_points", "score_points", "bits_per_dim",
     "curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which factor each latent
     carries) with its traversal picture beside the page: from its record when kept from the same config and
     points, else trained (or resumed, or reused from OUT/runs), scored and kept, so the page is remade from the
     records on a machine without the run folders."""
-    config = recipe_config(MODELS[label], size, steps, seed)
-    name = _run_name(label, size, seed)
+    config = recipe_config(MODELS[name], size, steps, seed)
+    run_name = _run_name(name, size, seed)
 
     def measure() -> dict:
-        run = train_or_reuse(out / "runs" / name, config, same_settings=True)
+        run = train_or_reuse(out / "runs" / run_name, config, same_settings=True)
         evaluation = evaluate(run, iwae_k=1, samples=0, factor_points=points)
         scores: DisentanglementResult = evaluation["disentanglement"]
         record = {"model": scores.model, "ground_truth": scores.ground_truth, "untrained": scores.untrained,
@@ -61,19 +61,20 @@ def _measured(out: Path, label: str, size: int, steps: int, seed: int, points: i
                   "minutes": training_minutes(run), "machine": describe()}
         if seed == 0:  # the factor map once, for the picture and the text
             factors = factor_map(run, run.dataset().test)
-            write_traversal(run, out / "disentanglement" / f"{name}.png", images=3, factors=factors)
+            write_traversal(run, out / "disentanglement" / f"{run_name}.png", images=3, factors=factors)
             record["carried"] = _carried(*factors)
         return record
 
-    return kept(out / "disentanglement" / f"{name}.json", {"config": config.model_dump(mode="json"), "points": points},
+    return kept(out / "disentanglement" / f"{run_name}.json", {"config": config.model_dump(mode="json"), "points": points},
                 measure)
 
 
-def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int = 64, points: int = 10_000,
-                    probe: bool = False, recipes: str = "") -> Path:
-    """Train (or reuse) every model of MODELS for `seeds` seeds on dsprites at `size`, evaluate the five
-    metrics on `points` examples, and write disentanglement-dsprites.md with the validation MIG curves, a
-    traversal per model and the table as JSON beside it. probe: instead, the candidate `recipes`' (all when
+def disentanglement(out: Path, *, seeds: int = 3, steps: int = 40_000, size: int = 64, points: int = 10_000,
+                    models: str = "", probe: bool = False, recipes: str = "") -> Path:
+    """Train (or reuse) the `models` of MODELS (comma-separated; all when empty) for `seeds` seeds on dsprites at
+    `size`, on `steps` x 64 images each, evaluate the five metrics on `points` examples, and write
+    disentanglement-dsprites.md with the validation MIG curves, a traversal per model and the table as JSON
+    beside it. probe: instead, the candidate `recipes`' (all when
     empty) MIG curves at `steps` steps (benchmarks/disentanglement_probe.py)."""
     positive("--seeds", seeds, "3")
     positive("--steps", steps, "10000")
@@ -83,18 +84,18 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
     out = Path(out)
     if probe:
         return probe_recipes(out, size=size, steps=steps, recipes=recipes or ",".join(RECIPES))
-    labels = list(MODELS)
+    names = names_from("--models", models or ",".join(MODELS), MODELS)
     # seed by seed, so a benchmark stopped early has every model at its first seeds
-    found = {(label, seed): _measured(out, label, size, steps, seed, points) for seed in range(seeds) for label in labels}
+    found = {(name, seed): _measured(out, name, size, steps, seed, points) for seed in range(seeds) for name in names}
     # The reference rows are the same for every run: the factors, and an untrained encoder, which all four
     # models share (their VAE parts are built first, from the same evaluation seed).
-    reference = found[labels[0], 0]
+    reference = found[names[0], 0]
     rows, summary = [], []
-    for label in labels:
-        scored = [found[label, seed] for seed in range(seeds)]
-        rows.append((label, *(mean_std([r["model"][m] for r in scored]) for m in METRICS),
+    for name in names:
+        scored = [found[name, seed] for seed in range(seeds)]
+        rows.append((MODELS[name].label, *(mean_std([r["model"][m] for r in scored]) for m in METRICS),
                      mean_std([r["bits_per_dim"] for r in scored])))
-        summary.append({"model": label, "family": MODELS[label].family, "options": MODELS[label].options,
+        summary.append({"model": MODELS[name].label, "family": MODELS[name].family, "options": MODELS[name].options,
                         "seeds": seeds, **{m: spread([r["model"][m] for r in scored]) for m in METRICS},
                         "bits_per_dim": spread([r["bits_per_dim"] for r in scored]),
                         "minutes": spread([r["minutes"] for r in scored])})
@@ -106,16 +107,17 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
                 {"model": "disentanglement_lib, dSprites (range)", "range": ANCHOR}]
     pictures = out / "disentanglement"
     curves = pictures / f"curves-dsprites-{size}-{steps}.png"
-    plot_curves({f"{label}, seed {seed}": found[label, seed]["curve"] for label in labels for seed in range(seeds)},
+    plot_curves({f"{MODELS[name].label}, seed {seed}": found[name, seed]["curve"] for name in names for seed in range(seeds)},
                 reference["untrained"]["mig"], curves,
                 title=f"dSprites ({size}x{size})", figure="validation MIG", scale=1.0,
                 floor_label="untrained encoder (test)")
     minutes = [record["minutes"] for record in found.values()]
-    first = next(iter(MODELS.values()))
+    first = MODELS[names[0]]
     text = "\n".join([
         f"# Disentanglement on dSprites ({size}x{size})", "",
-        f"`genlab bench disentanglement --seeds {seeds} --steps {steps} --size {size} --points {points}`: every model "
-        f"trained {steps:,} steps (batch {first.batch}, Adam {first.lr:g}, {first.precision}; disentanglement_lib's "
+        f"`OMP_NUM_THREADS=1 genlab bench disentanglement --seeds {seeds} --steps {steps} --size {size} --points {points}`: every model "
+        f"trained on {steps * BATCH:,} images ({max(1, steps * BATCH // first.batch):,} steps at batch {first.batch}; Adam "
+        f"{first.lr:g}, {first.precision}; disentanglement_lib's "
         f"strided conv network, 10 latents) on genlab's dSprites (100,000 of the 737,280 grid combinations), one torch "
         f"thread a run, two side by side, {min(minutes):.0f}-{max(minutes):.0f} training minutes a run on "
         f"{reference['machine']}; metrics fitted on {reference['fit_points']:,} training and scored on "
@@ -126,16 +128,16 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 10_000, size: int
         "score below 1 there. The anchor row is disentanglement_lib's spread on dSprites over seeds and settings "
         "(Locatello et al. 2019: 64x64, 300,000 GPU steps per model).", "",
         *Table(("model", *(LABELS[m] for m in METRICS), "bits/dim"), rows).markdown(), "",
-        f"Validation MIG (2,000 validation images) every {EVAL_EVERY} steps of every run, against steps and "
-        "CPU-minutes:", "", f"![validation MIG curves](disentanglement/{curves.name})", "",
+        f"Validation MIG (2,000 validation images) every {EVAL_EVERY * BATCH:,} images of every run, against steps "
+        "and CPU-minutes:", "", f"![validation MIG curves](disentanglement/{curves.name})", "",
         "## Traversals (seed 0)", "",
         "One row per latent, the most used first (its KL to the prior at the left); each row sweeps that latent from "
         "-2 to +2 in three test images' codes. At the right, the factor map: each latent's share of each factor's "
         f"entropy (its mutual information with the factor over the factor's entropy, on 10,000 test images, binned "
         f"as MIG bins), the row named after the factor it carries most where that share is at least {NAMED:g}.", "",
-        *[line for label in labels for line in (
-            f"**{label}**: {found[label, 0]['carried']}", "",
-            f"![{label}](disentanglement/{_run_name(label, size, 0)}.png)", "")]])
+        *[line for name in names for line in (
+            f"**{MODELS[name].label}**: {found[name, 0]['carried']}", "",
+            f"![{MODELS[name].label}](disentanglement/{_run_name(name, size, 0)}.png)", "")]])
     stem = f"disentanglement-dsprites{'' if size == 64 else f'-{size}'}"
     atomic_write(out / f"{stem}.json", json.dumps({"size": size, "steps": steps, "points": points,
                                                   "rows": summary}, indent=1).encode())
