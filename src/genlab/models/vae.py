@@ -23,8 +23,6 @@ from genlab.models.strided_parts import HIDDEN as STRIDED_HIDDEN
 from genlab.models.strided_parts import StridedDecoder, strided_encoder
 from genlab.units import bits_per_dim
 
-
-
 CHUNK = 64  # rows per pass of the encoder or decoder: a larger batch in one pass falls out of this CPU's caches
 # (the strided network at 64x64, batch 512 in bf16: about 1.3x the time per image of eight passes of 64)
 
@@ -42,7 +40,8 @@ def _conv(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, 
 
 
 def _mlp(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
-    return mlp_encoder(shape, config.hidden), config.hidden, lambda code, params: MLPDecoder(shape, code, params, config.hidden)
+    return (mlp_encoder(shape, config.hidden), config.hidden,
+            lambda code, params: MLPDecoder(shape, code, params, config.hidden))
 
 
 def _strided(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
