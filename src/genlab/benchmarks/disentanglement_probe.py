@@ -33,7 +33,7 @@ class Recipe(NamedTuple):
     options: dict
     batch: int = 64
     lr: float = 1e-3
-    precision: str = "fp32"  # "bf16": autocast, about 1.5x the steps a second on this CPU's AVX-512 BF16
+    precision: str = "fp32"  # "bf16": autocast, about 1.3x the steps a second on this CPU's AVX-512 BF16
 
 
 # Candidates from the issue: disentanglement_lib's conv network at its batch (64) and at a larger one; Chen et
@@ -108,8 +108,8 @@ def probe(out: Path, *, size: int, steps: int, recipes: str = ",".join(RECIPES),
     text = "\n".join([
         "# Disentanglement recipes on dSprites: a probe", "",
         f"`OMP_NUM_THREADS=1 genlab bench disentanglement --probe --size {size} --steps {steps} --recipes {recipes}`: "
-        f"each recipe trained on {steps * BATCH:,} images ({steps:,} steps at batch {BATCH}, a quarter as many at "
-        f"256) at seed {seed} on genlab's dSprites ({size}x{size}; 10 latents), on {first['machine']}, two recipes "
+        f"each recipe trained on {steps * BATCH:,} images ({steps:,} steps at batch {BATCH}, proportionally fewer "
+        f"at a larger batch) at seed {seed} on genlab's dSprites ({size}x{size}; 10 latents), on {first['machine']}, two recipes "
         f"side by side; validation MIG on the 2,000 validation images every {EVAL_EVERY * BATCH:,} images; at the end MIG on {POINTS:,} training images and the FactorVAE score fitted "
         f"there and scored on {POINTS // 2:,} test images (disentanglement_lib's procedures). One seed: a probe ranks recipes, it does not measure them.", "",
         *Table(("recipe", "MIG", "FactorVAE score", "training minutes", "best validation MIG"),
