@@ -55,6 +55,10 @@ RECIPES: dict[str, Recipe] = {
     "strided-256-bf16": Recipe("beta-TCVAE 6, conv, batch 256, bf16", "tcvae", STRIDED | TCVAE, 256, precision="bf16"),
     "strided-512-bf16": Recipe("beta-TCVAE 6, conv, batch 512, bf16", "tcvae", STRIDED | TCVAE, 512, precision="bf16"),
     "betavae-16-bf16": Recipe("beta-VAE 16, conv, batch 64, bf16", "vae", STRIDED | {"beta": 16.0}, precision="bf16"),
+    # beta-TCVAE at batch 256 splits position x and y each over two latents (seed 0, FactorVAE score 0.51): a
+    # heavier TC weight, the only term that tells axis-aligned positions from rotated ones
+    "tc10-256-bf16": Recipe("beta-TCVAE 10, conv, batch 256, bf16", "tcvae", STRIDED | {"tc_weight": 10.0}, 256,
+                            precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
 EVAL_EVERY = 500  # steps between points of a curve
