@@ -247,6 +247,7 @@ def test_the_benchmark_writes_its_table_as_json_and_names_the_factor_each_latent
     assert ceiling["model"] == "ground-truth factors (ceiling)" and ceiling["mig"]["mean"] > model["mig"]["mean"]
     assert (tmp_path / "disentanglement" / "dsprites-32-tcvae-0.png").exists()
     assert (tmp_path / "disentanglement" / "curves-dsprites-32-2.png").exists() and model["minutes"]["mean"] > 0
+    assert "(disentanglement/curves-dsprites-32-2-factorvae.png)" in text
     trained = json.loads((tmp_path / "runs" / "dsprites-32-tcvae-0" / "config.json").read_text())["config"]
     assert trained["model"]["network"] == "strided" and (trained["training"]["steps"], trained["training"]["eval_every"]) == (8, 4)
     for item in (tmp_path / "runs" / "dsprites-32-tcvae-0").iterdir():  # the page is remade from the records
@@ -311,7 +312,9 @@ def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the
     assert page.name == "disentanglement-probe-32-2.md" and "| mlp |" in text and "untrained encoder (floor)" in text
     record = json.loads((tmp_path / "disentanglement" / "probe-dsprites-32-mlp-2-0.json").read_text())["result"]
     assert [point[0] for point in record["curve"]] == [2, 4] and set(record["model"]) == {"mig", "factor_vae"}
-    assert (tmp_path / "disentanglement" / "probe-dsprites-32-2.png").exists()
+    assert [point[0] for point in record["factor_vae_curve"]] == [2, 4]
+    assert all((tmp_path / "disentanglement" / f"probe-dsprites-32-2{suffix}.png").exists() for suffix in ("", "-factorvae"))
+    assert "probe-dsprites-32-2-factorvae.png" in text
     for run in (tmp_path / "runs").iterdir():  # the page is remade from the records alone
         for item in run.iterdir():
             item.unlink() if item.is_file() else None

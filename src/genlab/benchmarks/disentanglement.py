@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 
 from genlab.benchmarks.checks import names_from, positive
-from genlab.benchmarks.curves import plot_curves, validation_curve
 from genlab.benchmarks.disentanglement_probe import (BATCH, EVAL_EVERY, FACTORVAE, RECIPES, STRIDED, TCVAE, Recipe,
-                                                     recipe_config)
+                                                     plot_both, recipe_config, run_curves)
 from genlab.benchmarks.disentanglement_probe import probe as probe_recipes
 from genlab.benchmarks.machine import describe
 from genlab.benchmarks.runs import kept, train_or_reuse, training_minutes
@@ -44,7 +43,7 @@ def _run_name(name: str, size: int, seed: int) -> str:
 
 def _measured(out: Path, name: str, size: int, steps: int, seed: int, points: int) -> dict:
     """{"model", "ground_truth", "untrained" (metric -> score), "fit_points", "score_points", "bits_per_dim",
-    "curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which factor each latent
+    "curve", "factor_vae_curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which factor each latent
     carries) with its traversal picture beside the page: from its record when kept from the same config and
     points, else trained (or resumed, or reused from OUT/runs), scored and kept, so the page is remade from the
     records on a machine without the run folders."""
@@ -57,7 +56,7 @@ def _measured(out: Path, name: str, size: int, steps: int, seed: int, points: in
         scores: DisentanglementResult = evaluation["disentanglement"]
         record = {"model": scores.model, "ground_truth": scores.ground_truth, "untrained": scores.untrained,
                   "fit_points": scores.fit_points, "score_points": scores.score_points,
-                  "bits_per_dim": evaluation["likelihood"].bits_per_dim, "curve": validation_curve(run, "val_mig"),
+                  "bits_per_dim": evaluation["likelihood"].bits_per_dim, **run_curves(run),
                   "minutes": training_minutes(run), "machine": describe()}
         if seed == 0:  # the factor map once, for the picture and the text
             factors = factor_map(run, run.dataset().test)
@@ -106,11 +105,8 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 40_000, size: int
                 {"model": "untrained encoder (floor)", **{m: spread([reference["untrained"][m]]) for m in METRICS}},
                 {"model": "disentanglement_lib, dSprites (range)", "range": ANCHOR}]
     pictures = out / "disentanglement"
-    curves = pictures / f"curves-dsprites-{size}-{steps}.png"
-    plot_curves({f"{MODELS[name].label}, seed {seed}": found[name, seed]["curve"] for name in names for seed in range(seeds)},
-                reference["untrained"]["mig"], curves,
-                title=f"dSprites ({size}x{size})", figure="validation MIG", scale=1.0,
-                floor_label="untrained encoder (test)")
+    curves = plot_both({f"{MODELS[name].label}, seed {seed}": found[name, seed] for name in names for seed in range(seeds)},
+                       reference["untrained"], pictures / f"curves-dsprites-{size}-{steps}", f"dSprites ({size}x{size})")
     minutes = [record["minutes"] for record in found.values()]
     first = MODELS[names[0]]
     text = "\n".join([
@@ -128,8 +124,9 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 40_000, size: int
         "score below 1 there. The anchor row is disentanglement_lib's spread on dSprites over seeds and settings "
         "(Locatello et al. 2019: 64x64, 300,000 GPU steps per model).", "",
         *Table(("model", *(LABELS[m] for m in METRICS), "bits/dim"), rows).markdown(), "",
-        f"Validation MIG (2,000 validation images) every {EVAL_EVERY * BATCH:,} images of every run, against steps "
-        "and CPU-minutes:", "", f"![validation MIG curves](disentanglement/{curves.name})", "",
+        f"Validation MIG (2,000 validation images) every {EVAL_EVERY * BATCH:,} images of every run, and the "
+        "FactorVAE score (fitted on 1,200 of them, scored on the other 800) where the run measured it, against steps "
+        "and CPU-minutes:", "", *curves,
         "## Traversals (seed 0)", "",
         "One row per latent, the most used first (its KL to the prior at the left); each row sweeps that latent from "
         "-2 to +2 in three test images' codes. At the right, the factor map: each latent's share of each factor's "

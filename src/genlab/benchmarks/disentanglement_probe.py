@@ -77,8 +77,29 @@ def recipe_config(recipe: Recipe, size: int, steps: int, seed: int):
                               "": {"seed": seed}})
 
 
+def run_curves(run) -> dict:
+    """{"curve": validation MIG, "factor_vae_curve": validation FactorVAE score} of a run, (step, minutes, value)
+    at every evaluation (the second empty for runs validated before it was measured)."""
+    return {"curve": validation_curve(run, "val_mig"), "factor_vae_curve": validation_curve(run, "val_factor_vae")}
+
+
+def plot_both(curves: dict[str, dict], untrained: dict, stem: Path, title: str) -> list[str]:
+    """The MIG curves of `curves` (label -> record) as STEM.png and, where any record has them, the FactorVAE
+    score curves as STEM-factorvae.png, beside the untrained encoder's figures; markdown lines showing them."""
+    lines = []
+    for key, metric, suffix, figure in (("curve", "mig", "", "validation MIG"),
+                                        ("factor_vae_curve", "factor_vae", "-factorvae", "validation FactorVAE score")):
+        if not any(record.get(key) for record in curves.values()):
+            continue
+        picture = stem.with_name(f"{stem.name}{suffix}.png")
+        plot_curves({label: record.get(key, []) for label, record in curves.items()}, untrained[metric], picture,
+                    title=title, figure=figure, scale=1.0, floor_label="untrained encoder (test)")
+        lines += [f"![{figure} against steps and minutes](disentanglement/{picture.name})", ""]
+    return lines
+
+
 def _measured(out: Path, size: int, recipe: str, steps: int, seed: int) -> dict:
-    """{"curve", "model", "untrained", "ground_truth", "minutes", "machine"} of the recipe's run: from its record
+    """{"curve", "factor_vae_curve", "model", "untrained", "ground_truth", "minutes", "machine"} of the recipe's run: from its record
     when kept from the same config, else trained (or resumed, or reused from OUT/runs), scored and kept."""
     config = recipe_config(RECIPES[recipe], size, steps, seed)
     name = f"probe-dsprites-{size}-{recipe}-{steps}-{seed}"
@@ -87,7 +108,7 @@ def _measured(out: Path, size: int, recipe: str, steps: int, seed: int) -> dict:
         run = train_or_reuse(out / "runs" / name, config, same_settings=True)
         result = evaluate(run, iwae_k=1, samples=0, factor_points=POINTS, factor_metrics=FINAL)
         scores = result["disentanglement"]
-        return {"curve": validation_curve(run, "val_mig"), "model": scores.model, "untrained": scores.untrained,
+        return {**run_curves(run), "model": scores.model, "untrained": scores.untrained,
                 "ground_truth": scores.ground_truth, "minutes": training_minutes(run), "machine": describe()}
 
     return kept(out / "disentanglement" / f"{name}.json", config.model_dump(mode="json"), measure)
@@ -101,10 +122,8 @@ def probe(out: Path, *, size: int, steps: int, recipes: str = ",".join(RECIPES),
     out = Path(out)
     found = {recipe: _measured(out, size, recipe, steps, seed) for recipe in chosen}
     first = next(iter(found.values()))
-    picture = out / "disentanglement" / f"probe-dsprites-{size}-{steps}.png"
-    plot_curves({RECIPES[r].label: f["curve"] for r, f in found.items()}, first["untrained"]["mig"], picture,
-                title=f"dSprites ({size}x{size}), seed {seed}", figure="validation MIG", scale=1.0,
-                floor_label="untrained encoder (test)")
+    pictures = plot_both({RECIPES[r].label: f for r, f in found.items()}, first["untrained"],
+                         out / "disentanglement" / f"probe-dsprites-{size}-{steps}", f"dSprites ({size}x{size}), seed {seed}")
     rows = [(RECIPES[r].label, *(f"{f['model'][m]:.3f}" for m in FINAL), f"{f['minutes']:.1f}",
              f"{max((p[2] for p in f['curve']), default=float('nan')):.3f}") for r, f in found.items()]
     rows += [(label, *(f"{first[key][m]:.3f}" for m in FINAL), "", "")
@@ -114,11 +133,11 @@ def probe(out: Path, *, size: int, steps: int, recipes: str = ",".join(RECIPES),
         f"`OMP_NUM_THREADS=1 genlab bench disentanglement --probe --size {size} --steps {steps} --recipes {recipes}`: "
         f"each recipe trained on {steps * BATCH:,} images ({steps:,} steps at batch {BATCH}, proportionally fewer "
         f"at a larger batch) at seed {seed} on genlab's dSprites ({size}x{size}; 10 latents), on {first['machine']}, two recipes "
-        f"side by side; validation MIG on the 2,000 validation images every {EVAL_EVERY * BATCH:,} images; at the end MIG on {POINTS:,} training images and the FactorVAE score fitted "
+        f"side by side; validation MIG on the 2,000 validation images every {EVAL_EVERY * BATCH:,} images (and, in "
+        f"runs since it was added, the FactorVAE score fitted on 1,200 of them and scored on the other 800); at the end MIG on {POINTS:,} training images and the FactorVAE score fitted "
         f"there and scored on {POINTS // 2:,} test images (disentanglement_lib's procedures). One seed: a probe ranks recipes, it does not measure them.", "",
         *Table(("recipe", "MIG", "FactorVAE score", "training minutes", "best validation MIG"),
-               rows).markdown(), "",
-        f"![validation MIG against steps and minutes](disentanglement/{picture.name})", ""])
+               rows).markdown(), "", *pictures])
     path = out / f"disentanglement-probe-{size}-{steps}.md"
     atomic_write(path, text.encode())
     return path
