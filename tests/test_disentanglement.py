@@ -289,8 +289,34 @@ def test_disentanglement_libs_strided_network_halves_to_four_by_four_and_refuses
 
     h = torch.randn(2 * CHUNK + 3, 1, 64, 64)  # three passes of the 64x64 encoder, the last of 3 rows
     torch.testing.assert_close(in_chunks(model.encoder, h), model.encoder(h), atol=1e-5, rtol=1e-5)
-    with pytest.raises(UserError, match="network=strided needs square images"):
+    with pytest.raises(UserError, match="network=strided and network=broadcast need square images"):
         build_model("tcvae", load_dataset("mnist").spec, {"network": "strided"})
+
+
+def test_the_broadcast_decoder_draws_each_cell_from_the_code_and_its_coordinates():
+    """Watters et al.'s decoder: the first layer, split into the code's part and the coordinates' part, equals
+    one 1x1 convolution over (code tiled, x, y); x runs along the width and y down the height; images come
+    back at full size and the loss trains both parts."""
+    from genlab.models.broadcast_parts import WIDTH
+    from genlab.models.registry import build_model
+
+    data = load_dataset("dsprites", size=(32, 32))
+    model = build_model("tcvae", data.spec, {"network": "broadcast", "latent_dim": 3})
+    decoder = model.decoder
+    place = decoder.coordinates  # (1, 2, 16, 16)
+    assert place.shape == (1, 2, 16, 16) and (place[0, 0, :, 0] == -1).all() and (place[0, 1, 0, :] == -1).all()
+    z = torch.randn(2, 3)
+    whole = torch.nn.Conv2d(3 + 2, WIDTH, 1)  # the same layer on the concatenated input
+    with torch.no_grad():
+        whole.weight.copy_(torch.cat([decoder.from_code.weight, decoder.from_place.weight[:, :, 0, 0]], 1)[:, :, None, None])
+        whole.bias.copy_(decoder.from_code.bias)
+        tiled = torch.cat([z[:, :, None, None].expand(-1, -1, 16, 16), place.expand(2, -1, -1, -1)], 1)  # (2, 5, 16, 16)
+        split = decoder.from_code(z)[:, :, None, None] + decoder.from_place(place)
+    torch.testing.assert_close(split, whole(tiled), atol=1e-5, rtol=1e-5)
+    assert model.decode(z).shape == (2, 1, 32, 32)
+    losses = model.loss({"x": torch.from_numpy(np.asarray(data.train.x[:4])).long()})
+    losses["loss"].backward()
+    assert decoder.from_place.weight.grad.abs().sum() > 0 and decoder.from_code.weight.grad.abs().sum() > 0
 
 
 def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the_records(tmp_path, monkeypatch):

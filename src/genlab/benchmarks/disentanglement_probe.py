@@ -59,6 +59,9 @@ RECIPES: dict[str, Recipe] = {
     # heavier TC weight, the only term that tells axis-aligned positions from rotated ones
     "tc10-256-bf16": Recipe("beta-TCVAE 10, conv, batch 256, bf16", "tcvae", STRIDED | {"tc_weight": 10.0}, 256,
                             precision="bf16"),
+    # or a decoder that draws at coordinates (Watters et al.'s spatial broadcast), which separates positions
+    "broadcast-256-bf16": Recipe("beta-TCVAE 6, broadcast decoder, batch 256, bf16", "tcvae",
+                                 STRIDED | TCVAE | {"network": "broadcast"}, 256, precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
 EVAL_EVERY = 500  # steps between points of a curve

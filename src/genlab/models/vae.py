@@ -19,6 +19,7 @@ from genlab.models.bounds import LOG_2PI, gaussian_kl_per_latent, gaussian_kl_to
 from genlab.models.conv_parts import ConvDecoder, Pyramid, conv_encoder
 from genlab.models.likelihoods import make_head
 from genlab.models.mlp_parts import MLPDecoder, mlp_encoder
+from genlab.models.broadcast_parts import BroadcastDecoder
 from genlab.models.strided_parts import HIDDEN as STRIDED_HIDDEN
 from genlab.models.strided_parts import StridedDecoder, strided_encoder
 from genlab.units import bits_per_dim
@@ -49,17 +50,22 @@ def _strided(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Modul
     return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: StridedDecoder(shape, code, params)
 
 
+def _broadcast(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+    return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: BroadcastDecoder(shape, code, params)
+
+
 # network name -> (image shape, config) -> (encoder, its feature count, decoder(code size, head parameters per
 # channel)); the decoder is built after the posterior layer, so the weights' creation order stays as it was
-NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided}
+NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided, "broadcast": _broadcast}
 
 
 class VAEConfig(ModelConfig):
     latent_dim: int = Field(32, gt=0)
     # "conv": the shared conv pyramid (models/conv_parts.py); "mlp": fully connected layers of `hidden` units
     # (models/mlp_parts.py), Chen et al.'s beta-TCVAE network for dSprites; "strided": disentanglement_lib's
-    # 4x4 stride-2 convolutions with ReLU (models/strided_parts.py), for square images of 8, 16, 32, 64... pixels
-    network: Literal["conv", "mlp", "strided"] = "conv"
+    # 4x4 stride-2 convolutions with ReLU (models/strided_parts.py), for square images of 8, 16, 32, 64... pixels;
+    # "broadcast": that encoder and a spatial broadcast decoder (models/broadcast_parts.py)
+    network: Literal["conv", "mlp", "strided", "broadcast"] = "conv"
     channels: int = Field(32, gt=0)  # conv: width at full resolution; doubles once per downsampling, capped at 4x
     blocks: int = Field(1, ge=0)  # conv: residual blocks per resolution
     hidden: int = Field(1200, gt=0)  # mlp: units per layer (Chen et al.'s 1,200)
