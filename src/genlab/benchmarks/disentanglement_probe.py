@@ -62,6 +62,9 @@ RECIPES: dict[str, Recipe] = {
     # or a decoder that draws at coordinates (Watters et al.'s spatial broadcast), which separates positions
     "broadcast-256-bf16": Recipe("beta-TCVAE 6, broadcast decoder, batch 256, bf16", "tcvae",
                                  STRIDED | TCVAE | {"network": "broadcast"}, 256, precision="bf16"),
+    # the broadcast decoder draws squares and hearts as blobs: half-planes that turn with the code
+    "steered-256-bf16": Recipe("beta-TCVAE 6, steered broadcast decoder, batch 256, bf16", "tcvae",
+                               STRIDED | TCVAE | {"network": "steered"}, 256, precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
 EVAL_EVERY = 500  # steps between points of a curve

@@ -22,15 +22,24 @@ LAYERS = 3  # ReLU layers of each cell's network
 
 
 class BroadcastDecoder(nn.Module):
-    """(B, in_features) -> head parameters (B, C * params_per_channel, H, W) for images of even H and W."""
+    """(B, in_features) -> head parameters (B, C * params_per_channel, H, W) for images of even H and W.
 
-    def __init__(self, shape: tuple[int, int, int], in_features: int, params_per_channel: int):
+    steered: the coordinates' weights of the first layer also depend on the code (a (WIDTH, 2) matrix per
+    image from a linear layer, zero at the start): each first-layer unit is then a half-plane n(z) . (x, y) +
+    b(z) whose direction turns with the code, so an object can be drawn rotated, which ReLU layers on fixed
+    half-planes approximate poorly (the plain decoder draws squares and hearts as round blobs)."""
+
+    def __init__(self, shape: tuple[int, int, int], in_features: int, params_per_channel: int, steered: bool = False):
         super().__init__()
         channels, h, w = shape
         ys, xs = torch.meshgrid(torch.linspace(-1, 1, h // 2), torch.linspace(-1, 1, w // 2), indexing="ij")
         self.register_buffer("coordinates", torch.stack([xs, ys])[None], persistent=False)  # (1, 2, H/2, W/2)
         self.from_code = nn.Linear(in_features, WIDTH)  # the code's part of the first layer, once per image
         self.from_place = nn.Conv2d(2, WIDTH, 1, bias=False)  # the coordinates' part, the same for every image
+        self.steer = nn.Linear(in_features, WIDTH * 2) if steered else None  # the code's turn of it
+        if self.steer is not None:
+            nn.init.zeros_(self.steer.weight)
+            nn.init.zeros_(self.steer.bias)
         layers: list[nn.Module] = [nn.ReLU()]
         for _ in range(LAYERS - 1):
             layers += [nn.Conv2d(WIDTH, WIDTH, 1), nn.ReLU()]
@@ -40,4 +49,7 @@ class BroadcastDecoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         # the first layer on (code tiled, x, y), split so the code's product is taken once, not once per cell
         first = self.from_code(z)[:, :, None, None] + self.from_place(self.coordinates)  # (B, WIDTH, H/2, W/2)
+        if self.steer is not None:
+            turn = self.steer(z).view(len(z), WIDTH, 2)  # (B, WIDTH, 2)
+            first = first + torch.einsum("bwk,khv->bwhv", turn, self.coordinates[0])  # (B, WIDTH, H/2, W/2)
         return self.up(self.cells(first))  # (B, C * P, H, W)
