@@ -178,7 +178,7 @@ def test_train_evaluate_and_traverse_on_dsprites(genlab, user_error, tmp_path, m
     assert trained.returncode == 0, str(trained)
     run = tmp_path / "run"
     saved = json.loads((run / "config.json").read_text())["config"]  # the probe's recipe under the flags given
-    assert (saved["model"]["network"], saved["model"]["latent_dim"]) == ("strided", 3)
+    assert (saved["model"]["network"], saved["model"]["latent_dim"]) == ("broadcast", 3)
     assert (saved["training"]["lr"], saved["training"]["precision"]) == (1e-3, "bf16")
     last = [r for r in metrics(run) if r.get("split") == "val"][-1]  # the curves' points
     assert 0 <= last["val_mig"] <= 1 and 0 <= last["val_factor_vae"] <= 1

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from genlab.benchmarks.checks import names_from, positive
-from genlab.benchmarks.disentanglement_probe import (BATCH, EVAL_EVERY, FACTORVAE, RECIPES, STRIDED, TCVAE, Recipe,
+from genlab.benchmarks.disentanglement_probe import (BATCH, BROADCAST, EVAL_EVERY, FACTORVAE, RECIPES, TCVAE, Recipe,
                                                      plot_both, recipe_config, run_curves)
 from genlab.benchmarks.disentanglement_probe import probe as probe_recipes
 from genlab.benchmarks.machine import describe
@@ -24,10 +24,11 @@ from genlab.reports.traversal import factor_map, write_traversal
 from genlab.tables import Table, mean_std, spread
 
 # name -> recipe: the probe's winner (benchmarks/disentanglement_probe.py), disentanglement_lib's strided conv
-# network with 10 latents, Adam 1e-3 at batch 256 in bf16, for every family (a batch of 64 keeps beta-TCVAE's
-# minibatch TC estimate from seeing more than about log 64 nats of code). Chen et al. use beta = 6 for
-# beta-TCVAE on dSprites; FactorVAE's gamma is in the best range of Kim & Mnih's dSprites sweep.
-MODELS: dict[str, Recipe] = {name: Recipe(label, family, STRIDED | options, 256, precision="bf16")
+# encoder and a spatial broadcast decoder (models/broadcast_parts.py) with 10 latents, Adam 1e-3 at batch 256
+# in bf16, for every family (a batch of 64 keeps beta-TCVAE's minibatch TC estimate from seeing more than
+# about log 64 nats of code). Chen et al. use beta = 6 for beta-TCVAE on dSprites; FactorVAE's gamma is in
+# the best range of Kim & Mnih's dSprites sweep.
+MODELS: dict[str, Recipe] = {name: Recipe(label, family, BROADCAST | options, 256, precision="bf16")
                              for name, label, family, options in (
     ("vae", "VAE (beta-VAE, beta = 1)", "vae", {"beta": 1.0}),
     ("beta-vae", "beta-VAE, beta = 4", "vae", {"beta": 4.0}),

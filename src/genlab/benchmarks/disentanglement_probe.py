@@ -23,6 +23,7 @@ from genlab.files import atomic_write
 from genlab.tables import Table
 
 STRIDED = {"latent_dim": 10, "network": "strided"}  # disentanglement_lib's conv network (models/strided_parts.py)
+BROADCAST = STRIDED | {"network": "broadcast"}  # its encoder, a spatial broadcast decoder (models/broadcast_parts.py)
 MLP = {"latent_dim": 10, "network": "mlp", "hidden": 1200}  # Chen et al.'s (rtqichen/beta-tcvae) for dSprites
 
 
@@ -61,7 +62,7 @@ RECIPES: dict[str, Recipe] = {
                             precision="bf16"),
     # or a decoder that draws at coordinates (Watters et al.'s spatial broadcast), which separates positions
     "broadcast-256-bf16": Recipe("beta-TCVAE 6, broadcast decoder, batch 256, bf16", "tcvae",
-                                 STRIDED | TCVAE | {"network": "broadcast"}, 256, precision="bf16"),
+                                 BROADCAST | TCVAE, 256, precision="bf16"),
     # the broadcast decoder draws squares and hearts as blobs: half-planes that turn with the code
     "steered-256-bf16": Recipe("beta-TCVAE 6, steered broadcast decoder, batch 256, bf16", "tcvae",
                                STRIDED | TCVAE | {"network": "steered"}, 256, precision="bf16"),
