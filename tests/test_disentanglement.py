@@ -289,7 +289,7 @@ def test_disentanglement_libs_strided_network_halves_to_four_by_four_and_refuses
 
     h = torch.randn(2 * CHUNK + 3, 1, 64, 64)  # three passes of the 64x64 encoder, the last of 3 rows
     torch.testing.assert_close(in_chunks(model.encoder, h), model.encoder(h), atol=1e-5, rtol=1e-5)
-    with pytest.raises(UserError, match="network=strided, broadcast and steered need square images"):
+    with pytest.raises(UserError, match="network=strided, broadcast, steered and broadcast-mlp need square images"):
         build_model("tcvae", load_dataset("mnist").spec, {"network": "strided"})
 
 
@@ -327,6 +327,8 @@ def test_the_broadcast_decoder_draws_each_cell_from_the_code_and_its_coordinates
         steered.steer.bias.copy_(torch.randn(steered.steer.bias.shape))
         decoder.from_place.weight += steered.steer.bias.view(-1, 2, 1, 1)
     torch.testing.assert_close(steered(z), decoder(z), atol=1e-5, rtol=1e-5)
+    shaped = build_model("tcvae", data.spec, {"network": "broadcast-mlp", "latent_dim": 3}).decoder
+    assert isinstance(shaped.from_code, torch.nn.Sequential) and shaped(z).shape == (2, 2, 32, 32)
 
 
 def test_a_tiny_probe_keeps_each_recipes_mig_curve_and_remakes_its_page_from_the_records(tmp_path, monkeypatch):

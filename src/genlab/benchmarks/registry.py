@@ -82,7 +82,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                 "against steps and CPU-minutes and its final MIG and FactorVAE score (run at OMP_NUM_THREADS=1)."),
          Option("recipes", "", "With --probe: comma-separated recipes (strided, strided-bf16, strided-256, mlp, "
                 "factorvae-strided, factorvae-strided-bf16, factorvae-mlp, strided-256-bf16, strided-512-bf16, "
-                "betavae-16-bf16, tc10-256-bf16, broadcast-256-bf16, steered-256-bf16; default all); two processes may train one each, then one call with all writes the "
+                "betavae-16-bf16, tc10-256-bf16, broadcast-256-bf16, steered-256-bf16, broadcast-mlp-256-bf16; default all); two processes may train one each, then one call with all writes the "
                 "page."))),
     "scenes": Benchmark(
         "genlab.benchmarks.scenes:scenes",

@@ -24,17 +24,24 @@ LAYERS = 3  # ReLU layers of each cell's network
 class BroadcastDecoder(nn.Module):
     """(B, in_features) -> head parameters (B, C * params_per_channel, H, W) for images of even H and W.
 
-    steered: the coordinates' weights of the first layer also depend on the code (a (WIDTH, 2) matrix per
-    image from a linear layer, zero at the start): each first-layer unit is then a half-plane n(z) . (x, y) +
-    b(z) whose direction turns with the code, so an object can be drawn rotated, which ReLU layers on fixed
-    half-planes approximate poorly (the plain decoder draws squares and hearts as round blobs)."""
+    Each first-layer unit is a half-plane n . (x, y) + b(z) whose offset the code sets; later layers intersect
+    them, so a convex shape is drawn through its offsets. Linear in the code (the plain decoder), those offsets
+    can follow position and size but not a turn or a change of shape, whose offsets are nonlinear in any
+    code: it draws squares and hearts as round blobs. Two ways out:
+    steered: the coordinates' weights also depend on the code (a (WIDTH, 2) matrix per image from a linear
+    layer, zero at the start), so each half-plane's direction n(z) turns with the code;
+    code_hidden > 0: the code reaches the first layer through a ReLU layer of that many units, so the offsets
+    are any function of it."""
 
-    def __init__(self, shape: tuple[int, int, int], in_features: int, params_per_channel: int, steered: bool = False):
+    def __init__(self, shape: tuple[int, int, int], in_features: int, params_per_channel: int, steered: bool = False,
+                 code_hidden: int = 0):
         super().__init__()
         channels, h, w = shape
         ys, xs = torch.meshgrid(torch.linspace(-1, 1, h // 2), torch.linspace(-1, 1, w // 2), indexing="ij")
         self.register_buffer("coordinates", torch.stack([xs, ys])[None], persistent=False)  # (1, 2, H/2, W/2)
-        self.from_code = nn.Linear(in_features, WIDTH)  # the code's part of the first layer, once per image
+        # the code's part of the first layer, once per image
+        self.from_code = (nn.Sequential(nn.Linear(in_features, code_hidden), nn.ReLU(), nn.Linear(code_hidden, WIDTH))
+                          if code_hidden else nn.Linear(in_features, WIDTH))
         self.from_place = nn.Conv2d(2, WIDTH, 1, bias=False)  # the coordinates' part, the same for every image
         self.steer = nn.Linear(in_features, WIDTH * 2) if steered else None  # the code's turn of it
         if self.steer is not None:

@@ -23,7 +23,7 @@ def _halvings(shape: tuple[int, int, int]) -> int:
     _, h, w = shape
     n = (h // 4).bit_length() - 1
     if h != w or h < 8 or h != 4 * 2 ** n:
-        raise UserError(f"Model options network=strided, broadcast and steered need square images of 8, 16, 32, 64, ... "
+        raise UserError(f"Model options network=strided, broadcast, steered and broadcast-mlp need square images of 8, 16, 32, 64, ... "
                         f"pixels, not {h}x{w}: use --set model.network=conv for this data.")
     return n
 

@@ -58,9 +58,15 @@ def _steered(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Modul
     return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: BroadcastDecoder(shape, code, params, True)
 
 
+def _broadcast_mlp(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+    return (strided_encoder(shape), STRIDED_HIDDEN,
+            lambda code, params: BroadcastDecoder(shape, code, params, code_hidden=STRIDED_HIDDEN))
+
+
 # network name -> (image shape, config) -> (encoder, its feature count, decoder(code size, head parameters per
 # channel)); the decoder is built after the posterior layer, so the weights' creation order stays as it was
-NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided, "broadcast": _broadcast, "steered": _steered}
+NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided, "broadcast": _broadcast, "steered": _steered,
+            "broadcast-mlp": _broadcast_mlp}
 
 
 class VAEConfig(ModelConfig):
@@ -69,8 +75,9 @@ class VAEConfig(ModelConfig):
     # (models/mlp_parts.py), Chen et al.'s beta-TCVAE network for dSprites; "strided": disentanglement_lib's
     # 4x4 stride-2 convolutions with ReLU (models/strided_parts.py), for square images of 8, 16, 32, 64... pixels;
     # "broadcast": that encoder and a spatial broadcast decoder (models/broadcast_parts.py); "steered": the same
-    # whose first layer's half-planes turn with the code
-    network: Literal["conv", "mlp", "strided", "broadcast", "steered"] = "conv"
+    # whose first layer's half-planes turn with the code; "broadcast-mlp": the same whose code reaches the cells
+    # through a ReLU layer
+    network: Literal["conv", "mlp", "strided", "broadcast", "steered", "broadcast-mlp"] = "conv"
     channels: int = Field(32, gt=0)  # conv: width at full resolution; doubles once per downsampling, capped at 4x
     blocks: int = Field(1, ge=0)  # conv: residual blocks per resolution
     hidden: int = Field(1200, gt=0)  # mlp: units per layer (Chen et al.'s 1,200)
