@@ -50,23 +50,17 @@ def _strided(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Modul
     return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: StridedDecoder(shape, code, params)
 
 
-def _broadcast(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
-    return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: BroadcastDecoder(shape, code, params)
-
-
-def _steered(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
-    return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: BroadcastDecoder(shape, code, params, True)
-
-
-def _broadcast_mlp(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
-    return (strided_encoder(shape), STRIDED_HIDDEN,
-            lambda code, params: BroadcastDecoder(shape, code, params, code_hidden=STRIDED_HIDDEN))
+def _broadcast(**options) -> Callable:
+    """The strided encoder with a spatial broadcast decoder of `options` (models/broadcast_parts.py)."""
+    def network(shape: tuple[int, int, int], config: "VAEConfig") -> tuple[nn.Module, int, Callable[[int, int], nn.Module]]:
+        return strided_encoder(shape), STRIDED_HIDDEN, lambda code, params: BroadcastDecoder(shape, code, params, **options)
+    return network
 
 
 # network name -> (image shape, config) -> (encoder, its feature count, decoder(code size, head parameters per
 # channel)); the decoder is built after the posterior layer, so the weights' creation order stays as it was
-NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided, "broadcast": _broadcast, "steered": _steered,
-            "broadcast-mlp": _broadcast_mlp}
+NETWORKS = {"conv": _conv, "mlp": _mlp, "strided": _strided, "broadcast": _broadcast(),
+            "steered": _broadcast(steered=True), "broadcast-mlp": _broadcast(code_hidden=STRIDED_HIDDEN)}
 
 
 class VAEConfig(ModelConfig):

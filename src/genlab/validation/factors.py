@@ -33,9 +33,9 @@ class Factors(Validator):
         if codes.shape[1] < 2:
             return {}
         pool, cut = Pool(codes, np.asarray(factors[:n])), int(n * FIT_SHARE)
-        fit, score = Pool(codes[:cut], pool.factors[:cut]), Pool(codes[cut:], pool.factors[cut:])
+        score = Pool(codes[cut:], pool.factors[cut:])
         return {"val_mig": mig(pool),
-                "val_factor_vae": factor_vae_score(fit, score, num_train=VOTES[0], num_eval=VOTES[1],
+                "val_factor_vae": factor_vae_score(pool.first(cut), score, num_train=VOTES[0], num_eval=VOTES[1],
                                                    num_variance_estimate=cut)}
 
     def describe(self, record: dict) -> str | None:
