@@ -114,8 +114,8 @@ def disentanglement(out: Path, *, seeds: int = 3, steps: int = 40_000, size: int
         f"# Disentanglement on dSprites ({size}x{size})", "",
         f"`OMP_NUM_THREADS=1 genlab bench disentanglement --seeds {seeds} --steps {steps} --size {size} --points {points}`: every model "
         f"trained on {steps * BATCH:,} images ({max(1, steps * BATCH // first.batch):,} steps at batch {first.batch}; Adam "
-        f"{first.lr:g}, {first.precision}; disentanglement_lib's "
-        f"strided conv network, 10 latents) on genlab's dSprites (100,000 of the 737,280 grid combinations), one torch "
+        f"{first.lr:g}, {first.precision}; disentanglement_lib's strided conv encoder and a spatial broadcast decoder, "
+        f"10 latents) on genlab's dSprites (100,000 of the 737,280 grid combinations), one torch "
         f"thread a run, two side by side, {min(minutes):.0f}-{max(minutes):.0f} training minutes a run on "
         f"{reference['machine']}; metrics fitted on {reference['fit_points']:,} training and scored on "
         f"{reference['score_points']:,} test examples with disentanglement_lib's procedures; mean ± std over {seeds} "
