@@ -44,8 +44,8 @@ def _run_name(name: str, size: int, seed: int) -> str:
 
 def _measured(out: Path, name: str, size: int, steps: int, seed: int, points: int) -> dict:
     """{"model", "ground_truth", "untrained" (metric -> score), "fit_points", "score_points", "bits_per_dim",
-    "curve", "factor_vae_curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which factor each latent
-    carries) with its traversal picture beside the page: from its record when kept from the same config and
+    "curve", "factor_vae_curve", "minutes", "machine"} of one model at one seed, and at seed 0 "carried" (which
+    factor each latent carries) with its traversal picture beside the page: from its record when kept from the same config and
     points, else trained (or resumed, or reused from OUT/runs), scored and kept, so the page is remade from the
     records on a machine without the run folders."""
     config = recipe_config(MODELS[name], size, steps, seed)

@@ -65,10 +65,10 @@ RECIPES: dict[str, Recipe] = {
                                  BROADCAST | TCVAE, 256, precision="bf16"),
     # the broadcast decoder draws squares and hearts as blobs: half-planes that turn with the code
     "steered-256-bf16": Recipe("beta-TCVAE 6, steered broadcast decoder, batch 256, bf16", "tcvae",
-                               STRIDED | TCVAE | {"network": "steered"}, 256, precision="bf16"),
+                               BROADCAST | TCVAE | {"network": "steered"}, 256, precision="bf16"),
     # or offsets that are any function of the code (the code through a ReLU layer of 256 units)
     "broadcast-mlp-256-bf16": Recipe("beta-TCVAE 6, broadcast decoder, code MLP, batch 256, bf16", "tcvae",
-                                     STRIDED | TCVAE | {"network": "broadcast-mlp"}, 256, precision="bf16"),
+                                     BROADCAST | TCVAE | {"network": "broadcast-mlp"}, 256, precision="bf16"),
 }
 BATCH = 64  # --steps counts steps at this batch: a recipe at batch B trains steps x BATCH / B, the same images
 EVAL_EVERY = 500  # steps between points of a curve
